@@ -1,0 +1,144 @@
+# xenguard.hardening: one Makefile for set-up, tests, the lab and the demo.
+#   make demo   boot a lab Xen host, show its controls, harden it with playbooks/site.yml, show them again
+#   make test   everything CI runs: static checks, unit tests on two ansible-core lanes, Molecule in the lab
+# Both install what they need: apt packages when run as root, pinned Python venvs under .venv*.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY311 ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+# The second lane runs where a python3.13 exists (pyenv's is not always on PATH).
+PY313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { command -v $$p || echo $$p; } && break; done)
+VENV ?= .venv
+VENV313 ?= .venv313
+VENV_IMPORTER ?= .venv-importer
+PY ?= $(VENV)/bin/python
+STAGE := tests/tools/stage
+COLL_ROOT := $(CURDIR)/.cache/collections
+COLL_DIR := $(COLL_ROOT)/ansible_collections/xenguard/hardening
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := build/xenguard-hardening-$(VERSION).tar.gz
+MODULES = $(basename $(notdir $(wildcard plugins/modules/*.py)))
+ROLES = $(notdir $(wildcard roles/*))
+APT_PACKAGES := qemu-system-x86 qemu-utils debootstrap e2fsprogs fdisk swtpm swtpm-tools openssh-client \
+	python3-venv git iproute2 xz-utils
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help
+help:
+	@echo "make demo        boot a lab Xen host, show its controls, harden it, show them again"
+	@echo "make test        the whole test pipeline (what CI runs)"
+	@echo "make units       unit tests with coverage (fast)"
+	@echo "make sanity lint build-check importer   single static stages"
+	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
+	@echo "make bench       lab timings"
+
+## ---------------------------------------------------------------- set-up
+.PHONY: deps venv venv313 venv-importer collection ansible-test-offline
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	  if [ -n "$$missing" ]; then echo "installing apt packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	else echo "not root: skipping apt packages ($(APT_PACKAGES)); the lab checks for them"; fi
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: tests/requirements/lane-2.19.txt
+	$(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install -qq -r $<
+	touch $@
+
+venv313: $(VENV313)/.stamp
+$(VENV313)/.stamp: tests/requirements/lane-2.21.txt
+	@if [ -z "$(PY313)" ]; then echo "no python3.13 here: the 2.21 lane is skipped"; exit 0; fi; \
+	$(PY313) -m venv $(VENV313) && $(VENV313)/bin/pip install -qq -r $< && touch $@
+
+venv-importer: $(VENV_IMPORTER)/.stamp
+$(VENV_IMPORTER)/.stamp: tests/requirements/importer.txt
+	$(PY311) -m venv $(VENV_IMPORTER)
+	$(VENV_IMPORTER)/bin/pip install -qq -r $<
+	touch $@
+
+# ansible-test insists on .../ansible_collections/<namespace>/<name>: keep a fresh copy there.
+collection:
+	@rm -rf $(COLL_DIR) && mkdir -p $(COLL_DIR)
+	@tar --exclude=./.git --exclude='./.venv*' --exclude=./.cache --exclude=./.ansible --exclude=./build \
+	  --exclude=./tests/output --exclude=./lab-state --exclude=__pycache__ --exclude='*.pyc' -cf - . \
+	  | tar -xf - -C $(COLL_DIR)
+	@# a repository of its own, so ansible-test lists these files and not the enclosing checkout's
+	@git -C $(COLL_DIR) init -q
+
+# ansible-test downloads a pip bootstrap script from a host CI cannot reach; give it our offline one.
+ansible-test-offline:
+	@mkdir -p $$HOME/.ansible/test/cache
+	@for v in 24_2 24_3 25_0 25_1 25_2 25_3; do cp tests/tools/get_pip_offline.py $$HOME/.ansible/test/cache/get_pip_$$v.py; done
+
+## ---------------------------------------------------------------- stages
+.PHONY: units units-2.19 units-2.21 sanity-2.19 sanity-2.21 lint build-check importer docs-check changelog-lint
+units: venv collection
+	cd $(COLL_DIR) && $(CURDIR)/$(VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider \
+	  --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=0 \
+	  && $(CURDIR)/$(VENV)/bin/python -m coverage report --include='plugins/module_utils/*' --fail-under=90
+
+units-2.19: venv collection ansible-test-offline
+	cd $(COLL_DIR) && $(CURDIR)/$(VENV)/bin/ansible-test units --venv --python 3.11 --color no
+
+units-2.21: venv313 collection ansible-test-offline
+	@if [ ! -x $(VENV313)/bin/ansible-test ]; then echo "lane 2.21 skipped: no python3.13"; exit 0; fi; \
+	cd $(COLL_DIR) && $(CURDIR)/$(VENV313)/bin/ansible-test units --venv --python 3.13 --color no
+
+sanity-2.19: venv collection ansible-test-offline
+	cd $(COLL_DIR) && test ! -e tests/sanity && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv --python 3.11 --color no
+
+sanity-2.21: venv313 collection ansible-test-offline
+	@if [ ! -x $(VENV313)/bin/ansible-test ]; then echo "lane 2.21 skipped: no python3.13"; exit 0; fi; \
+	cd $(COLL_DIR) && test ! -e tests/sanity && $(CURDIR)/$(VENV313)/bin/ansible-test sanity --venv --python 3.13 --color no
+
+lint: venv
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --offline -q
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+docs-check: venv
+	$(PY) tests/tools/gen_controls_doc.py --check
+
+# What a user does: build the tarball, install it, read every module's and role's docs from it.
+build-check: venv
+	rm -rf build && mkdir -p build/install
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
+	$(VENV)/bin/ansible-galaxy collection install --force -p build/install $(TARBALL)
+	@for m in $(MODULES); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/install $(VENV)/bin/ansible-doc xenguard.hardening.$$m >/dev/null \
+	    || { echo "ansible-doc failed for module $$m"; exit 1; }; echo "ansible-doc xenguard.hardening.$$m: ok"; done
+	@for r in $(ROLES); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/install $(VENV)/bin/ansible-doc -t role xenguard.hardening.$$r >/dev/null \
+	    || { echo "ansible-doc failed for role $$r"; exit 1; }; echo "ansible-doc -t role xenguard.hardening.$$r: ok"; done
+
+importer: venv venv-importer build-check
+	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg PATH=$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH \
+	  $(VENV_IMPORTER)/bin/python -m galaxy_importer.main $(TARBALL) > build/importer.log 2>&1; rc=$$?; \
+	  grep -E 'ERROR|WARNING|error:|Traceback' build/importer.log | head -40; tail -3 build/importer.log; \
+	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|Traceback' build/importer.log; then echo "galaxy-importer failed (build/importer.log)"; exit 1; fi
+
+## ---------------------------------------------------------------- pipelines
+.PHONY: static test
+static: lint changelog-lint docs-check build-check importer sanity-2.19 sanity-2.21
+
+test: deps venv
+	tests/tools/pipeline
+
+## ---------------------------------------------------------------- the lab (Molecule)
+# Scenarios CI runs, as scenario@distribution (the lab boots Debian 12 "bookworm" or 13 "trixie").
+LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm hypervisor@bookworm fallback@bookworm
+.PHONY: lab-scenarios molecule-scenario
+lab-scenarios:
+	@echo $(LAB_SCENARIOS)
+
+molecule-scenario: venv collection
+	XENLAB_DIST=$(word 2,$(subst @, ,$(SCENARIO))) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	  molecule test -s $(word 1,$(subst @, ,$(SCENARIO)))
+
+-include tests/lab/lab.mk
+-include molecule/roles.mk
