@@ -21,7 +21,7 @@ TARBALL := build/xenguard-hardening-$(VERSION).tar.gz
 MODULES = $(basename $(notdir $(wildcard plugins/modules/*.py)))
 ROLES = $(notdir $(wildcard roles/*))
 APT_PACKAGES := qemu-system-x86 qemu-utils debootstrap e2fsprogs fdisk swtpm swtpm-tools openssh-client \
-	python3-venv git iproute2 xz-utils
+	python3-venv git iproute2 xz-utils rsync
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -62,12 +62,11 @@ $(VENV_IMPORTER)/.stamp: tests/requirements/importer.txt
 
 # ansible-test insists on .../ansible_collections/<namespace>/<name>: keep a fresh copy there.
 collection:
-	@rm -rf $(COLL_DIR) && mkdir -p $(COLL_DIR)
-	@tar --exclude=./.git --exclude='./.venv*' --exclude=./.cache --exclude=./.ansible --exclude=./build \
-	  --exclude=./tests/output --exclude=./lab-state --exclude=__pycache__ --exclude='*.pyc' -cf - . \
-	  | tar -xf - -C $(COLL_DIR)
+	@mkdir -p $(COLL_DIR)
+	@rsync -a --delete --exclude=/.git --exclude='/.venv*' --exclude=/.cache --exclude=/.ansible --exclude=/build \
+	  --exclude=/tests/output --exclude=/lab-state --exclude=__pycache__ --exclude='*.pyc' ./ $(COLL_DIR)/
 	@# a repository of its own, so ansible-test lists these files and not the enclosing checkout's
-	@git -C $(COLL_DIR) init -q
+	@test -d $(COLL_DIR)/.git || git -C $(COLL_DIR) init -q
 
 # ansible-test downloads a pip bootstrap script from a host CI cannot reach; give it our offline one.
 ansible-test-offline:
@@ -77,7 +76,7 @@ ansible-test-offline:
 ## ---------------------------------------------------------------- stages
 .PHONY: units units-2.19 units-2.21 sanity-2.19 sanity-2.21 lint build-check importer docs-check changelog-lint
 units: venv collection
-	cd $(COLL_DIR) && $(CURDIR)/$(VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider \
+	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(CURDIR)/$(VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider \
 	  --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=0 \
 	  && $(CURDIR)/$(VENV)/bin/python -m coverage report --include='plugins/module_utils/*' --fail-under=90
 

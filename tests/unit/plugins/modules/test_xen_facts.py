@@ -1,0 +1,311 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""xen_facts on recorded hosts: run_command answers with what xl and xenstore-ls printed there."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import re
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+def recorded(name):
+    """(rc, stdout) of a recorded command; a failed one ends with "(exit N)"."""
+    text = fixture(name)
+    match = re.search(r'^\(exit (\d+)\)\s*\Z', text, re.M)
+    if match:
+        return int(match.group(1)), text[:match.start()]
+    return 0, text
+
+
+def ls_fp(name, parent):
+    """`xenstore-ls -fp parent` as xenstore-ls prints it, from a recorded `-f` listing."""
+    prefix = parent + '/'
+    return ''.join('%s   (n0)\n' % line for line in fixture(name).splitlines() if line.startswith(prefix))
+
+
+D12 = 'debian12-xen-4.17/'
+HOSTS = {
+    # name: xl info, xl dmesg, xl getenforce, xl list -l, xenstore-ls -f
+    'bookworm-vtd-intremap-with-guest': (
+        D12 + 'xl-info.q35-vtd-intremap.txt', D12 + 'xl-dmesg.q35-vtd-intremap.txt',
+        D12 + 'xl-getenforce.no-xsm.txt', D12 + 'xl-list-l.dom0-plus-pv-domu.json',
+        D12 + 'xenstore-ls-f.dom0-plus-pv-domu.txt'),
+    'bookworm-flask-via-grub': (
+        'grub-boot/xl-info.bookworm-flask-via-grub.txt', 'grub-boot/xl-dmesg.bookworm-flask-via-grub.txt',
+        'grub-boot/xl-getenforce.bookworm-flask-via-grub.txt', D12 + 'xl-list-l.dom0-only.json',
+        D12 + 'xenstore-ls-f.dom0-only.txt'),
+    'trixie-stock': (
+        'debian13-xen-4.20/xl-info.trixie-xen-4.20.txt', 'debian13-xen-4.20/xl-dmesg.trixie-xen-4.20.txt',
+        'debian13-xen-4.20/xl-getenforce.trixie-stock.txt', 'debian13-xen-4.20/xl-list-l.dom0-only.trixie.json',
+        D12 + 'xenstore-ls-f.dom0-only.txt'),
+}
+
+GUEST_CFG = '''# a PV guest as the lab ran it
+name = "test-pv-long"
+kernel = "/boot/vmlinuz-6.1.0-50-amd64"
+ramdisk = "/root/domu/initrd-busybox.gz"
+extra = "console=hvc0 rdinit=/bin/busybox -- sleep 1000000"
+memory = 128
+vcpus = 1
+disk = [ '/root/domu/pvgrub.img,raw,xvda,r' ]
+vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr1' ]
+'''
+
+
+class Host(object):
+    """A recorded dom0: answers the commands xen_facts runs, fails on any other."""
+
+    def __init__(self, files, xl_info_answer=None):
+        info, dmesg, enforce, listing, store = files
+        self.answers = {
+            ('xl', 'info'): xl_info_answer or (0, fixture(info), ''),
+            ('xl', 'dmesg'): (0, fixture(dmesg), ''),
+            ('xl', 'getenforce'): recorded(enforce) + ('',),
+            ('xl', 'list', '-l'): (0, fixture(listing), ''),
+            ('xenstore-ls', '-f', '-p', '/local/domain'): (0, ls_fp(store, '/local/domain'), ''),
+        }
+        self.binaries = ('xl', 'xenstore-ls')
+        self.ran = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return '/usr/sbin/' + name if name in self.binaries else None
+
+    def run_command(self, args, **kwargs):
+        assert kwargs['environ_update'] == {'LC_ALL': 'C', 'LANG': 'C'}
+        key = (os.path.basename(args[0]),) + tuple(args[1:])
+        self.ran.append(key)
+        assert key in self.answers, 'xen_facts ran an unexpected command: %s' % (key,)
+        return self.answers[key]
+
+
+@pytest.fixture
+def dom0(tmp_path, monkeypatch):
+    """A filesystem shaped like a dom0: /proc/xen/capabilities, /etc/xen, TPM device nodes."""
+    caps = tmp_path / 'capabilities'
+    caps.write_text('control_d\n')
+    hyp = tmp_path / 'hypervisor-type'
+    hyp.write_text('xen\n')
+    etc = tmp_path / 'etc-xen'
+    etc.mkdir()
+    (etc / 'test-pv-long.cfg').write_text(GUEST_CFG)
+    (etc / 'broken.cfg').write_text('name = "broken"\nmemory = = 5\n')
+    (etc / 'xlexample.hvm').write_text('name = "not a .cfg"\n')
+    (etc / 'xl.conf').write_text(fixture(D12 + 'etc-xen-xl.conf.debian.txt') + 'autoballoon="off"\n')
+    dev = tmp_path / 'dev'
+    dev.mkdir()
+    (dev / 'tpm0').write_text('')
+    (dev / 'tpmrm0').write_text('')
+    sysfs = tmp_path / 'sys-class-tpm'
+    sysfs.mkdir()
+    monkeypatch.setattr(xen_facts, 'PROC_CAPABILITIES', str(caps))
+    monkeypatch.setattr(xen_facts, 'SYS_HYPERVISOR_TYPE', str(hyp))
+    monkeypatch.setattr(xen_facts, 'TPM_DEV_GLOBS', (str(dev / 'tpm[0-9]*'), str(dev / 'tpmrm[0-9]*')))
+    monkeypatch.setattr(xen_facts, 'TPM_SYSFS_GLOB', str(sysfs / 'tpm[0-9]*'))
+    return {'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs}
+
+
+def run(capsys, monkeypatch, host, args=None, check_mode=False):
+    args = dict(args or {})
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if host is not None:
+        monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, *a, **k: host.get_bin_path(*a, **k))
+        monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, *a, **k: host.run_command(*a, **k))
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            xen_facts.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def etc_args(dom0):
+    return {'config_paths': [str(dom0['etc'])], 'xl_conf_path': str(dom0['etc'] / 'xl.conf')}
+
+
+@pytest.mark.parametrize('name', sorted(HOSTS), ids=sorted(HOSTS))
+def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
+    host = Host(HOSTS[name])
+    result = run(capsys, monkeypatch, host, etc_args(dom0))
+    assert result['changed'] is False
+    xen = result['ansible_facts']['xen']
+    expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
+                     'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary'}
+    assert set(xen) == expected_keys
+    assert xen['is_dom0'] is True and xen['reason'] == ''
+    assert xen['cmdline'][0] == 'console=com1' and 'placeholder' not in xen['cmdline']
+    assert xen['tpm'] == {'present': True, 'devices': [str(dom0['dev'] / 'tpm0'), str(dom0['dev'] / 'tpmrm0')]}
+    cfg = xen['guest_configs']
+    assert sorted(os.path.basename(p) for p in cfg) == ['broken.cfg', 'test-pv-long.cfg']
+    guest = cfg[str(dom0['etc'] / 'test-pv-long.cfg')]
+    assert guest['error'] is None
+    assert guest['keys']['memory'] == 128 and guest['keys']['vif'] == ['mac=00:16:3e:00:00:01,bridge=xenbr1']
+    broken = cfg[str(dom0['etc'] / 'broken.cfg')]
+    assert broken['keys'] == {} and ':2:' in broken['error']
+    assert xen['xl_conf']['keys'] == {'autoballoon': 'off'} and xen['xl_conf']['error'] is None
+    assert xen['domains'][0]['name'] == 'Domain-0'
+    # one call, read-only: exactly these commands, each once
+    assert sorted(host.ran) == sorted(host.answers)
+    # controls were evaluated over these facts
+    assert len(xen['controls']) > 0
+    assert sum(xen['controls_summary'].values()) == len(xen['controls'])
+    for control in xen['controls']:
+        assert control['status'] in ('pass', 'fail', 'unknown', 'not_applicable')
+        assert control['id'] and control['title']
+
+
+def test_vtd_host_details(capsys, monkeypatch, dom0):
+    xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-vtd-intremap-with-guest']), etc_args(dom0))
+    xen = xen['ansible_facts']['xen']
+    assert xen['version'] == '4.17.5'
+    assert 'hvm_directio' in xen['info']['virt_caps_list']
+    iommu = xen['dmesg']['iommu']
+    assert (iommu['vendor'], iommu['enabled'], iommu['interrupt_remapping'], iommu['queued_invalidation']) == \
+        ('intel', True, True, True)
+    assert xen['flask'] == {'mode': 'disabled'}
+    assert xen['cmdline'][-1] == 'iommu=1,verbose'
+    assert [(d['domid'], d['name']) for d in xen['domains']] == [(0, 'Domain-0'), (4, 'test-pv-long')]
+    assert xen['backends']['vif'] == [{'frontend_domid': 4, 'devid': 0, 'backend_domid': 0, 'state': 2,
+                                       'type': 'vif', 'path': '/local/domain/0/backend/vif/4/0'}]
+    assert [b['devid'] for b in xen['backends']['vbd']] == [51712]
+
+
+def test_flask_and_trixie_hosts(capsys, monkeypatch, dom0):
+    flask = run(capsys, monkeypatch, Host(HOSTS['bookworm-flask-via-grub']), etc_args(dom0))['ansible_facts']['xen']
+    assert flask['flask'] == {'mode': 'enforcing'}
+    assert flask['dmesg']['xsm'] == {'framework': 'flask', 'flask_param_unknown': False}
+    assert flask['cmdline'][-1] == 'flask=enforcing'
+    assert flask['backends'] == {'vif': [], 'vbd': [], 'vtpm': []}
+    trixie = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
+    assert trixie['version'] == '4.20.5-pre'
+    assert trixie['dmesg']['iommu']['vendor'] == 'none' and trixie['dmesg']['iommu']['enabled'] is False
+    assert 'shadow' not in trixie['info']['virt_caps_list']
+
+
+def test_check_mode_reads_the_same(capsys, monkeypatch, dom0):
+    normal_host = Host(HOSTS['trixie-stock'])
+    normal = run(capsys, monkeypatch, normal_host, etc_args(dom0))
+    check_host = Host(HOSTS['trixie-stock'])
+    checked = run(capsys, monkeypatch, check_host, etc_args(dom0), check_mode=True)
+    assert checked['ansible_facts'] == normal['ansible_facts']
+    assert checked['changed'] is False
+    assert check_host.ran == normal_host.ran
+
+
+def test_gather_only_some_parts(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    args = dict(etc_args(dom0), gather=['dmesg', 'tpm'])
+    xen = run(capsys, monkeypatch, host, args)['ansible_facts']['xen']
+    assert xen['dmesg']['iommu']['vendor'] == 'intel'
+    assert xen['tpm']['present'] is True
+    for part in ('flask', 'domains', 'backends', 'guest_configs', 'xl_conf', 'controls', 'controls_summary'):
+        assert xen[part] is None
+    assert sorted(host.ran) == [('xl', 'dmesg'), ('xl', 'info')]
+
+
+def test_no_tpm_and_missing_xl_conf(capsys, monkeypatch, dom0):
+    for node in dom0['dev'].iterdir():
+        node.unlink()
+    args = {'config_paths': [str(dom0['etc'] / 'test-pv-long.cfg'), str(dom0['etc'] / 'nothing*.cfg')],
+            'xl_conf_path': str(dom0['etc'] / 'missing.conf'), 'gather': ['tpm', 'guest_configs', 'xl_conf']}
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), args)['ansible_facts']['xen']
+    assert xen['tpm'] == {'present': False, 'devices': []}
+    assert list(xen['guest_configs']) == [str(dom0['etc'] / 'test-pv-long.cfg')]
+    assert xen['xl_conf'] == {'path': str(dom0['etc'] / 'missing.conf'), 'keys': {}, 'error': None}
+    # a TPM that only shows in sysfs still counts
+    (dom0['sysfs'] / 'tpm0').mkdir()
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), dict(args, gather=['tpm']))['ansible_facts']['xen']
+    assert xen['tpm'] == {'present': True, 'devices': []}
+
+
+def test_unreadable_config_is_reported_not_fatal(capsys, monkeypatch, dom0):
+    unreadable = dom0['etc'] / 'dangling.cfg'
+    unreadable.symlink_to(dom0['etc'] / 'does-not-exist')
+    args = {'config_paths': [str(unreadable)], 'gather': ['guest_configs']}
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), args)['ansible_facts']['xen']
+    # a dangling link is not a file: nothing to read
+    assert xen['guest_configs'] == {}
+    # a directory that looks like a config file cannot be read: reported, not fatal
+    (dom0['etc'] / 'odd.cfg').mkdir()
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']),
+              {'config_paths': [str(dom0['etc'])], 'gather': ['guest_configs']})['ansible_facts']['xen']
+    assert xen['guest_configs'][str(dom0['etc'] / 'odd.cfg')] == {'keys': {}, 'error': 'cannot read the file'}
+    assert xen['guest_configs'][str(dom0['etc'] / 'test-pv-long.cfg')]['error'] is None
+
+
+@pytest.mark.parametrize('caps,hyp,reason', [
+    (None, None, 'not running on the Xen hypervisor'),
+    (None, 'xen\n', 'xenfs is not mounted'),
+    ('', 'xen\n', 'this is a Xen guest, not dom0'),
+], ids=['bare-metal', 'xenfs-not-mounted', 'domU'])
+def test_not_a_dom0(capsys, monkeypatch, dom0, caps, hyp, reason):
+    for path, content in ((dom0['caps'], caps), (dom0['hyp'], hyp)):
+        if content is None:
+            path.unlink()
+        else:
+            path.write_text(content)
+    host = Host(HOSTS['trixie-stock'])
+    result = run(capsys, monkeypatch, host, etc_args(dom0))
+    xen = result['ansible_facts']['xen']
+    assert result['changed'] is False and 'failed' not in result
+    assert xen['is_dom0'] is False
+    assert reason in xen['reason']
+    assert xen['controls'] == []
+    assert xen['controls_summary'] == {'pass': 0, 'fail': 0, 'unknown': 0, 'not_applicable': 0}
+    assert host.ran == []
+
+
+def test_dom0_without_xl(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['trixie-stock'])
+    host.binaries = ()
+    xen = run(capsys, monkeypatch, host, etc_args(dom0))['ansible_facts']['xen']
+    assert xen['is_dom0'] is False
+    assert 'xl command is missing' in xen['reason'] and 'xen-utils' in xen['reason']
+    assert host.ran == []
+
+
+def test_xl_failing_fails_with_its_stderr(capsys, monkeypatch, dom0):
+    stderr = ('xencall: error: Could not obtain handle on privileged command interface: Permission denied\n'
+              'libxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: Permission denied\n')
+    host = Host(HOSTS['trixie-stock'], xl_info_answer=(1, '', stderr))
+    result = run(capsys, monkeypatch, host, etc_args(dom0))
+    assert result['failed'] is True
+    assert 'Could not obtain handle on privileged command interface' in result['msg']
+    assert result['rc'] == 1 and result['stderr'] == stderr
+    assert 'Traceback' not in json.dumps(result)
+
+
+def test_missing_xenstore_ls_names_the_package(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['trixie-stock'])
+    host.binaries = ('xl',)
+    result = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['backends']))
+    assert result['failed'] is True
+    assert 'xenstore-ls' in result['msg'] and 'xenstore-utils' in result['msg']
+
+
+def test_controls_get_the_facts(capsys, monkeypatch, dom0):
+    seen = {}
+
+    def evaluate(facts):
+        seen.update(facts)
+        return [{'id': 'T-1', 'title': 't', 'status': 'pass'}, {'id': 'T-2', 'title': 't', 'status': 'fail'},
+                {'id': 'T-3', 'title': 't', 'status': 'fail'}]
+    monkeypatch.setattr(xen_facts, 'evaluate', evaluate)
+    xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-flask-via-grub']), etc_args(dom0))['ansible_facts']['xen']
+    assert xen['controls_summary'] == {'pass': 1, 'fail': 2, 'unknown': 0, 'not_applicable': 0}
+    assert seen['flask'] == {'mode': 'enforcing'} and seen['is_dom0'] is True
+    assert seen['dmesg']['xsm']['framework'] == 'flask'
