@@ -141,3 +141,8 @@ molecule-scenario: venv collection
 
 -include tests/lab/lab.mk
 -include molecule/roles.mk
+
+## ---------------------------------------------------------------- the main job
+.PHONY: demo
+demo: deps venv collection
+	tests/lab/demo.sh
