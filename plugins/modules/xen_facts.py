@@ -173,27 +173,17 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import
     backends,
 )
 
-try:
-    from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
-        XlConfig,
-        XlConfigSyntaxError,
-    )
-    HAS_XLCFG = True
-except ImportError:  # pragma: no cover - the parser ships with the collection
-    HAS_XLCFG = False
-
-try:
-    from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
-    HAS_CONTROLS = True
-except ImportError:  # pragma: no cover - the catalogue ships with the collection
-    HAS_CONTROLS = False
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
+    XlConfig,
+    XlConfigSyntaxError,
+)
+from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
 
 PROC_CAPABILITIES = '/proc/xen/capabilities'
 SYS_HYPERVISOR_TYPE = '/sys/hypervisor/type'
 TPM_DEV_GLOBS = ('/dev/tpm[0-9]*', '/dev/tpmrm[0-9]*')
 TPM_SYSFS_GLOB = '/sys/class/tpm/tpm[0-9]*'
 PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls')
-STATUSES = ('pass', 'fail', 'unknown', 'not_applicable')
 
 
 def _read(path):
@@ -245,8 +235,6 @@ def parse_config_file(path):
     text = _read(path)
     if text is None:
         entry['error'] = 'cannot read the file'
-    elif not HAS_XLCFG:  # pragma: no cover
-        entry['error'] = 'the xl config parser of the collection is not available'
     else:
         try:
             entry['keys'] = XlConfig.parse(text, source=path).as_dict()
@@ -264,14 +252,6 @@ def xl_conf_facts(path):
     if os.path.exists(path):
         entry.update(parse_config_file(path))
     return entry
-
-
-def summarise(results):
-    summary = dict((status, 0) for status in STATUSES)
-    for result in results:
-        status = result.get('status')
-        summary[status] = summary.get(status, 0) + 1
-    return summary
 
 
 def empty_facts(reason):
@@ -319,11 +299,7 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
     if 'xl_conf' in parts:
         facts['xl_conf'] = xl_conf_facts(xl_conf_path)
     if 'controls' in parts:
-        if HAS_CONTROLS:
-            facts['controls'] = list(evaluate(facts))
-        else:  # pragma: no cover
-            module.warn('the control catalogue of the collection is not available; no controls evaluated')
-            facts['controls'] = []
+        facts['controls'] = list(evaluate(facts))
         facts['controls_summary'] = summarise(facts['controls'])
     return facts
 

@@ -1,0 +1,282 @@
+# -*- coding: utf-8 -*-
+# Copyright: xenguard maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# The control catalogue: data only. controls.py evaluates it; docs/controls.md is generated from it.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+CONTROLS = [
+    # ------------------------------------------------------------------ Platform
+    {
+        'id': 'XG-IOMMU-01',
+        'title': 'An IOMMU is present and enabled',
+        'section': 'Platform',
+        'severity': 'high',
+        'role': 'iommu',
+        'reboot': True,
+        'check': 'iommu_enabled',
+        'remediation': 'Enable VT-d (Intel) or AMD-Vi / IOMMU (AMD) in the firmware setup and boot Xen with '
+                       'iommu=1; without an IOMMU a guest with a passed-through device (a driver domain) can '
+                       'reach all host memory by DMA.',
+    },
+    {
+        'id': 'XG-IOMMU-02',
+        'title': 'Interrupt remapping is enabled',
+        'section': 'Platform',
+        'severity': 'high',
+        'role': 'iommu',
+        'reboot': True,
+        'check': 'interrupt_remapping',
+        'remediation': 'Enable interrupt remapping in the firmware (on Intel it is part of VT-d; some '
+                       'firmware lists it separately, or as x2APIC); a platform without it cannot safely '
+                       'pass devices to guests.',
+    },
+    {
+        'id': 'XG-IOMMU-03',
+        'title': 'Intel VT-d has queued invalidation (VT-d v2)',
+        'section': 'Platform',
+        'severity': 'medium',
+        'role': 'iommu',
+        'reboot': True,
+        'check': 'queued_invalidation',
+        'remediation': 'Use a platform with VT-d version 2 or later (queued invalidation and interrupt '
+                       'remapping); older VT-d cannot give the isolation the guide asks for.',
+    },
+    {
+        'id': 'XG-IOMMU-04',
+        'title': 'Xen refuses to boot without the IOMMU (iommu=required)',
+        'section': 'Platform',
+        'severity': 'medium',
+        'role': 'iommu',
+        'reboot': True,
+        'check': 'iommu_required',
+        'remediation': 'Once the IOMMU is proven to work on this host, add iommu=required to the Xen command '
+                       'line (the iommu role does this only after XG-IOMMU-01 passes).',
+    },
+    # ------------------------------------------------------------------ Networks
+    {
+        'id': 'XG-NET-01',
+        'title': 'dom0 has no address on the guest network',
+        'section': 'Networks',
+        'severity': 'high',
+        'role': 'network_split',
+        'reboot': False,
+        'check': 'not_gathered',
+        'params': {'what': 'dom0 network interfaces and addresses'},
+        'remediation': 'Split the control network from the guest network: dom0 keeps its address on the '
+                       'control NIC only; the guest NIC becomes a bridge without a dom0 address and '
+                       'nftables drops traffic to dom0 from the guest side.',
+    },
+    # ------------------------------------------------------------------ Driver domain
+    {
+        'id': 'XG-DD-01',
+        'title': 'No guest network backend runs in dom0',
+        'section': 'Driver domain',
+        'severity': 'medium',
+        'role': 'driver_domain',
+        'reboot': False,
+        'check': 'vif_backends_not_dom0',
+        'remediation': "Move the guest network's NIC into a driver domain and point every guest vif at it "
+                       "with backend=<driver domain> in the guest configuration.",
+    },
+    # ------------------------------------------------------------------ PV boot
+    {
+        'id': 'XG-PVBOOT-01',
+        'title': 'No guest is booted with pygrub in dom0',
+        'section': 'PV boot',
+        'severity': 'high',
+        'role': 'pvgrub',
+        'reboot': False,
+        'check': 'no_pygrub',
+        'remediation': 'Boot PV guests with PV-GRUB2 (kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin"; PVH: '
+                       'grub-i386-xen_pvh.bin) or a fixed kernel; where pygrub must stay, set '
+                       'bootloader_restrict=1 (Xen 4.18 and later).',
+    },
+    # ------------------------------------------------------------------ Device model
+    {
+        'id': 'XG-DM-01',
+        'title': 'HVM guests run their device model in a stub domain or restricted',
+        'section': 'Device model',
+        'severity': 'high',
+        'role': 'stubdom',
+        'reboot': False,
+        'check': 'hvm_device_model_confined',
+        'remediation': 'Set device_model_stubdomain_override=1 on HVM guests (QEMU then runs in its own '
+                       'stub domain); where a stub domain is not possible, set dm_restrict=1.',
+    },
+    # ------------------------------------------------------------------ Hypervisor (XSM/FLASK)
+    {
+        'id': 'XG-FLASK-01',
+        'title': 'XSM/FLASK is active',
+        'section': 'Hypervisor (XSM/FLASK)',
+        'severity': 'high',
+        'role': 'flask',
+        'reboot': True,
+        'check': 'flask_active',
+        'remediation': 'Boot a Xen built with CONFIG_XSM_FLASK and its policy as a boot module (the '
+                       "distribution's Xen may have no XSM: the flask role builds one).",
+    },
+    {
+        'id': 'XG-FLASK-02',
+        'title': 'FLASK is enforcing',
+        'section': 'Hypervisor (XSM/FLASK)',
+        'severity': 'high',
+        'role': 'flask',
+        'reboot': True,
+        'check': 'flask_enforcing',
+        'remediation': 'After a permissive soak without denials, boot with flask=enforcing.',
+    },
+    {
+        'id': 'XG-FLASK-03',
+        'title': 'Every guest has a security label',
+        'section': 'Hypervisor (XSM/FLASK)',
+        'severity': 'medium',
+        'role': 'flask',
+        'reboot': False,
+        'check': 'guests_labelled',
+        'remediation': 'Give every guest configuration seclabel="system_u:system_r:domU_t" (or a '
+                       'stricter type of the policy).',
+    },
+    # ------------------------------------------------------------------ Keys (vTPM)
+    {
+        'id': 'XG-VTPM-01',
+        'title': 'The host has a TPM',
+        'section': 'Keys (vTPM)',
+        'severity': 'low',
+        'role': 'vtpm',
+        'reboot': False,
+        'check': 'tpm_present',
+        'remediation': 'Enable the TPM in the firmware; the vTPM manager seals its keys to it.',
+    },
+    {
+        'id': 'XG-VTPM-02',
+        'title': 'Every guest has a vTPM',
+        'section': 'Keys (vTPM)',
+        'severity': 'low',
+        'role': 'vtpm',
+        'reboot': False,
+        'check': 'guests_have_vtpm',
+        'remediation': 'Run the vTPM manager stub domain and one vTPM stub domain per guest, and attach it '
+                       "with vtpm=['backend=<vtpm domain>'] in the guest configuration.",
+    },
+    # ------------------------------------------------------------------ Beyond the guide
+    {
+        'id': 'XG-XEN-01',
+        'title': 'SMT (hyper-threading) is off (smt=0)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'smt_disabled',
+        'remediation': 'Add smt=0 to the Xen command line: sibling threads share caches and buffers that '
+                       'leak between guests (L1TF, MDS and later).',
+    },
+    {
+        'id': 'XG-XEN-02',
+        'title': "Xen's speculative-execution mitigations are not turned off",
+        'section': 'Beyond the guide',
+        'severity': 'high',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'spec_ctrl_not_disabled',
+        'remediation': 'Remove spec-ctrl=no (and =0, =no-xen) from the Xen command line.',
+    },
+    {
+        'id': 'XG-XEN-03',
+        'title': 'PV linear page tables are off (pv-linear-pt=0)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'pv_linear_pt_off',
+        'remediation': 'Add pv-linear-pt=0 to the Xen command line (the source of several XSAs; modern '
+                       'Linux and BSD PV guests do not need it).',
+    },
+    {
+        'id': 'XG-XEN-04',
+        'title': 'No 32-bit PV guests (pv=no-32)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'no_pv32',
+        'remediation': 'Add pv=no-32 to the Xen command line (Xen 4.15 and later, so 4.17 and 4.20): the '
+                       '32-bit PV ABI is an old and large attack surface; such guests can run in a PV shim.',
+    },
+    {
+        'id': 'XG-XEN-05',
+        'title': 'dom0 memory is fixed (dom0_mem=X,max:X)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'dom0_mem_fixed',
+        'remediation': 'Boot with dom0_mem=<size>,max:<size> so dom0 never balloons and its memory is '
+                       'known.',
+    },
+    {
+        'id': 'XG-XEN-06',
+        'title': 'The hypervisor console ring keeps the boot log (conring_size)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'conring_size',
+        'params': {'min_kib': 1024},
+        'remediation': 'Add conring_size=1M (or larger) to the Xen command line so that xl dmesg still '
+                       'holds the IOMMU, XSM and mitigation lines audits read.',
+    },
+    {
+        'id': 'XG-XEN-07',
+        'title': 'Early CPU microcode loading is on (ucode=)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'ucode_loading',
+        'remediation': "Install the CPU vendor's microcode package in dom0 and add ucode=scan to the Xen "
+                       'command line, so Xen loads the newest microcode before it starts guests.',
+    },
+    {
+        'id': 'XG-XEN-08',
+        'title': 'The Xen release is within upstream security support',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'check': 'security_support',
+        'params': {
+            'security_support_until': {
+                '4.17': '2025-12-12',
+                '4.18': '2026-11-16',
+                '4.19': '2027-07-29',
+                '4.20': '2028-03-05',
+            },
+        },
+        'remediation': 'Move to a Xen release that upstream still supports with security fixes, or make '
+                       'sure the distribution backports the XSAs for this one.',
+    },
+    {
+        'id': 'XG-XL-01',
+        'title': 'xl does not balloon dom0 (autoballoon="off")',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': False,
+        'check': 'autoballoon_off',
+        'remediation': 'Set autoballoon="off" in /etc/xen/xl.conf (with a fixed dom0_mem).',
+    },
+    {
+        'id': 'XG-XS-01',
+        'title': 'xenstore limits each guest (quotas)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': False,
+        'check': 'not_gathered',
+        'params': {'what': 'the xenstored options (quotas)'},
+        'remediation': "Start xenstored with per-domain quotas (entries, watches, transactions, node size) "
+                       "so one guest cannot exhaust the store.",
+    },
+]

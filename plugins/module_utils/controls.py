@@ -1,0 +1,686 @@
+# -*- coding: utf-8 -*-
+# Copyright: xenguard maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The control catalogue evaluated over the facts of one host (ansible_facts.xen).
+
+``evaluate(facts)`` returns one result per control of catalogue.py:
+``{id, title, section, severity, role, reboot, status, detail}`` with status ``pass``, ``fail``,
+``unknown`` (the facts do not tell) or ``not_applicable``. Each control names a check function
+here; a check takes ``(facts, params)`` and returns ``(status, detail)``, where the detail says
+what was seen. Checks are pure and never raise: a check that trips over odd facts gives
+``unknown`` with the reason.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import posixpath
+
+from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+
+PASS = 'pass'
+FAIL = 'fail'
+UNKNOWN = 'unknown'
+NA = 'not_applicable'
+STATUSES = (PASS, FAIL, UNKNOWN, NA)
+SEVERITIES = ('high', 'medium', 'low')
+SECTIONS = ('Platform', 'Networks', 'Driver domain', 'PV boot', 'Device model', 'Hypervisor (XSM/FLASK)',
+            'Keys (vTPM)', 'Beyond the guide')
+ROLES = ('iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'flask', 'vtpm')
+RESULT_FIELDS = ('id', 'title', 'section', 'severity', 'role', 'reboot')
+
+_FALSE = ('0', 'no', 'off', 'false', 'disable')
+_TRUE = ('1', 'yes', 'on', 'true', 'enable', '')
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers over the facts
+
+def _missing(what):
+    return UNKNOWN, 'the facts have no %s (not gathered)' % what
+
+
+def _tokens(facts):
+    """The booted Xen command line as tokens, or None when the facts do not have it."""
+    tokens = facts.get('cmdline')
+    if isinstance(tokens, list):
+        return [str(t) for t in tokens if t != 'placeholder']
+    line = (facts.get('info') or {}).get('xen_commandline')
+    if isinstance(line, str):
+        return [t for t in line.split() if t != 'placeholder']
+    return None
+
+
+def _show(tokens):
+    return ' '.join(tokens) if tokens else '(empty)'
+
+
+def _option(tokens, name):
+    """Last value given to ``name``: ``name=v`` -> v, bare ``name`` -> '', ``no-name`` -> 'no'."""
+    value = None
+    for token in tokens:
+        if token == name:
+            value = ''
+        elif token == 'no-' + name:
+            value = 'no'
+        elif token.startswith(name + '='):
+            value = token[len(name) + 1:]
+    return value
+
+
+def _bool(word):
+    word = word.strip().lower()
+    if word in _FALSE:
+        return False
+    if word in _TRUE:
+        return True
+    return None
+
+
+def _size_kib(text):
+    """A Xen <size> (default unit KiB) in KiB, or None."""
+    text = (text or '').strip()
+    if not text:
+        return None
+    units = {'t': 1 << 30, 'g': 1 << 20, 'm': 1 << 10, 'k': 1, 'b': None}
+    unit = text[-1].lower()
+    number = text[:-1] if unit in units else text
+    try:
+        value = int(number, 0)
+    except ValueError:
+        return None
+    if unit == 'b':
+        return value // 1024
+    return value * units.get(unit, 1) if unit in units else value
+
+
+def _truthy(value):
+    """An xl boolean (a number, possibly written as a string) or libxl's "True"/"False"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    if isinstance(value, str):
+        if value in ('True', 'False'):
+            return value == 'True'
+        try:
+            return int(value, 0) != 0
+        except ValueError:
+            return False
+    return False
+
+
+def _guest_configs(facts):
+    """(configs, unreadable): {path: keys} of readable guest configuration files, and unreadable paths.
+
+    None when the facts have no guest_configs.
+    """
+    raw = facts.get('guest_configs')
+    if not isinstance(raw, dict):
+        return None
+    configs = {}
+    unreadable = []
+    for path in sorted(raw):
+        entry = raw[path] or {}
+        if entry.get('error') or not isinstance(entry.get('keys'), dict):
+            unreadable.append(path)
+        else:
+            configs[path] = entry['keys']
+    return configs, unreadable
+
+
+def _is_helper_config(keys):
+    """Driver, device-model and vTPM stub domains are not the guests these controls judge."""
+    kernel = str(keys.get('kernel') or '')
+    return _truthy(keys.get('driver_domain')) or 'vtpm' in posixpath.basename(kernel)
+
+
+def _guest_domains(facts):
+    """Running guests (no dom0, no device-model stub domains), or None without domain facts."""
+    domains = facts.get('domains')
+    if not isinstance(domains, list):
+        return None
+    guests = []
+    for dom in domains:
+        if not isinstance(dom, dict) or str(dom.get('domid')) == '0':
+            continue
+        name = str(dom.get('name') or '')
+        if name.endswith('-dm'):
+            continue
+        guests.append(dom)
+    return guests
+
+
+def _b_info(dom):
+    return ((dom.get('config') or {}).get('b_info') or {})
+
+
+def _c_info(dom):
+    return ((dom.get('config') or {}).get('c_info') or {})
+
+
+def _domain_label(dom):
+    return 'running domain %s (domid %s)' % (dom.get('name'), dom.get('domid'))
+
+
+def _guest_verdict(offenders, unreadable, judged, what_ok, what_bad):
+    """Common verdict for checks over guest configurations and running guests."""
+    if offenders:
+        detail = '%s: %s' % (what_bad, '; '.join(offenders))
+        if unreadable:
+            detail += ' (also unreadable: %s)' % ', '.join(unreadable)
+        return FAIL, detail
+    if unreadable:
+        return UNKNOWN, 'cannot read guest configuration(s): %s' % ', '.join(unreadable)
+    if not judged:
+        return NA, 'no guest configuration or running guest seen'
+    return PASS, '%s (%s)' % (what_ok, ', '.join(judged))
+
+
+def _version_tuple(facts):
+    info = facts.get('info') or {}
+    try:
+        if info.get('xen_major') is not None and info.get('xen_minor') is not None:
+            return int(info['xen_major']), int(info['xen_minor'])
+        parts = str(facts.get('version') or '').split('.')
+        return int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _iommu(facts):
+    dmesg = facts.get('dmesg')
+    if not isinstance(dmesg, dict) or not isinstance(dmesg.get('iommu'), dict):
+        return None
+    return dmesg['iommu']
+
+
+# ---------------------------------------------------------------------------------------------
+# checks: one per `check` name of the catalogue
+
+def check_not_gathered(facts, params):
+    return UNKNOWN, 'the facts do not include %s yet, so this control cannot be judged' % (
+        params.get('what') or 'what this control needs')
+
+
+def check_iommu_enabled(facts, params):
+    iommu = _iommu(facts)
+    caps = (facts.get('info') or {}).get('virt_caps_list')
+    if caps is None and (facts.get('info') or {}).get('virt_caps') is not None:
+        caps = str(facts['info']['virt_caps']).split()
+    if iommu is None:
+        if caps is None:
+            return _missing('xl dmesg analysis (dmesg.iommu) nor xl info virt_caps')
+        if 'hvm_directio' in caps or 'pv_directio' in caps:
+            return PASS, 'xl info virt_caps has direct I/O: %s' % ' '.join(caps)
+        return FAIL, 'xl info virt_caps has no hvm_directio/pv_directio: %s' % ' '.join(caps)
+    if iommu.get('enabled'):
+        return PASS, 'IOMMU enabled (vendor %s): %s' % (
+            iommu.get('vendor'), '; '.join(_iommu_summary(iommu)) or 'I/O virtualisation enabled')
+    detail = 'IOMMU not enabled (vendor seen: %s)' % iommu.get('vendor')
+    if iommu.get('disabled_reason'):
+        detail += '; Xen says: %s' % iommu['disabled_reason']
+    if iommu.get('lines'):
+        detail += '; log: %s' % '; '.join(iommu['lines'][-3:])
+    if caps is not None:
+        detail += '; virt_caps: %s' % ' '.join(caps)
+    return FAIL, detail
+
+
+def _iommu_summary(iommu):
+    keep = ('I/O virtualisation', 'Interrupt remapping', 'Queued Invalidation', 'IOMMU 0 Enabled')
+    return [line for line in iommu.get('lines') or [] if any(k in line for k in keep)]
+
+
+def check_interrupt_remapping(facts, params):
+    iommu = _iommu(facts)
+    if iommu is None:
+        return _missing('xl dmesg analysis (dmesg.iommu)')
+    if not iommu.get('enabled'):
+        return FAIL, 'no interrupt remapping: the IOMMU is not enabled (see XG-IOMMU-01)'
+    lines = [line for line in iommu.get('lines') or [] if 'nterrupt Remapping' in line or
+             'nterrupt remapping' in line]
+    if iommu.get('interrupt_remapping'):
+        return PASS, 'interrupt remapping enabled: %s' % ('; '.join(lines) or 'per xl dmesg')
+    return FAIL, 'interrupt remapping is not enabled: %s' % ('; '.join(lines) or 'no such line in xl dmesg')
+
+
+def check_queued_invalidation(facts, params):
+    iommu = _iommu(facts)
+    if iommu is None:
+        return _missing('xl dmesg analysis (dmesg.iommu)')
+    vendor = iommu.get('vendor')
+    if vendor != 'intel':
+        return NA, 'no Intel VT-d IOMMU seen (vendor: %s); queued invalidation is a VT-d feature' % vendor
+    qi = iommu.get('queued_invalidation')
+    lines = [line for line in iommu.get('lines') or [] if 'Queued Invalidation' in line]
+    if qi is True:
+        return PASS, '; '.join(lines) or 'queued invalidation enabled'
+    if qi is False:
+        return FAIL, 'VT-d without queued invalidation (VT-d v1): %s' % ('; '.join(lines) or 'per xl dmesg')
+    return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may have '\
+        'wrapped; see XG-XEN-06)'
+
+
+def check_iommu_required(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = _option(tokens, 'iommu')
+    items = [item.strip().lower() for item in (value or '').split(',')]
+    if value is not None and ('required' in items or 'force' in items):
+        return PASS, 'booted command line has iommu=%s' % value
+    if value is None:
+        return FAIL, 'booted command line has no iommu= option (tokens: %s)' % _show(tokens)
+    return FAIL, 'booted command line has iommu=%s, without required' % value
+
+
+def check_smt_disabled(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = _option(tokens, 'smt')
+    threads = (facts.get('info') or {}).get('threads_per_core')
+    extra = '; xl info threads_per_core: %s' % threads if threads is not None else ''
+    if value is not None and _bool(value) is False:
+        return PASS, 'booted command line has smt=%s%s' % (value, extra)
+    if value is None:
+        return FAIL, 'booted command line has no smt=0 (tokens: %s)%s' % (_show(tokens), extra)
+    return FAIL, 'booted command line has smt=%s%s' % (value, extra)
+
+
+def _spec_ctrl_off(value):
+    for item in (value or '').split(','):
+        item = item.strip().lower()
+        if item in _FALSE or item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
+            return True
+    return False
+
+
+def check_spec_ctrl_not_disabled(facts, params):
+    tokens = _tokens(facts)
+    spec = (facts.get('dmesg') or {}).get('spec_ctrl') or {}
+    if tokens is None and not spec:
+        return _missing('booted Xen command line')
+    value = _option(tokens or [], 'spec-ctrl')
+    settings = [line for line in spec.get('lines') or [] if line.startswith('Xen settings')]
+    seen = ('; xl dmesg: %s' % settings[0]) if settings else ''
+    if (value is not None and _spec_ctrl_off(value)) or spec.get('disabled'):
+        return FAIL, 'mitigations turned off: booted command line has spec-ctrl=%s%s' % (value, seen)
+    if value is None:
+        return PASS, 'booted command line has no spec-ctrl= option (defaults on)%s' % seen
+    return PASS, 'booted command line has spec-ctrl=%s, which does not turn mitigations off%s' % (value, seen)
+
+
+def check_pv_linear_pt_off(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = _option(tokens, 'pv-linear-pt')
+    if value is not None and _bool(value) is False:
+        return PASS, 'booted command line has %s' % ('no-pv-linear-pt' if value == 'no' else 'pv-linear-pt=' + value)
+    if value is None:
+        return FAIL, 'booted command line has no pv-linear-pt=0 (tokens: %s)' % _show(tokens)
+    return FAIL, 'booted command line has pv-linear-pt=%s' % value
+
+
+def check_no_pv32(facts, params):
+    tokens = _tokens(facts)
+    info = facts.get('info') or {}
+    caps = info.get('xen_caps')
+    value = _option(tokens or [], 'pv')
+    pinned = False
+    if value is not None:
+        for item in value.split(','):
+            item = item.strip()
+            if item in ('no-32', '32=0', '32=no', '32=off', '32=false'):
+                pinned = True
+            elif item in ('32', '32=1', '32=yes', '32=on', '32=true'):
+                pinned = False
+    if pinned:
+        return PASS, 'booted command line has pv=%s' % value
+    if caps is not None:
+        if any(c.startswith('xen-') and c.endswith('x86_32p') for c in caps.split()):
+            return FAIL, 'xl info xen_caps offers 32-bit PV guests (%s) and the command line has no pv=no-32' \
+                % caps.strip()
+        return PASS, 'xl info xen_caps offers no 32-bit PV ABI (%s); pv=no-32 would pin it' % caps.strip()
+    if tokens is None:
+        return _missing('booted Xen command line nor xl info xen_caps')
+    return FAIL, 'booted command line has no pv=no-32 (tokens: %s) and xen_caps is not known' % _show(tokens)
+
+
+def check_dom0_mem_fixed(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = _option(tokens, 'dom0_mem')
+    if not value:
+        return FAIL, 'booted command line has no dom0_mem= (tokens: %s)' % _show(tokens)
+    base = maximum = None
+    for item in value.split(','):
+        if item.startswith('max:'):
+            maximum = item[4:]
+        elif ':' not in item:
+            base = item
+    if base is None or maximum is None:
+        return FAIL, 'dom0_mem=%s does not give both a size and max:<size>' % value
+    if _size_kib(base) is None or _size_kib(base) != _size_kib(maximum):
+        return FAIL, 'dom0_mem=%s: the size and max: differ, so dom0 can balloon' % value
+    return PASS, 'booted command line has dom0_mem=%s' % value
+
+
+def check_conring_size(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    minimum = int(params.get('min_kib', 1024))
+    value = _option(tokens, 'conring_size')
+    if value is None:
+        return FAIL, 'booted command line has no conring_size= (Xen default 16 KiB; want at least %d KiB)' \
+            % minimum
+    size = _size_kib(value)
+    if size is None:
+        return FAIL, 'conring_size=%s is not a size Xen understands' % value
+    if size < minimum:
+        return FAIL, 'conring_size=%s is %d KiB, less than %d KiB' % (value, size, minimum)
+    return PASS, 'booted command line has conring_size=%s (%d KiB)' % (value, size)
+
+
+def check_ucode_loading(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = _option(tokens, 'ucode')
+    if value is None or value == 'no':
+        return FAIL, 'booted command line has no ucode= (tokens: %s)' % _show(tokens)
+    return PASS, 'booted command line has ucode=%s' % value
+
+
+def _today(facts):
+    when = facts.get('evaluated_on')
+    if when:
+        return datetime.datetime.strptime(str(when)[:10], '%Y-%m-%d').date()
+    return datetime.date.today()
+
+
+def check_security_support(facts, params):
+    version = _version_tuple(facts)
+    if version is None:
+        return _missing('Xen version')
+    table = params.get('security_support_until') or {}
+    known = {}
+    for key, until in table.items():
+        major, minor = key.split('.')
+        known[(int(major), int(minor))] = until
+    name = '%d.%d' % version
+    today = _today(facts)
+    if version in known:
+        until = datetime.datetime.strptime(known[version], '%Y-%m-%d').date()
+        if today > until:
+            return FAIL, 'Xen %s: upstream security support ended %s (the distribution may still backport ' \
+                'fixes)' % (facts.get('version') or name, known[version])
+        return PASS, 'Xen %s: upstream security support until %s' % (facts.get('version') or name, known[version])
+    if known and version < min(known):
+        return FAIL, 'Xen %s is older than every release this catalogue knows (%s)' % (
+            name, ', '.join('%d.%d' % v for v in sorted(known)))
+    return UNKNOWN, 'no security-support date known for Xen %s' % name
+
+
+def check_autoballoon_off(facts, params):
+    xl_conf = facts.get('xl_conf')
+    if not isinstance(xl_conf, dict):
+        return _missing('/etc/xen/xl.conf (xl_conf)')
+    keys = xl_conf
+    if isinstance(xl_conf.get('keys'), dict) or 'error' in xl_conf:
+        if xl_conf.get('error'):
+            return UNKNOWN, 'cannot read %s: %s' % (xl_conf.get('path') or 'xl.conf', xl_conf['error'])
+        keys = xl_conf.get('keys') or {}
+    if 'autoballoon' not in keys:
+        return FAIL, 'xl.conf does not set autoballoon (xl defaults to "auto")'
+    value = keys['autoballoon']
+    if str(value).strip().lower() in ('off', '0', 'false', 'no'):
+        return PASS, 'xl.conf has autoballoon=%r' % (value,)
+    return FAIL, 'xl.conf has autoballoon=%r' % (value,)
+
+
+def _flask_mode(facts):
+    flask = facts.get('flask')
+    if isinstance(flask, dict) and flask.get('mode'):
+        return flask['mode']
+    return None
+
+
+def _xsm_detail(facts):
+    xsm = (facts.get('dmesg') or {}).get('xsm') or {}
+    if xsm.get('flask_param_unknown'):
+        return '; xl dmesg: parameter "flask" unknown (this Xen is built without XSM)'
+    if 'framework' in xsm:
+        return '; XSM framework in xl dmesg: %s' % (xsm.get('framework') or 'none')
+    return ''
+
+
+def check_flask_active(facts, params):
+    mode = _flask_mode(facts)
+    if mode is None:
+        return _missing('FLASK mode (flask.mode)')
+    if mode in ('enforcing', 'permissive'):
+        return PASS, 'FLASK is %s%s' % (mode, _xsm_detail(facts))
+    return FAIL, 'FLASK is %s%s' % (mode, _xsm_detail(facts))
+
+
+def check_flask_enforcing(facts, params):
+    mode = _flask_mode(facts)
+    if mode is None:
+        return _missing('FLASK mode (flask.mode)')
+    if mode == 'enforcing':
+        return PASS, 'FLASK is enforcing'
+    return FAIL, 'FLASK is %s, not enforcing%s' % (mode, _xsm_detail(facts))
+
+
+def check_guests_labelled(facts, params):
+    mode = _flask_mode(facts)
+    if mode is None:
+        return _missing('FLASK mode (flask.mode)')
+    if mode not in ('enforcing', 'permissive'):
+        return NA, 'FLASK is %s: labels mean nothing until XG-FLASK-01 passes' % mode
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    offenders, judged = [], []
+    for path, keys in configs.items():
+        if _is_helper_config(keys):
+            continue
+        (judged if keys.get('seclabel') else offenders).append(path)
+    for dom in domains or []:
+        label = _c_info(dom).get('ssid_label')
+        (judged if label else offenders).append(_domain_label(dom))
+    return _guest_verdict(offenders, unreadable, judged, 'every guest has a seclabel', 'without seclabel')
+
+
+def check_no_pygrub(facts, params):
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    version = _version_tuple(facts)
+    restrict_works = version is not None and version >= (4, 18)
+    configs, unreadable = found or ({}, [])
+    offenders, judged = [], []
+    for path, keys in configs.items():
+        loader = posixpath.basename(str(keys.get('bootloader') or ''))
+        if 'pygrub' not in loader:
+            judged.append(path)
+        elif _truthy(keys.get('bootloader_restrict')) and restrict_works:
+            judged.append('%s (pygrub restricted)' % path)
+        elif _truthy(keys.get('bootloader_restrict')):
+            offenders.append('%s (bootloader_restrict needs Xen 4.18 or later)' % path)
+        else:
+            offenders.append('%s (bootloader=%s)' % (path, keys.get('bootloader')))
+    for dom in domains or []:
+        b_info = _b_info(dom)
+        loader = posixpath.basename(str(b_info.get('bootloader') or ''))
+        if 'pygrub' in loader and not (_truthy(b_info.get('bootloader_restrict')) and restrict_works):
+            offenders.append(_domain_label(dom))
+        else:
+            judged.append(_domain_label(dom))
+    return _guest_verdict(offenders, unreadable, judged, 'no pygrub', 'booted with pygrub in dom0')
+
+
+def _is_hvm_config(keys):
+    return str(keys.get('type') or '').lower() == 'hvm' or str(keys.get('builder') or '').lower() == 'hvm'
+
+
+def check_hvm_device_model_confined(facts, params):
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    offenders, judged = [], []
+    for path, keys in configs.items():
+        if not _is_hvm_config(keys):
+            continue
+        if _truthy(keys.get('device_model_stubdomain_override')):
+            judged.append('%s (stub domain)' % path)
+        elif _truthy(keys.get('dm_restrict')):
+            judged.append('%s (dm_restrict)' % path)
+        else:
+            offenders.append(path)
+    for dom in domains or []:
+        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() != 'hvm':
+            continue
+        b_info = _b_info(dom)
+        if _truthy(b_info.get('device_model_stubdomain')) or _truthy(b_info.get('dm_restrict')):
+            judged.append(_domain_label(dom))
+        else:
+            offenders.append(_domain_label(dom))
+    if not offenders and not unreadable and not judged:
+        return NA, 'no HVM guest seen'
+    return _guest_verdict(offenders, unreadable, judged, 'every HVM device model is confined',
+                          'HVM guests whose QEMU runs unrestricted in dom0')
+
+
+def check_vif_backends_not_dom0(facts, params):
+    backends = facts.get('backends')
+    if not isinstance(backends, dict) or not isinstance(backends.get('vif'), list):
+        return _missing('xenstore backends (backends.vif)')
+    vifs = backends['vif']
+    if not vifs:
+        return NA, 'no guest network interface (vif) in xenstore'
+    in_dom0 = ['domain %s vif %s' % (v.get('frontend_domid'), v.get('devid')) for v in vifs
+               if str(v.get('backend_domid')) == '0']
+    if in_dom0:
+        return FAIL, '%d of %d guest vifs have their backend in dom0: %s' % (
+            len(in_dom0), len(vifs), ', '.join(in_dom0))
+    where = sorted(set(str(v.get('backend_domid')) for v in vifs))
+    return PASS, 'all %d guest vifs have their backend outside dom0 (backend domains %s)' % (
+        len(vifs), ', '.join(where))
+
+
+def check_tpm_present(facts, params):
+    tpm = facts.get('tpm')
+    if not isinstance(tpm, dict) or 'present' not in tpm:
+        return _missing('TPM facts (tpm.present)')
+    if tpm.get('present'):
+        return PASS, 'TPM present: %s' % (', '.join(tpm.get('devices') or []) or 'no device path given')
+    return FAIL, 'no TPM device in dom0 (no /dev/tpm*)'
+
+
+def check_guests_have_vtpm(facts, params):
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    offenders, judged = [], []
+    for path, keys in configs.items():
+        if _is_helper_config(keys):
+            continue
+        (judged if keys.get('vtpm') else offenders).append(path)
+    backends = facts.get('backends') or {}
+    vtpm_front = set(str(v.get('frontend_domid')) for v in backends.get('vtpm') or [])
+    for dom in domains or []:
+        kernel = posixpath.basename(str(_b_info(dom).get('kernel') or ''))
+        if 'vtpm' in kernel:
+            continue
+        (judged if str(dom.get('domid')) in vtpm_front else offenders).append(_domain_label(dom))
+    return _guest_verdict(offenders, unreadable, judged, 'every guest has a vTPM', 'without vTPM')
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation
+
+CHECKS = dict((name[len('check_'):], func) for name, func in list(globals().items())
+              if name.startswith('check_') and callable(func))
+
+
+def catalogue_by_id():
+    return dict((control['id'], control) for control in CONTROLS)
+
+
+def _result(control, status, detail):
+    result = dict((field, control[field]) for field in RESULT_FIELDS)
+    result['status'] = status
+    result['detail'] = detail
+    return result
+
+
+def evaluate(facts, controls=None):
+    """Evaluate every control of the catalogue over ``facts`` (the xen facts of one host)."""
+    controls = CONTROLS if controls is None else controls
+    if not isinstance(facts, dict) or not facts.get('is_dom0'):
+        reason = facts.get('reason') if isinstance(facts, dict) else None
+        detail = 'not a Xen dom0%s' % (': %s' % reason if reason else '')
+        return [_result(control, NA, detail) for control in controls]
+    results = []
+    for control in controls:
+        func = CHECKS.get(control['check'])
+        if func is None:
+            results.append(_result(control, UNKNOWN, 'no check named %r in this collection' % control['check']))
+            continue
+        try:
+            status, detail = func(facts, control.get('params') or {})
+        except Exception as exc:  # a check must never break the facts call; say what went wrong
+            status, detail = UNKNOWN, 'the check could not read these facts: %s: %s' % (type(exc).__name__, exc)
+        results.append(_result(control, status, detail))
+    return results
+
+
+def summarise(results):
+    """Counts per status: {pass: N, fail: N, unknown: N, not_applicable: N}."""
+    summary = dict((status, 0) for status in STATUSES)
+    for result in results:
+        summary[result['status']] = summary.get(result['status'], 0) + 1
+    return summary
+
+
+def catalogue_problems(controls=None):
+    """What is wrong with the catalogue (an empty list when it is sound)."""
+    controls = CONTROLS if controls is None else controls
+    problems = []
+    seen = set()
+    for control in controls:
+        cid = control.get('id')
+        for field in ('id', 'title', 'section', 'severity', 'role', 'reboot', 'check', 'remediation'):
+            if field not in control:
+                problems.append('%s: no %s' % (cid, field))
+        if cid in seen:
+            problems.append('%s: id used twice' % cid)
+        seen.add(cid)
+        if control.get('section') not in SECTIONS:
+            problems.append('%s: unknown section %r' % (cid, control.get('section')))
+        if control.get('severity') not in SEVERITIES:
+            problems.append('%s: unknown severity %r' % (cid, control.get('severity')))
+        if control.get('role') not in ROLES:
+            problems.append('%s: unknown role %r' % (cid, control.get('role')))
+        if not isinstance(control.get('reboot'), bool):
+            problems.append('%s: reboot is not a bool' % cid)
+        if control.get('check') not in CHECKS:
+            problems.append('%s: no check function %r' % (cid, control.get('check')))
+        if not isinstance(control.get('params', {}), dict):
+            problems.append('%s: params is not a dict' % cid)
+    return problems

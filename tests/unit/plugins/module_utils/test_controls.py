@@ -1,0 +1,641 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The control catalogue over facts built from real output of lab hosts (tests/unit/fixtures)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import os
+import re
+
+import pytest
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import controls
+from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+from ansible_collections.xenguard.hardening.plugins.module_utils.controls import (
+    CHECKS,
+    STATUSES,
+    catalogue_by_id,
+    catalogue_problems,
+    evaluate,
+    summarise,
+)
+from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import backends, parse_xenstore_ls
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
+    analyse_dmesg,
+    dmesg_cmdline,
+    getenforce_mode,
+    parse_xl_info,
+    parse_xl_list_long,
+    split_xen_cmdline,
+    xen_version,
+)
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
+BOOKWORM = 'debian12-xen-4.17'
+TRIXIE = 'debian13-xen-4.20'
+GRUB = 'grub-boot'
+TODAY = '2026-11-26'
+
+
+def _read(*parts):
+    with open(os.path.join(FIXTURES, *parts)) as handle:
+        return handle.read()
+
+
+def _exists(*parts):
+    return os.path.exists(os.path.join(FIXTURES, *parts))
+
+
+def _getenforce(*parts):
+    """A recorded `xl getenforce`: output lines, then "(exit N)"."""
+    text = _read(*parts)
+    match = re.search(r'^\(exit (\d+)\)$', text, re.M)
+    rc = int(match.group(1)) if match else 0
+    return getenforce_mode(rc, text[:match.start()] if match else text)
+
+
+def _guest_configs(*names):
+    configs = {}
+    for name in names:
+        path = '/etc/xen/%s' % name
+        try:
+            configs[path] = {'keys': XlConfig.parse(_read('xlcfg', name), path).as_dict(), 'error': None}
+        except Exception as exc:  # pragma: no cover - fixtures parse
+            configs[path] = {'keys': {}, 'error': str(exc)}
+    return configs
+
+
+def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, configs=(), xl_conf=None):
+    """ansible_facts.xen as xen_facts builds it, from the recorded output of one lab host."""
+    dmesg_text = _read(dist, 'xl-dmesg.%s.txt' % variant)
+    info = parse_xl_info(_read(dist, 'xl-info.%s.txt' % variant)) if _exists(dist, 'xl-info.%s.txt' % variant) \
+        else {}
+    cmdline = info.get('xen_commandline') or dmesg_cmdline(dmesg_text)
+    facts = {
+        'is_dom0': True,
+        'reason': '',
+        'version': xen_version(info) if info else None,
+        'info': info,
+        'cmdline': split_xen_cmdline(cmdline),
+        'dmesg': analyse_dmesg(dmesg_text, cmdline=cmdline),
+        'flask': {'mode': _getenforce(*getenforce)} if getenforce else None,
+        'domains': parse_xl_list_long(_read(*domains)) if domains else None,
+        'backends': backends(parse_xenstore_ls(_read(*xenstore))) if xenstore else None,
+        'tpm': None,
+        'guest_configs': _guest_configs(*configs) if configs else None,
+        'xl_conf': xl_conf,
+        'evaluated_on': TODAY,
+    }
+    return facts
+
+
+def results_by_id(facts):
+    return dict((r['id'], r) for r in evaluate(facts))
+
+
+def status_of(facts, cid):
+    return results_by_id(facts)[cid]['status']
+
+
+# ---------------------------------------------------------------------------------------------
+# the catalogue itself
+
+def test_catalogue_is_sound():
+    assert catalogue_problems() == []
+    assert len(CONTROLS) == len(catalogue_by_id())
+
+
+def test_every_check_function_is_used_and_every_check_exists():
+    used = set(c['check'] for c in CONTROLS)
+    assert used == set(CHECKS)
+
+
+def test_catalogue_problems_are_found():
+    bad = [
+        {'id': 'X-1', 'title': 't', 'section': 'Nowhere', 'severity': 'urgent', 'role': 'none', 'reboot': 'no',
+         'check': 'no_such_check', 'params': [], 'remediation': 'r'},
+        {'id': 'X-1'},
+    ]
+    problems = catalogue_problems(bad)
+    for words in ('unknown section', 'unknown severity', 'unknown role', 'reboot is not a bool',
+                  'no check function', 'params is not a dict', 'id used twice', 'X-1: no title'):
+        assert any(words in p for p in problems), words
+
+
+def test_the_design_is_covered():
+    titles = ' '.join(c['title'] for c in CONTROLS)
+    for words in ('IOMMU', 'Interrupt remapping', 'queued invalidation', 'iommu=required', 'smt=0',
+                  'speculative', 'pv-linear-pt=0', '32-bit PV', 'dom0_mem', 'autoballoon', 'console ring',
+                  'FLASK is active', 'enforcing', 'security label', 'pygrub', 'device model', 'backend',
+                  'vTPM', 'TPM', 'guest network'):
+        assert words in titles, words
+    assert set(c['section'] for c in CONTROLS) == set(controls.SECTIONS)
+
+
+# ---------------------------------------------------------------------------------------------
+# the platform, from real xl dmesg / xl info of lab hosts
+
+@pytest.mark.parametrize('dist,variant,expected', [
+    (BOOKWORM, 'q35-vtd-intremap', {'XG-IOMMU-01': 'pass', 'XG-IOMMU-02': 'pass', 'XG-IOMMU-03': 'pass',
+                                    'XG-IOMMU-04': 'fail'}),
+    (BOOKWORM, 'q35-vtd-no-intremap', {'XG-IOMMU-01': 'pass', 'XG-IOMMU-02': 'fail', 'XG-IOMMU-03': 'pass',
+                                       'XG-IOMMU-04': 'fail'}),
+    (BOOKWORM, 'q35-amd-vi', {'XG-IOMMU-01': 'pass', 'XG-IOMMU-02': 'pass', 'XG-IOMMU-03': 'not_applicable'}),
+    (BOOKWORM, 'pc-noiommu', {'XG-IOMMU-01': 'fail', 'XG-IOMMU-02': 'fail', 'XG-IOMMU-03': 'not_applicable',
+                              'XG-IOMMU-04': 'fail'}),
+    (TRIXIE, 'trixie-xen-4.20', {'XG-IOMMU-01': 'fail', 'XG-IOMMU-02': 'fail'}),
+])
+def test_iommu_controls_on_lab_hosts(dist, variant, expected):
+    results = results_by_id(host_facts(dist, variant))
+    for cid, status in expected.items():
+        assert results[cid]['status'] == status, (cid, results[cid]['detail'])
+
+
+def test_iommu_details_say_what_was_seen():
+    good = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap'))
+    assert 'vendor intel' in good['XG-IOMMU-01']['detail']
+    assert 'Interrupt remapping enabled' in good['XG-IOMMU-02']['detail']
+    assert 'Queued Invalidation enabled' in good['XG-IOMMU-03']['detail']
+    assert 'iommu=1,verbose, without required' in good['XG-IOMMU-04']['detail']
+    no_ir = results_by_id(host_facts(BOOKWORM, 'q35-vtd-no-intremap'))
+    assert 'Interrupt remapping disabled' in no_ir['XG-IOMMU-02']['detail']
+    none = results_by_id(host_facts(BOOKWORM, 'pc-noiommu'))
+    assert 'I/O virtualisation disabled' in none['XG-IOMMU-01']['detail']
+    assert 'virt_caps: pv hvm hap shadow' in none['XG-IOMMU-01']['detail']
+    assert 'see XG-IOMMU-01' in none['XG-IOMMU-02']['detail']
+    assert 'no iommu= option' in none['XG-IOMMU-04']['detail']
+
+
+def test_iommu_from_virt_caps_when_dmesg_is_missing():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg'] = None
+    assert status_of(facts, 'XG-IOMMU-01') == 'pass'
+    assert status_of(facts, 'XG-IOMMU-02') == 'unknown'
+    assert status_of(facts, 'XG-IOMMU-03') == 'unknown'
+    facts = host_facts(BOOKWORM, 'pc-noiommu')
+    facts['dmesg'] = None
+    del facts['info']['virt_caps_list']
+    assert status_of(facts, 'XG-IOMMU-01') == 'fail'
+    facts['info'] = {}
+    assert status_of(facts, 'XG-IOMMU-01') == 'unknown'
+
+
+def test_queued_invalidation_off_and_unknown():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg']['iommu']['queued_invalidation'] = False
+    assert status_of(facts, 'XG-IOMMU-03') == 'fail'
+    facts['dmesg']['iommu']['queued_invalidation'] = None
+    assert status_of(facts, 'XG-IOMMU-03') == 'unknown'
+
+
+def test_iommu_disabled_reason_is_in_the_detail():
+    facts = host_facts(BOOKWORM, 'pc-noiommu')
+    facts['dmesg']['iommu']['disabled_reason'] = 'Disabling IOMMU due to erratum'
+    assert 'Xen says: Disabling IOMMU' in results_by_id(facts)['XG-IOMMU-01']['detail']
+
+
+# ---------------------------------------------------------------------------------------------
+# the Xen command line, from real hosts, then pinned the way the hypervisor role pins it
+
+HARDENING = ['iommu=required,verbose', 'smt=0', 'pv-linear-pt=0', 'pv=no-32', 'conring_size=2M', 'ucode=scan',
+             'spec-ctrl=bti-thunk=retpoline']
+
+
+def test_stock_command_line_fails_the_hardening_controls():
+    results = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap'))
+    assert results['XG-XEN-01']['status'] == 'fail'
+    assert results['XG-XEN-01']['detail'].startswith('booted command line has no smt=0 (tokens: console=com1')
+    assert 'threads_per_core: 1' in results['XG-XEN-01']['detail']
+    assert results['XG-XEN-02']['status'] == 'pass'
+    assert 'SPEC_CTRL: No' in results['XG-XEN-02']['detail']
+    assert results['XG-XEN-03']['status'] == 'fail'
+    # Debian's lab hosts report no 32-bit PV ABI in xen_caps already
+    assert results['XG-XEN-04']['status'] == 'pass'
+    assert 'offers no 32-bit PV' in results['XG-XEN-04']['detail']
+    assert results['XG-XEN-05']['status'] == 'pass'
+    assert results['XG-XEN-05']['detail'] == 'booted command line has dom0_mem=1024M,max:1024M'
+    assert results['XG-XEN-06']['status'] == 'fail'
+    assert results['XG-XEN-07']['status'] == 'fail'
+
+
+def test_pinned_command_line_passes():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['cmdline'] = facts['cmdline'] + HARDENING
+    results = results_by_id(facts)
+    for cid in ('XG-IOMMU-04', 'XG-XEN-01', 'XG-XEN-02', 'XG-XEN-03', 'XG-XEN-04', 'XG-XEN-05', 'XG-XEN-06',
+                'XG-XEN-07'):
+        assert results[cid]['status'] == 'pass', (cid, results[cid]['detail'])
+    assert results['XG-XEN-04']['detail'] == 'booted command line has pv=no-32'
+    assert '2048 KiB' in results['XG-XEN-06']['detail']
+
+
+@pytest.mark.parametrize('tokens,cid,status,words', [
+    (['smt=1'], 'XG-XEN-01', 'fail', 'smt=1'),
+    (['smt'], 'XG-XEN-01', 'fail', 'smt='),
+    (['smt=maybe'], 'XG-XEN-01', 'fail', 'smt=maybe'),
+    (['smt=false'], 'XG-XEN-01', 'pass', 'smt=false'),
+    (['no-smt'], 'XG-XEN-01', 'pass', 'smt=no'),
+    (['spec-ctrl=no'], 'XG-XEN-02', 'fail', 'spec-ctrl=no'),
+    (['spec-ctrl=no-xen'], 'XG-XEN-02', 'fail', 'turned off'),
+    (['spec-ctrl=0'], 'XG-XEN-02', 'fail', 'turned off'),
+    (['no-pv-linear-pt'], 'XG-XEN-03', 'pass', 'no-pv-linear-pt'),
+    (['pv-linear-pt=1'], 'XG-XEN-03', 'fail', 'pv-linear-pt=1'),
+    (['pv=32=0'], 'XG-XEN-04', 'pass', 'pv=32=0'),
+    (['pv=no-32,32'], 'XG-XEN-04', 'pass', 'offers no 32-bit'),
+    (['dom0_mem=1024M'], 'XG-XEN-05', 'fail', 'both a size and max'),
+    (['dom0_mem=1024M,max:2048M'], 'XG-XEN-05', 'fail', 'differ'),
+    (['dom0_mem=1G,max:1048576'], 'XG-XEN-05', 'pass', 'dom0_mem=1G,max:1048576'),
+    (['dom0_mem=max:1G'], 'XG-XEN-05', 'fail', 'both'),
+    (['dom0_mem='], 'XG-XEN-05', 'fail', 'no dom0_mem'),
+    (['conring_size=64k'], 'XG-XEN-06', 'fail', 'less than 1024 KiB'),
+    (['conring_size=1048576b'], 'XG-XEN-06', 'pass', '1024 KiB'),
+    (['conring_size=4096'], 'XG-XEN-06', 'pass', '4096 KiB'),
+    (['conring_size=1T'], 'XG-XEN-06', 'pass', 'KiB'),
+    (['conring_size=lots'], 'XG-XEN-06', 'fail', 'not a size'),
+    (['conring_size='], 'XG-XEN-06', 'fail', 'not a size'),
+    (['ucode=no'], 'XG-XEN-07', 'fail', 'no ucode='),
+    (['ucode=0'], 'XG-XEN-07', 'pass', 'ucode=0'),
+    (['iommu=force'], 'XG-IOMMU-04', 'pass', 'iommu=force'),
+])
+def test_command_line_tokens(tokens, cid, status, words):
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['cmdline'] = [t for t in facts['cmdline'] if not t.startswith('dom0_mem')] + tokens
+    result = results_by_id(facts)[cid]
+    assert result['status'] == status, result['detail']
+    assert words in result['detail']
+
+
+def test_spec_ctrl_disabled_seen_by_the_dmesg_analysis():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg']['spec_ctrl']['disabled'] = True
+    assert status_of(facts, 'XG-XEN-02') == 'fail'
+
+
+def test_32bit_pv_offered_by_xen_caps_fails():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['info']['xen_caps'] = 'xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64'
+    assert status_of(facts, 'XG-XEN-04') == 'fail'
+    facts['info'] = {}
+    result = results_by_id(facts)['XG-XEN-04']
+    assert result['status'] == 'fail' and 'xen_caps is not known' in result['detail']
+
+
+def test_command_line_from_xl_info_when_tokens_are_missing():
+    facts = host_facts(TRIXIE, 'trixie-xen-4.20')
+    del facts['cmdline']
+    result = results_by_id(facts)['XG-XEN-05']
+    assert result['status'] == 'pass'
+    assert 'placeholder' not in results_by_id(facts)['XG-XEN-01']['detail']
+
+
+def test_without_any_command_line_the_controls_are_unknown():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['cmdline'] = None
+    facts['info'] = {}
+    facts['dmesg'] = None
+    facts['version'] = None
+    results = results_by_id(facts)
+    for cid in ('XG-IOMMU-04', 'XG-XEN-01', 'XG-XEN-02', 'XG-XEN-03', 'XG-XEN-04', 'XG-XEN-05', 'XG-XEN-06',
+                'XG-XEN-07', 'XG-XEN-08'):
+        assert results[cid]['status'] == 'unknown', cid
+        assert 'not gathered' in results[cid]['detail']
+
+
+@pytest.mark.parametrize('dist,variant,today,status,words', [
+    (BOOKWORM, 'q35-vtd-intremap', '2026-11-26', 'fail', 'ended 2025-12-12'),
+    (BOOKWORM, 'q35-vtd-intremap', '2025-01-01', 'pass', 'until 2025-12-12'),
+    (TRIXIE, 'trixie-xen-4.20', '2026-11-26', 'pass', 'Xen 4.20.5-pre: upstream security support until 2028-03-05'),
+])
+def test_security_support(dist, variant, today, status, words):
+    facts = host_facts(dist, variant)
+    facts['evaluated_on'] = today
+    result = results_by_id(facts)['XG-XEN-08']
+    assert result['status'] == status
+    assert words in result['detail']
+
+
+@pytest.mark.parametrize('version,status', [('4.12.1', 'fail'), ('4.99.0', 'unknown'), ('garbage', 'unknown')])
+def test_security_support_of_other_versions(version, status):
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['info'] = {}
+    facts['version'] = version
+    assert status_of(facts, 'XG-XEN-08') == status
+
+
+def test_security_support_without_a_date_uses_today():
+    facts = host_facts(TRIXIE, 'trixie-xen-4.20')
+    del facts['evaluated_on']
+    assert status_of(facts, 'XG-XEN-08') in ('pass', 'fail')
+
+
+# ---------------------------------------------------------------------------------------------
+# xl.conf
+
+@pytest.mark.parametrize('xl_conf,status,words', [
+    ({'path': '/etc/xen/xl.conf', 'error': None,
+      'keys': XlConfig.parse(_read(BOOKWORM, 'etc-xen-xl.conf.debian.txt')).as_dict()},
+     'fail', 'does not set autoballoon'),
+    ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': XlConfig.parse(_read('xlcfg', 'xl.conf')).as_dict()},
+     'pass', "autoballoon='off'"),
+    ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': {'autoballoon': 'auto'}}, 'fail', "'auto'"),
+    ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': {'autoballoon': 0}}, 'pass', '0'),
+    ({'path': '/etc/xen/xl.conf', 'error': '/etc/xen/xl.conf:3:1: lexical error', 'keys': {}}, 'unknown',
+     'cannot read /etc/xen/xl.conf'),
+    ({'autoballoon': 'off'}, 'pass', 'off'),
+    (None, 'unknown', 'not gathered'),
+])
+def test_autoballoon(xl_conf, status, words):
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', xl_conf=xl_conf)
+    result = results_by_id(facts)['XG-XL-01']
+    assert result['status'] == status
+    assert words in result['detail']
+
+
+# ---------------------------------------------------------------------------------------------
+# FLASK
+
+@pytest.mark.parametrize('dist,variant,getenforce,active,enforcing,words', [
+    (BOOKWORM, 'flask-enforcing', (BOOKWORM, 'xl-getenforce.flask-enforcing.txt'), 'pass', 'pass', 'enforcing'),
+    (GRUB, 'bookworm-flask-via-grub', (GRUB, 'xl-getenforce.bookworm-flask-via-grub.txt'), 'pass', 'pass',
+     'enforcing'),
+    (BOOKWORM, 'stock-xen-flask-param-unknown', (BOOKWORM, 'xl-getenforce.no-xsm.txt'), 'fail', 'fail',
+     'parameter "flask" unknown'),
+    (TRIXIE, 'trixie-xen-4.20', (TRIXIE, 'xl-getenforce.trixie-stock.txt'), 'fail', 'fail', 'disabled'),
+])
+def test_flask_on_lab_hosts(dist, variant, getenforce, active, enforcing, words):
+    results = results_by_id(host_facts(dist, variant, getenforce=getenforce))
+    assert results['XG-FLASK-01']['status'] == active
+    assert results['XG-FLASK-02']['status'] == enforcing
+    assert words in results['XG-FLASK-01']['detail']
+
+
+def test_flask_permissive_is_active_but_not_enforcing():
+    # the recorded log of a hypervisor that started FLASK permissive with its policy as a boot module
+    facts = host_facts(BOOKWORM, 'flask-permissive-policy-module')
+    assert facts['dmesg']['xsm']['framework'] == 'flask'
+    facts['flask'] = {'mode': 'permissive'}
+    results = results_by_id(facts)
+    assert results['XG-FLASK-01']['status'] == 'pass'
+    assert results['XG-FLASK-02']['status'] == 'fail'
+    assert 'FLASK is permissive, not enforcing' in results['XG-FLASK-02']['detail']
+
+
+def test_flask_mode_alone():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg'] = None
+    facts['flask'] = {'mode': 'disabled'}
+    assert results_by_id(facts)['XG-FLASK-01']['detail'] == 'FLASK is disabled'
+
+
+def test_flask_unknown_without_facts():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    for cid in ('XG-FLASK-01', 'XG-FLASK-02', 'XG-FLASK-03'):
+        assert status_of(facts, cid) == 'unknown'
+
+
+def test_guest_labels():
+    enforcing = (BOOKWORM, 'xl-getenforce.flask-enforcing.txt')
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing,
+                       configs=('hardened-guest.cfg', 'driver-domain.cfg', 'pygrub-guest.cfg'))
+    result = results_by_id(facts)['XG-FLASK-03']
+    assert result['status'] == 'fail'
+    assert result['detail'] == 'without seclabel: /etc/xen/pygrub-guest.cfg'
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',))
+    assert status_of(facts, 'XG-FLASK-03') == 'pass'
+    # the running guest of the lab has no label
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing,
+                       domains=(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'))
+    result = results_by_id(facts)['XG-FLASK-03']
+    assert result['status'] == 'fail'
+    assert 'running domain test-pv-long (domid 4)' in result['detail']
+    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:domU_t'
+    assert status_of(facts, 'XG-FLASK-03') == 'pass'
+    # without FLASK the labels are not judged
+    facts = host_facts(BOOKWORM, 'stock-xen-flask-param-unknown', getenforce=(BOOKWORM, 'xl-getenforce.no-xsm.txt'),
+                       configs=('pygrub-guest.cfg',))
+    assert status_of(facts, 'XG-FLASK-03') == 'not_applicable'
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing)
+    assert status_of(facts, 'XG-FLASK-03') == 'unknown'
+
+
+# ---------------------------------------------------------------------------------------------
+# guests: pygrub, device models, vTPM, vif backends
+
+GUEST_HOST = dict(domains=(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'),
+                  xenstore=(BOOKWORM, 'xenstore-ls-f.dom0-plus-pv-domu.txt'))
+IDLE_HOST = dict(domains=(BOOKWORM, 'xl-list-l.dom0-only.json'), xenstore=(BOOKWORM, 'xenstore-ls-f.dom0-only.txt'))
+
+
+def test_vif_backend_in_dom0_fails_on_the_lab_host():
+    result = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap', **GUEST_HOST))['XG-DD-01']
+    assert result['status'] == 'fail'
+    assert result['detail'] == '1 of 1 guest vifs have their backend in dom0: domain 4 vif 0'
+
+
+def test_vif_backend_in_a_driver_domain_passes():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', **GUEST_HOST)
+    facts['backends']['vif'][0]['backend_domid'] = 2
+    result = results_by_id(facts)['XG-DD-01']
+    assert result['status'] == 'pass'
+    assert 'backend domains 2' in result['detail']
+
+
+def test_no_guests_means_not_applicable():
+    results = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap', **IDLE_HOST))
+    for cid in ('XG-DD-01', 'XG-PVBOOT-01', 'XG-DM-01', 'XG-VTPM-02'):
+        assert results[cid]['status'] == 'not_applicable', (cid, results[cid]['detail'])
+
+
+def test_guest_controls_without_facts_are_unknown():
+    results = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap'))
+    for cid in ('XG-DD-01', 'XG-PVBOOT-01', 'XG-DM-01', 'XG-VTPM-01', 'XG-VTPM-02'):
+        assert results[cid]['status'] == 'unknown', cid
+        assert 'not gathered' in results[cid]['detail']
+
+
+def test_pygrub():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('pygrub-guest.cfg', 'pv-direct-kernel.cfg'),
+                       **GUEST_HOST)
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'fail'
+    assert result['detail'] == 'booted with pygrub in dom0: /etc/xen/pygrub-guest.cfg (bootloader=pygrub)'
+    facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys']['bootloader_restrict'] = 1
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'fail'
+    assert 'bootloader_restrict needs Xen 4.18 or later' in result['detail']
+    facts['info']['xen_minor'] = '18'
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'pass'
+    assert '(pygrub restricted)' in result['detail']
+    assert 'running domain test-pv-long (domid 4)' in result['detail']
+    facts['domains'][1]['config']['b_info']['bootloader'] = '/usr/bin/pygrub'
+    assert status_of(facts, 'XG-PVBOOT-01') == 'fail'
+
+
+def test_unreadable_guest_configs():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('pv-direct-kernel.cfg',))
+    facts['guest_configs']['/etc/xen/broken.cfg'] = {'keys': {}, 'error': '/etc/xen/broken.cfg:1:1: lexical error'}
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'unknown'
+    assert '/etc/xen/broken.cfg' in result['detail']
+    facts['guest_configs'].update(_guest_configs('pygrub-guest.cfg'))
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'fail' and 'also unreadable: /etc/xen/broken.cfg' in result['detail']
+
+
+def test_hvm_device_models():
+    configs = ('hvm-weird-spacing.cfg', 'hardened-guest.cfg', 'pv-direct-kernel.cfg')
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=configs)
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'fail'
+    assert result['detail'] == 'HVM guests whose QEMU runs unrestricted in dom0: /etc/xen/hvm-weird-spacing.cfg'
+    facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']['dm_restrict'] = 1
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'pass'
+    assert '/etc/xen/hardened-guest.cfg (stub domain)' in result['detail']
+    assert '/etc/xen/hvm-weird-spacing.cfg (dm_restrict)' in result['detail']
+    for value, status in ((True, 'pass'), ('1', 'pass'), ('0x1', 'pass'), ('yes', 'fail'), (False, 'fail'),
+                          (0, 'fail'), (None, 'fail')):
+        facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']['dm_restrict'] = value
+        assert status_of(facts, 'XG-DM-01') == status, value
+    only_pv = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('pv-direct-kernel.cfg',), **GUEST_HOST)
+    assert status_of(only_pv, 'XG-DM-01') == 'not_applicable'
+
+
+def test_running_hvm_guests():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', **GUEST_HOST)
+    hvm = copy.deepcopy(facts['domains'][1])
+    hvm.update(domid=7, name='win', type='hvm')
+    stub = copy.deepcopy(hvm)
+    stub.update(domid=8, name='win-dm', type='pv')
+    facts['domains'] += [hvm, stub]
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'fail' and 'running domain win (domid 7)' in result['detail']
+    hvm['config']['b_info']['device_model_stubdomain'] = 'True'
+    assert status_of(facts, 'XG-DM-01') == 'pass'
+
+
+def test_vtpm_and_tpm():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('hardened-guest.cfg', 'driver-domain.cfg'))
+    facts['tpm'] = {'present': True, 'devices': ['/dev/tpm0', '/dev/tpmrm0']}
+    results = results_by_id(facts)
+    assert results['XG-VTPM-01']['status'] == 'pass'
+    assert results['XG-VTPM-01']['detail'] == 'TPM present: /dev/tpm0, /dev/tpmrm0'
+    assert results['XG-VTPM-02']['status'] == 'pass'
+    facts['tpm'] = {'present': False, 'devices': []}
+    facts['guest_configs'].update(_guest_configs('pv-direct-kernel.cfg'))
+    facts['guest_configs']['/etc/xen/vtpm-web1.cfg'] = {'error': None, 'keys': {'kernel': '/usr/lib/xen/boot/vtpm-stubdom.gz'}}
+    results = results_by_id(facts)
+    assert results['XG-VTPM-01']['status'] == 'fail'
+    assert results['XG-VTPM-02']['detail'] == 'without vTPM: /etc/xen/pv-direct-kernel.cfg'
+
+
+def test_running_guests_and_vtpm_backends():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', **GUEST_HOST)
+    result = results_by_id(facts)['XG-VTPM-02']
+    assert result['status'] == 'fail' and 'running domain test-pv-long (domid 4)' in result['detail']
+    facts['backends']['vtpm'] = [{'frontend_domid': 4, 'devid': 0, 'backend_domid': 5, 'path': 'x'}]
+    vtpm_dom = copy.deepcopy(facts['domains'][1])
+    vtpm_dom.update(domid=5, name='vtpm-test')
+    vtpm_dom['config']['b_info']['kernel'] = '/usr/lib/xen/boot/vtpm-stubdom.gz'
+    facts['domains'].append(vtpm_dom)
+    assert status_of(facts, 'XG-VTPM-02') == 'pass'
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate() and summarise() as a whole
+
+def test_every_control_gets_a_result_with_the_catalogue_fields():
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=(BOOKWORM, 'xl-getenforce.flask-enforcing.txt'),
+                       configs=('hardened-guest.cfg',), **GUEST_HOST)
+    results = evaluate(facts)
+    assert [r['id'] for r in results] == [c['id'] for c in CONTROLS]
+    for result, control in zip(results, CONTROLS):
+        assert set(result) == {'id', 'title', 'section', 'severity', 'role', 'reboot', 'status', 'detail'}
+        for field in ('title', 'section', 'severity', 'role', 'reboot'):
+            assert result[field] == control[field]
+        assert result['status'] in STATUSES
+        assert result['detail']
+
+
+def test_controls_whose_facts_are_not_gathered_are_unknown():
+    results = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap'))
+    for cid in ('XG-NET-01', 'XG-XS-01'):
+        assert results[cid]['status'] == 'unknown'
+        assert 'do not include' in results[cid]['detail']
+
+
+def test_a_hardened_host_passes_everything_that_can_be_judged():
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=(BOOKWORM, 'xl-getenforce.flask-enforcing.txt'),
+                       configs=('hardened-guest.cfg',), **GUEST_HOST)
+    # the lab's flask host has no IOMMU: take the IOMMU analysis of the VT-d host
+    facts['dmesg']['iommu'] = host_facts(BOOKWORM, 'q35-vtd-intremap')['dmesg']['iommu']
+    facts['cmdline'] += HARDENING
+    facts['backends']['vif'][0]['backend_domid'] = 2
+    facts['backends']['vtpm'] = [{'frontend_domid': 4, 'devid': 0, 'backend_domid': 5, 'path': 'x'}]
+    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:domU_t'
+    facts['tpm'] = {'present': True, 'devices': ['/dev/tpm0']}
+    facts['xl_conf'] = {'path': '/etc/xen/xl.conf', 'keys': {'autoballoon': 'off'}, 'error': None}
+    facts['evaluated_on'] = '2025-06-01'
+    results = evaluate(facts)
+    bad = [(r['id'], r['status'], r['detail']) for r in results
+           if r['status'] != 'pass' and r['id'] not in ('XG-NET-01', 'XG-XS-01')]
+    assert bad == []
+    assert summarise(results) == {'pass': len(CONTROLS) - 2, 'fail': 0, 'unknown': 2, 'not_applicable': 0}
+
+
+@pytest.mark.parametrize('facts', [
+    {'is_dom0': False, 'reason': 'not running on the Xen hypervisor (/proc/xen/capabilities does not exist)'},
+    {'is_dom0': False},
+    None,
+    'not a dict',
+])
+def test_not_a_dom0_is_not_applicable(facts):
+    results = evaluate(facts)
+    assert len(results) == len(CONTROLS)
+    assert set(r['status'] for r in results) == {'not_applicable'}
+    assert all(r['detail'].startswith('not a Xen dom0') for r in results)
+    if isinstance(facts, dict) and facts.get('reason'):
+        assert facts['reason'] in results[0]['detail']
+    assert summarise(results)['not_applicable'] == len(CONTROLS)
+
+
+@pytest.mark.parametrize('facts', [
+    {'is_dom0': True},
+    {'is_dom0': True, 'cmdline': 'oops', 'info': [], 'dmesg': 'x', 'flask': 'y', 'domains': {}, 'backends': [],
+     'tpm': [], 'guest_configs': [], 'xl_conf': 'z'},
+    {'is_dom0': True, 'cmdline': [1, 2], 'info': {'xen_major': 'x', 'virt_caps': 3}, 'dmesg': {'iommu': {}},
+     'flask': {}, 'domains': [None, {'domid': 3}], 'backends': {'vif': [None]}, 'tpm': {},
+     'guest_configs': {'/a.cfg': None, '/b.cfg': {'keys': {'type': 'hvm', 'bootloader': 5}}},
+     'xl_conf': {'keys': None}},
+])
+def test_odd_facts_never_crash(facts):
+    results = evaluate(facts)
+    assert len(results) == len(CONTROLS)
+    assert all(r['status'] in STATUSES for r in results)
+
+
+def test_a_check_that_raises_is_unknown_and_says_why(monkeypatch):
+    def broken(facts, params):
+        raise KeyError('boom')
+    monkeypatch.setitem(CHECKS, 'smt_disabled', broken)
+    result = results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap'))['XG-XEN-01']
+    assert result['status'] == 'unknown'
+    assert 'KeyError' in result['detail']
+
+
+def test_unknown_check_name():
+    control = dict(CONTROLS[0], check='nope')
+    result = evaluate(host_facts(BOOKWORM, 'q35-vtd-intremap'), controls=[control])[0]
+    assert result['status'] == 'unknown' and "no check named 'nope'" in result['detail']
+
+
+def test_summarise_counts_every_status():
+    assert summarise([]) == {'pass': 0, 'fail': 0, 'unknown': 0, 'not_applicable': 0}
+    results = evaluate(host_facts(BOOKWORM, 'pc-noiommu'))
+    summary = summarise(results)
+    assert sum(summary.values()) == len(CONTROLS)
+    assert summary['fail'] >= 5
