@@ -240,8 +240,7 @@ def check_interrupt_remapping(facts, params):
         return _missing('xl dmesg analysis (dmesg.iommu)')
     if not iommu.get('enabled'):
         return FAIL, 'no interrupt remapping: the IOMMU is not enabled (see XG-IOMMU-01)'
-    lines = [line for line in iommu.get('lines') or [] if 'nterrupt Remapping' in line or
-             'nterrupt remapping' in line]
+    lines = [line for line in iommu.get('lines') or [] if 'interrupt remapping' in line.lower()]
     if iommu.get('interrupt_remapping'):
         return PASS, 'interrupt remapping enabled: %s' % ('; '.join(lines) or 'per xl dmesg')
     return FAIL, 'interrupt remapping is not enabled: %s' % ('; '.join(lines) or 'no such line in xl dmesg')

@@ -571,15 +571,15 @@ class XlConfig:
         if matches:
             st = matches[-1]
             rendered = _render(value, self._value_style(st.value))
-            new = (text[:st.op_token.start] + '=' + text[st.op_token.end:st.value.start]
-                   + rendered + text[st.value.end:])
+            new = ''.join((text[:st.op_token.start], '=', text[st.op_token.end:st.value.start],
+                           rendered, text[st.value.end:]))
         else:
             rendered = _render(value, self._file_style())
             between = ' = '
             if self._settings:
                 first = self._settings[0]
-                between = (text[first.key_token.end:first.op_token.start] + '='
-                           + text[first.op_token.end:first.value.start])
+                between = ''.join((text[first.key_token.end:first.op_token.start], '=',
+                                   text[first.op_token.end:first.value.start]))
             nl = self._newline()
             prefix = ''
             if text and not text.endswith('\n'):
