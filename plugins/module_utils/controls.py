@@ -19,6 +19,7 @@ import datetime
 import posixpath
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import bool_word, cmdline_option
 
 PASS = 'pass'
 FAIL = 'fail'
@@ -31,8 +32,6 @@ SECTIONS = ('Platform', 'Networks', 'Driver domain', 'PV boot', 'Device model', 
 ROLES = ('iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'flask', 'vtpm')
 RESULT_FIELDS = ('id', 'title', 'section', 'severity', 'role', 'reboot')
 
-_FALSE = ('0', 'no', 'off', 'false', 'disable')
-_TRUE = ('1', 'yes', 'on', 'true', 'enable', '')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,28 +54,6 @@ def _tokens(facts):
 
 def _show(tokens):
     return ' '.join(tokens) if tokens else '(empty)'
-
-
-def _option(tokens, name):
-    """Last value given to ``name``: ``name=v`` -> v, bare ``name`` -> '', ``no-name`` -> 'no'."""
-    value = None
-    for token in tokens:
-        if token == name:
-            value = ''
-        elif token == 'no-' + name:
-            value = 'no'
-        elif token.startswith(name + '='):
-            value = token[len(name) + 1:]
-    return value
-
-
-def _bool(word):
-    word = word.strip().lower()
-    if word in _FALSE:
-        return False
-    if word in _TRUE:
-        return True
-    return None
 
 
 def _size_kib(text):
@@ -267,7 +244,7 @@ def check_iommu_required(facts, params):
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = _option(tokens, 'iommu')
+    value = cmdline_option(tokens, 'iommu')
     items = [item.strip().lower() for item in (value or '').split(',')]
     if value is not None and ('required' in items or 'force' in items):
         return PASS, 'booted command line has iommu=%s' % value
@@ -280,10 +257,10 @@ def check_smt_disabled(facts, params):
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = _option(tokens, 'smt')
+    value = cmdline_option(tokens, 'smt')
     threads = (facts.get('info') or {}).get('threads_per_core')
     extra = '; xl info threads_per_core: %s' % threads if threads is not None else ''
-    if value is not None and _bool(value) is False:
+    if value is not None and bool_word(value) is False:
         return PASS, 'booted command line has smt=%s%s' % (value, extra)
     if value is None:
         return FAIL, 'booted command line has no smt=0 (tokens: %s)%s' % (_show(tokens), extra)
@@ -293,7 +270,7 @@ def check_smt_disabled(facts, params):
 def _spec_ctrl_off(value):
     for item in (value or '').split(','):
         item = item.strip().lower()
-        if item in _FALSE or item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
+        if bool_word(item) is False or item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
             return True
     return False
 
@@ -303,7 +280,7 @@ def check_spec_ctrl_not_disabled(facts, params):
     spec = (facts.get('dmesg') or {}).get('spec_ctrl') or {}
     if tokens is None and not spec:
         return _missing('booted Xen command line')
-    value = _option(tokens or [], 'spec-ctrl')
+    value = cmdline_option(tokens or [], 'spec-ctrl')
     settings = [line for line in spec.get('lines') or [] if line.startswith('Xen settings')]
     seen = ('; xl dmesg: %s' % settings[0]) if settings else ''
     if (value is not None and _spec_ctrl_off(value)) or spec.get('disabled'):
@@ -317,8 +294,8 @@ def check_pv_linear_pt_off(facts, params):
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = _option(tokens, 'pv-linear-pt')
-    if value is not None and _bool(value) is False:
+    value = cmdline_option(tokens, 'pv-linear-pt')
+    if value is not None and bool_word(value) is False:
         return PASS, 'booted command line has %s' % ('no-pv-linear-pt' if value == 'no' else 'pv-linear-pt=' + value)
     if value is None:
         return FAIL, 'booted command line has no pv-linear-pt=0 (tokens: %s)' % _show(tokens)
@@ -329,7 +306,7 @@ def check_no_pv32(facts, params):
     tokens = _tokens(facts)
     info = facts.get('info') or {}
     caps = info.get('xen_caps')
-    value = _option(tokens or [], 'pv')
+    value = cmdline_option(tokens or [], 'pv')
     pinned = False
     if value is not None:
         for item in value.split(','):
@@ -354,7 +331,7 @@ def check_dom0_mem_fixed(facts, params):
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = _option(tokens, 'dom0_mem')
+    value = cmdline_option(tokens, 'dom0_mem')
     if not value:
         return FAIL, 'booted command line has no dom0_mem= (tokens: %s)' % _show(tokens)
     base = maximum = None
@@ -375,7 +352,7 @@ def check_conring_size(facts, params):
     if tokens is None:
         return _missing('booted Xen command line')
     minimum = int(params.get('min_kib', 1024))
-    value = _option(tokens, 'conring_size')
+    value = cmdline_option(tokens, 'conring_size')
     if value is None:
         return FAIL, 'booted command line has no conring_size= (Xen default 16 KiB; want at least %d KiB)' \
             % minimum
@@ -391,7 +368,7 @@ def check_ucode_loading(facts, params):
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = _option(tokens, 'ucode')
+    value = cmdline_option(tokens, 'ucode')
     if value is None or value == 'no':
         return FAIL, 'booted command line has no ucode= (tokens: %s)' % _show(tokens)
     return PASS, 'booted command line has ucode=%s' % value

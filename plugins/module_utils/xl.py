@@ -219,7 +219,8 @@ def cmdline_option(tokens, name):
     return value
 
 
-def _bool_word(word):
+def bool_word(word):
+    """Xen's boolean words: True, False, or None when the word is not one of them."""
     word = word.strip().lower()
     if word in _FALSE_WORDS:
         return False
@@ -333,7 +334,7 @@ def analyse_dmesg(text, cmdline=None):
 
     smt_option = cmdline_option(tokens, 'smt')
     if smt_option is not None:
-        smt['enabled'] = _bool_word(smt_option)
+        smt['enabled'] = bool_word(smt_option)
     if smt['enabled'] is None and smt_warning:
         smt['enabled'] = True
 
