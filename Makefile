@@ -118,8 +118,9 @@ build-check: venv
 # galaxy-importer on the tarball build-check made (built here when missing); its lint findings fail the stage.
 importer: venv venv-importer
 	@test -f $(TARBALL) || $(MAKE) --no-print-directory build-check
-	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg PATH=$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH \
-	  $(VENV_IMPORTER)/bin/python -m galaxy_importer.main $(TARBALL) > build/importer.log 2>&1; rc=$$?; \
+	cd build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg PATH=$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH \
+	  $(CURDIR)/$(VENV_IMPORTER)/bin/python -m galaxy_importer.main $(notdir $(TARBALL)) > importer.log 2>&1; rc=$$?; \
+	  cd $(CURDIR); \
 	  grep -E '^(WARNING|ERROR)|Traceback' build/importer.log; tail -n 1 build/importer.log; \
 	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|^WARNING|Traceback' build/importer.log; then \
 	    echo "galaxy-importer found problems (full log: build/importer.log)"; exit 1; fi
@@ -138,9 +139,14 @@ LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm hypervisor@
 lab-scenarios:
 	@echo $(LAB_SCENARIOS)
 
+# One scenario on one distribution. Molecule destroys its lab hosts after a failed stage too
+# (--destroy=always); `xenlab down --all` afterwards makes sure nothing of the lab is left running.
 molecule-scenario: venv collection
-	XENLAB_DIST=$(word 2,$(subst @, ,$(SCENARIO))) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
-	  molecule test -s $(word 1,$(subst @, ,$(SCENARIO)))
+	@name=$(word 1,$(subst @, ,$(SCENARIO))); dist=$(word 2,$(subst @, ,$(SCENARIO))); rc=0; \
+	XENLAB_DIST=$$dist PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	  $(VENV)/bin/molecule -c .config/molecule/config.yml test -s $$name --destroy=always || rc=1; \
+	python3 tests/lab/xenlab.py down --all --keep-logs --state-dir lab-state/molecule-$$name >/dev/null || rc=1; \
+	exit $$rc
 
 -include tests/lab/lab.mk
 -include molecule/roles.mk
