@@ -33,9 +33,9 @@ ROLES = ('iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stu
 RESULT_FIELDS = ('id', 'title', 'section', 'severity', 'role', 'reboot')
 
 
-
 # ---------------------------------------------------------------------------------------------
 # helpers over the facts
+
 
 def _missing(what):
     return UNKNOWN, 'the facts have no %s (not gathered)' % what
