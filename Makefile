@@ -134,14 +134,18 @@ test: deps venv
 
 ## ---------------------------------------------------------------- the lab (Molecule)
 # Scenarios CI runs, as scenario@distribution (the lab boots Debian 12 "bookworm" or 13 "trixie").
-LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm hypervisor@bookworm fallback@bookworm
-.PHONY: lab-scenarios molecule-scenario
+# Entries joined by + run side by side (at most two lab VMs in all: the machine has room for two).
+LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm hypervisor@bookworm+fallback@bookworm
+.PHONY: lab-scenarios molecule-scenario molecule-run
 lab-scenarios:
 	@echo $(LAB_SCENARIOS)
 
 # One scenario on one distribution. Molecule destroys its lab hosts after a failed stage too
 # (--destroy=always); `xenlab down --all` afterwards makes sure nothing of the lab is left running.
 molecule-scenario: venv collection
+	@$(MAKE) --no-print-directory molecule-run SCENARIO=$(SCENARIO)
+
+molecule-run:
 	@name=$(word 1,$(subst @, ,$(SCENARIO))); dist=$(word 2,$(subst @, ,$(SCENARIO))); rc=0; \
 	XENLAB_DIST=$$dist PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
 	  $(VENV)/bin/molecule -c .config/molecule/config.yml test -s $$name --destroy=always || rc=1; \
