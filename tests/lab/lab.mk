@@ -1,0 +1,54 @@
+# The xenguard.hardening lab (docs/lab.md). Included from the top Makefile; uses its `venv` and `collection`.
+#   make lab-image                          build (or find in the cache) the bookworm and trixie images
+#   make lab-up [LAB_DIST=trixie] [LAB_VARIANT=nohvm] [LAB_NAME=lab] [LAB_ARGS='--tpm --ssh-port 2222']
+#   make lab-ssh [LAB_NAME=lab] [CMD='xl info']
+#   make lab-down [LAB_NAME=lab]
+#   make smoke                              molecule test -s smoke on bookworm, then on trixie
+#   make bench-lab                          image build cold/cached, boot-to-ssh per variant, reboot-to-ssh
+PY ?= .venv/bin/python
+VENV ?= .venv
+XENLAB ?= python3 tests/lab/xenlab.py
+LAB_DISTS ?= bookworm trixie
+LAB_DIST ?= bookworm
+LAB_VARIANT ?= vtd-intremap
+LAB_NAME ?= lab
+LAB_ARGS ?=
+CMD ?=
+SMOKE_DISTS ?= $(LAB_DISTS)
+MOLECULE_BASE_CONFIG := .config/molecule/config.yml
+BENCH_ARGS ?=
+
+.PHONY: lab-image lab-up lab-down lab-ssh lab-status lab-console smoke bench-lab
+
+lab-image:
+	@for d in $(LAB_DISTS); do $(XENLAB) build --dist $$d || exit 1; done
+
+lab-up:
+	$(XENLAB) up --dist $(LAB_DIST) --variant $(LAB_VARIANT) --name $(LAB_NAME) $(LAB_ARGS)
+
+lab-down:
+	$(XENLAB) down --name $(LAB_NAME)
+
+lab-ssh:
+	$(XENLAB) ssh $(LAB_NAME) $(if $(CMD),-- $(CMD))
+
+lab-status:
+	$(XENLAB) status
+
+lab-console:
+	$(XENLAB) console $(LAB_NAME) -n 60
+
+# Each distribution in turn (two lab VMs per run); Molecule destroys the lab hosts after a failed stage too
+# (--destroy=always), and `down --all` afterwards makes sure nothing of the lab is left running even if
+# Molecule itself was interrupted.
+smoke: venv collection lab-image
+	@rc=0; for d in $(SMOKE_DISTS); do \
+	  start=$$(date +%s); echo "=== smoke on $$d"; \
+	  XENLAB_DIST=$$d PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	    $(VENV)/bin/molecule -c $(MOLECULE_BASE_CONFIG) test -s smoke --destroy=always || rc=1; \
+	  $(XENLAB) down --all --keep-logs --state-dir $${XENGUARD_LAB_STATE:-lab-state}/molecule-smoke >/dev/null || rc=1; \
+	  echo "=== smoke on $$d: $$(( $$(date +%s) - start )) s"; \
+	done; exit $$rc
+
+bench-lab:
+	$(PY) tests/lab/bench.py $(BENCH_ARGS)
