@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""After converge + idempotence: the hardened Xen command line is booted and is the default, exactly one
+reboot happened, the one-shot entry is gone, xl.conf has autoballoon="off", and the controls pass."""
+
+import glob
+import json
+import os
+
+import testinfra.utils.ansible_runner
+
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
+    os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
+
+EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+HARDENED = ["smt=0", "pv-linear-pt=0", "pv=no-32", "ucode=scan", "conring_size=1M", "iommu=required"]
+ROLE_CONTROLS = ["XG-IOMMU-01", "XG-IOMMU-02", "XG-IOMMU-03", "XG-IOMMU-04", "XG-XEN-01", "XG-XEN-02",
+                 "XG-XEN-03", "XG-XEN-04", "XG-XEN-05", "XG-XEN-06", "XG-XEN-07", "XG-XL-01"]
+
+
+def booted(host):
+    for line in host.check_output("xl info").splitlines():
+        key, _sep, value = line.partition(":")
+        if key.strip() == "xen_commandline":
+            return [t for t in value.split() if t != "placeholder"]
+    raise AssertionError("xl info has no xen_commandline")
+
+
+def test_booted_xen_cmdline_has_every_option(host):
+    tokens = booted(host)
+    for token in HARDENED:
+        assert token in tokens
+    assert [t for t in tokens if t.startswith("dom0_mem=")] == ["dom0_mem=1024M,max:1024M"]
+    # the lab's own options are kept
+    assert "smap=0" in tokens and "console=com1" in tokens
+
+
+def test_options_are_the_default_entry(host):
+    cfg = host.file("/etc/default/grub.d/xen.cfg").content_string
+    line = [l for l in cfg.splitlines() if l.startswith("GRUB_CMDLINE_XEN_DEFAULT=")]
+    assert len(line) == 1
+    for token in HARDENED:
+        assert token in line[0].split('"')[1].split()
+    menu = host.file("/boot/grub/grub.cfg").content_string
+    assert "xenguard-trial" not in menu
+    default_entry = menu.split("'xen-gnulinux-simple-", 1)[1].split("\n}", 1)[0]
+    for token in HARDENED:
+        assert token in default_entry
+
+
+def test_one_shot_entry_is_gone(host):
+    assert not host.file("/etc/grub.d/42_xenguard_trial").exists
+    env = host.check_output("grub-editenv /boot/grub/grubenv list")
+    assert "next_entry=xenguard" not in env
+
+
+def test_exactly_one_reboot(host):
+    # converge rebooted once; idempotence (a second converge) did not reboot
+    assert host.file("/var/lib/xenguard/reboot-count").content_string.strip() == "1"
+    log = host.file("/var/lib/xenguard/reboots.log").content_string.strip().splitlines()
+    assert len(log) == 1 and " committed " in log[0]
+    summaries = []
+    for path in glob.glob(os.path.join(EPHEMERAL, "reboot-%s-*.json" % host.backend.get_hostname())):
+        with open(path) as f:
+            summaries.append(json.load(f))
+    assert sorted(s["rebooted"] for s in summaries) == [False, True]
+
+
+def test_autoballoon_off(host):
+    conf = host.file("/etc/xen/xl.conf").content_string
+    assert 'autoballoon="off"' in conf.splitlines()
+    assert '#autoballoon="auto"' in conf.splitlines()  # Debian's comment is kept
+
+
+def test_controls_pass(host):
+    facts = host.ansible("xenguard.hardening.xen_facts", check=False)["ansible_facts"]["xen"]
+    status = {c["id"]: c["status"] for c in facts["controls"]}
+    failing = {cid: status.get(cid) for cid in ROLE_CONTROLS if status.get(cid) != "pass"}
+    assert failing == {}
