@@ -167,9 +167,16 @@ def need_free_memory(mib):
                        % (mib, avail, PROG, PROG))
 
 
+def count_vms():
+    """QEMU VMs running on this machine, matched by process name (comm is cut to 15 characters), so that
+    shells and wrappers whose command lines merely mention QEMU are not counted."""
+    res = subprocess.run(["pgrep", "-c", "-x", "qemu-system-x86"], stdout=subprocess.PIPE, text=True,
+                         check=False)
+    return int(res.stdout.strip() or "0")
+
+
 def warn_vm_count():
-    res = subprocess.run(["pgrep", "-fc", "qemu-system-x86"], stdout=subprocess.PIPE, text=True, check=False)
-    count = int(res.stdout.strip() or "0")
+    count = count_vms()
     if count >= 2:
         log("WARNING: %d QEMU VMs already run on this machine; more than two on 2 cores is slow" % count)
 
@@ -181,8 +188,7 @@ def wait_for_vm_slot():
     last = 0
     begin = time.monotonic()
     while True:
-        res = subprocess.run(["pgrep", "-fc", "qemu-system-x86"], stdout=subprocess.PIPE, text=True, check=False)
-        count = int(res.stdout.strip() or "0")
+        count = count_vms()
         if count < limit:
             return round(time.monotonic() - begin, 1)
         if time.monotonic() > deadline:
