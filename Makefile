@@ -105,7 +105,7 @@ docs-check: venv
 
 # What a user does: build the tarball, install it, read every module's and role's docs from it.
 build-check: venv
-	rm -rf build && mkdir -p build/install
+	rm -rf build/install build/xenguard-hardening-*.tar.gz && mkdir -p build/install
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path build .
 	$(VENV)/bin/ansible-galaxy collection install --force -p build/install $(TARBALL)
 	@for m in $(MODULES); do \
