@@ -142,7 +142,7 @@ def _domain_label(dom):
     return 'running domain %s (domid %s)' % (dom.get('name'), dom.get('domid'))
 
 
-def _guest_verdict(offenders, unreadable, judged, what_ok, what_bad):
+def _guest_verdict(offenders, unreadable, judged, what_ok, what_bad, none_seen):
     """Common verdict for checks over guest configurations and running guests."""
     if offenders:
         detail = '%s: %s' % (what_bad, '; '.join(offenders))
@@ -152,8 +152,29 @@ def _guest_verdict(offenders, unreadable, judged, what_ok, what_bad):
     if unreadable:
         return UNKNOWN, 'cannot read guest configuration(s): %s' % ', '.join(unreadable)
     if not judged:
-        return NA, 'no guest configuration or running guest seen'
+        return NA, none_seen
     return PASS, '%s (%s)' % (what_ok, ', '.join(judged))
+
+
+def _judge_guests(facts, judge_config, judge_domain, what_ok, what_bad,
+                  none_seen='no guest configuration or running guest seen'):
+    """The verdict of a check over every guest: its configuration file and its running domain.
+
+    judge_config(path, keys) and judge_domain(dom) answer (passes, label), label naming the guest in
+    the detail, or None for a guest the check does not judge. what_ok and what_bad word a pass and a
+    failure; none_seen is the detail when no guest was judged.
+    """
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    verdicts = [judge_config(path, keys) for path, keys in configs.items()]
+    verdicts += [judge_domain(dom) for dom in domains or []]
+    offenders, judged = [], []
+    for passes, label in (v for v in verdicts if v is not None):
+        (judged if passes else offenders).append(label)
+    return _guest_verdict(offenders, unreadable, judged, what_ok, what_bad, none_seen)
 
 
 def _version_tuple(facts):
@@ -461,49 +482,34 @@ def check_guests_labelled(facts, params):
         return _missing('FLASK mode (flask.mode)')
     if mode not in ('enforcing', 'permissive'):
         return NA, 'FLASK is %s: labels mean nothing until XG-FLASK-01 passes' % mode
-    found = _guest_configs(facts)
-    domains = _guest_domains(facts)
-    if found is None and domains is None:
-        return _missing('guest configurations (guest_configs) nor domains')
-    configs, unreadable = found or ({}, [])
-    offenders, judged = [], []
-    for path, keys in configs.items():
-        if _is_helper_config(keys):
-            continue
-        (judged if keys.get('seclabel') else offenders).append(path)
-    for dom in domains or []:
-        label = _c_info(dom).get('ssid_label')
-        (judged if label else offenders).append(_domain_label(dom))
-    return _guest_verdict(offenders, unreadable, judged, 'every guest has a seclabel', 'without seclabel')
+    return _judge_guests(
+        facts,
+        lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('seclabel')), path),
+        lambda dom: (bool(_c_info(dom).get('ssid_label')), _domain_label(dom)),
+        'every guest has a seclabel', 'without seclabel')
 
 
 def check_no_pygrub(facts, params):
-    found = _guest_configs(facts)
-    domains = _guest_domains(facts)
-    if found is None and domains is None:
-        return _missing('guest configurations (guest_configs) nor domains')
     version = _version_tuple(facts)
     restrict_works = version is not None and version >= (4, 18)
-    configs, unreadable = found or ({}, [])
-    offenders, judged = [], []
-    for path, keys in configs.items():
+
+    def judge_config(path, keys):
         loader = posixpath.basename(str(keys.get('bootloader') or ''))
         if 'pygrub' not in loader:
-            judged.append(path)
-        elif _truthy(keys.get('bootloader_restrict')) and restrict_works:
-            judged.append('%s (pygrub restricted)' % path)
-        elif _truthy(keys.get('bootloader_restrict')):
-            offenders.append('%s (bootloader_restrict needs Xen 4.18 or later)' % path)
-        else:
-            offenders.append('%s (bootloader=%s)' % (path, keys.get('bootloader')))
-    for dom in domains or []:
+            return True, path
+        if _truthy(keys.get('bootloader_restrict')) and restrict_works:
+            return True, '%s (pygrub restricted)' % path
+        if _truthy(keys.get('bootloader_restrict')):
+            return False, '%s (bootloader_restrict needs Xen 4.18 or later)' % path
+        return False, '%s (bootloader=%s)' % (path, keys.get('bootloader'))
+
+    def judge_domain(dom):
         b_info = _b_info(dom)
         loader = posixpath.basename(str(b_info.get('bootloader') or ''))
-        if 'pygrub' in loader and not (_truthy(b_info.get('bootloader_restrict')) and restrict_works):
-            offenders.append(_domain_label(dom))
-        else:
-            judged.append(_domain_label(dom))
-    return _guest_verdict(offenders, unreadable, judged, 'no pygrub', 'booted with pygrub in dom0')
+        pygrub = 'pygrub' in loader and not (_truthy(b_info.get('bootloader_restrict')) and restrict_works)
+        return not pygrub, _domain_label(dom)
+
+    return _judge_guests(facts, judge_config, judge_domain, 'no pygrub', 'booted with pygrub in dom0')
 
 
 def _is_hvm_config(keys):
@@ -511,33 +517,24 @@ def _is_hvm_config(keys):
 
 
 def check_hvm_device_model_confined(facts, params):
-    found = _guest_configs(facts)
-    domains = _guest_domains(facts)
-    if found is None and domains is None:
-        return _missing('guest configurations (guest_configs) nor domains')
-    configs, unreadable = found or ({}, [])
-    offenders, judged = [], []
-    for path, keys in configs.items():
+    def judge_config(path, keys):
         if not _is_hvm_config(keys):
-            continue
+            return None
         if _truthy(keys.get('device_model_stubdomain_override')):
-            judged.append('%s (stub domain)' % path)
-        elif _truthy(keys.get('dm_restrict')):
-            judged.append('%s (dm_restrict)' % path)
-        else:
-            offenders.append(path)
-    for dom in domains or []:
+            return True, '%s (stub domain)' % path
+        if _truthy(keys.get('dm_restrict')):
+            return True, '%s (dm_restrict)' % path
+        return False, path
+
+    def judge_domain(dom):
         if str(dom.get('type') or _c_info(dom).get('type') or '').lower() != 'hvm':
-            continue
+            return None
         b_info = _b_info(dom)
-        if _truthy(b_info.get('device_model_stubdomain')) or _truthy(b_info.get('dm_restrict')):
-            judged.append(_domain_label(dom))
-        else:
-            offenders.append(_domain_label(dom))
-    if not offenders and not unreadable and not judged:
-        return NA, 'no HVM guest seen'
-    return _guest_verdict(offenders, unreadable, judged, 'every HVM device model is confined',
-                          'HVM guests whose QEMU runs unrestricted in dom0')
+        confined = _truthy(b_info.get('device_model_stubdomain')) or _truthy(b_info.get('dm_restrict'))
+        return confined, _domain_label(dom)
+
+    return _judge_guests(facts, judge_config, judge_domain, 'every HVM device model is confined',
+                         'HVM guests whose QEMU runs unrestricted in dom0', none_seen='no HVM guest seen')
 
 
 def check_vif_backends_not_dom0(facts, params):
@@ -567,24 +564,19 @@ def check_tpm_present(facts, params):
 
 
 def check_guests_have_vtpm(facts, params):
-    found = _guest_configs(facts)
-    domains = _guest_domains(facts)
-    if found is None and domains is None:
-        return _missing('guest configurations (guest_configs) nor domains')
-    configs, unreadable = found or ({}, [])
-    offenders, judged = [], []
-    for path, keys in configs.items():
-        if _is_helper_config(keys):
-            continue
-        (judged if keys.get('vtpm') else offenders).append(path)
     backends = facts.get('backends') or {}
     vtpm_front = set(str(v.get('frontend_domid')) for v in backends.get('vtpm') or [])
-    for dom in domains or []:
-        kernel = posixpath.basename(str(_b_info(dom).get('kernel') or ''))
-        if 'vtpm' in kernel:
-            continue
-        (judged if str(dom.get('domid')) in vtpm_front else offenders).append(_domain_label(dom))
-    return _guest_verdict(offenders, unreadable, judged, 'every guest has a vTPM', 'without vTPM')
+
+    def judge_domain(dom):
+        if 'vtpm' in posixpath.basename(str(_b_info(dom).get('kernel') or '')):
+            return None  # a vTPM stub domain: it serves a guest's vTPM
+        return str(dom.get('domid')) in vtpm_front, _domain_label(dom)
+
+    return _judge_guests(
+        facts,
+        lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('vtpm')), path),
+        judge_domain,
+        'every guest has a vTPM', 'without vTPM')
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ __metaclass__ = type
 
 import copy
 import os
-import re
 
 import pytest
 
@@ -32,29 +31,12 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
     xen_version,
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_path, recorded
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 BOOKWORM = 'debian12-xen-4.17'
 TRIXIE = 'debian13-xen-4.20'
 GRUB = 'grub-boot'
 TODAY = '2026-11-26'
-
-
-def _read(*parts):
-    with open(os.path.join(FIXTURES, *parts)) as handle:
-        return handle.read()
-
-
-def _exists(*parts):
-    return os.path.exists(os.path.join(FIXTURES, *parts))
-
-
-def _getenforce(*parts):
-    """A recorded `xl getenforce`: output lines, then "(exit N)"."""
-    text = _read(*parts)
-    match = re.search(r'^\(exit (\d+)\)$', text, re.M)
-    rc = int(match.group(1)) if match else 0
-    return getenforce_mode(rc, text[:match.start()] if match else text)
 
 
 def _guest_configs(*names):
@@ -62,7 +44,7 @@ def _guest_configs(*names):
     for name in names:
         path = '/etc/xen/%s' % name
         try:
-            configs[path] = {'keys': XlConfig.parse(_read('xlcfg', name), path).as_dict(), 'error': None}
+            configs[path] = {'keys': XlConfig.parse(fixture('xlcfg', name), path).as_dict(), 'error': None}
         except Exception as exc:  # pragma: no cover - fixtures parse
             configs[path] = {'keys': {}, 'error': str(exc)}
     return configs
@@ -70,9 +52,9 @@ def _guest_configs(*names):
 
 def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, configs=(), xl_conf=None):
     """ansible_facts.xen as xen_facts builds it, from the recorded output of one lab host."""
-    dmesg_text = _read(dist, 'xl-dmesg.%s.txt' % variant)
-    info = parse_xl_info(_read(dist, 'xl-info.%s.txt' % variant)) if _exists(dist, 'xl-info.%s.txt' % variant) \
-        else {}
+    dmesg_text = fixture(dist, 'xl-dmesg.%s.txt' % variant)
+    info_name = 'xl-info.%s.txt' % variant
+    info = parse_xl_info(fixture(dist, info_name)) if os.path.exists(fixture_path(dist, info_name)) else {}
     cmdline = info.get('xen_commandline') or dmesg_cmdline(dmesg_text)
     facts = {
         'is_dom0': True,
@@ -81,9 +63,9 @@ def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, conf
         'info': info,
         'cmdline': split_xen_cmdline(cmdline),
         'dmesg': analyse_dmesg(dmesg_text, cmdline=cmdline),
-        'flask': {'mode': _getenforce(*getenforce)} if getenforce else None,
-        'domains': parse_xl_list_long(_read(*domains)) if domains else None,
-        'backends': backends(parse_xenstore_ls(_read(*xenstore))) if xenstore else None,
+        'flask': {'mode': getenforce_mode(*recorded(*getenforce))} if getenforce else None,
+        'domains': parse_xl_list_long(fixture(*domains)) if domains else None,
+        'backends': backends(parse_xenstore_ls(fixture(*xenstore))) if xenstore else None,
         'tpm': None,
         'guest_configs': _guest_configs(*configs) if configs else None,
         'xl_conf': xl_conf,
@@ -336,9 +318,9 @@ def test_security_support_without_a_date_uses_today():
 
 @pytest.mark.parametrize('xl_conf,status,words', [
     ({'path': '/etc/xen/xl.conf', 'error': None,
-      'keys': XlConfig.parse(_read(BOOKWORM, 'etc-xen-xl.conf.debian.txt')).as_dict()},
+      'keys': XlConfig.parse(fixture(BOOKWORM, 'etc-xen-xl.conf.debian.txt')).as_dict()},
      'fail', 'does not set autoballoon'),
-    ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': XlConfig.parse(_read('xlcfg', 'xl.conf')).as_dict()},
+    ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': XlConfig.parse(fixture('xlcfg', 'xl.conf')).as_dict()},
      'pass', "autoballoon='off'"),
     ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': {'autoballoon': 'auto'}}, 'fail', "'auto'"),
     ({'path': '/etc/xen/xl.conf', 'error': None, 'keys': {'autoballoon': 0}}, 'pass', '0'),

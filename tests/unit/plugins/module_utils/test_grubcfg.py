@@ -4,8 +4,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import grubcfg
@@ -13,14 +11,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import 
     GrubConfigError, XenCfg, merge_tokens, option_value, render_token, split_tokens, validate_option,
     validate_options,
 )
-
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
-
-
-def fixture(subdir, name):
-    with open(os.path.join(FIXTURES, subdir, name)) as handle:
-        return handle.read()
-
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
 DEBIAN_XEN_CFG = fixture('debian12-xen-4.17', 'etc-default-grub.d-xen.cfg.debian.txt')
 # The file on a lab host: Debian's, with the lab's assignment in place of the example and

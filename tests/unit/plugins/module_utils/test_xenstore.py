@@ -14,13 +14,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     XenCommandError,
     XenGuardError,
 )
-
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return handle.read()
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_files
 
 
 def with_perms(text, perms='n0'):
@@ -43,11 +37,7 @@ XENSTORE_LS = {
 
 
 def test_every_xenstore_ls_fixture_has_an_expectation():
-    found = []
-    for sub in sorted(os.listdir(FIXTURES)):
-        found += [sub + '/' + n for n in sorted(os.listdir(os.path.join(FIXTURES, sub)))
-                  if n.startswith('xenstore-ls')]
-    assert sorted(XENSTORE_LS) == found
+    assert sorted(XENSTORE_LS) == fixture_files(r'xenstore-ls')
 
 
 @pytest.mark.parametrize('name', sorted(XENSTORE_LS), ids=sorted(XENSTORE_LS))

@@ -5,9 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-import re
-
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import xl
@@ -15,31 +12,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     XenCommandError,
     XenGuardError,
 )
-
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return handle.read()
-
-
-def recorded(name):
-    """(rc, output) of a recorded command; files of failed commands end with "(exit N)"."""
-    text = fixture(name)
-    match = re.search(r'^\(exit (\d+)\)\s*\Z', text, re.M)
-    if match:
-        return int(match.group(1)), text[:match.start()]
-    return 0, text
-
-
-def fixture_files(pattern):
-    found = []
-    for sub in sorted(os.listdir(FIXTURES)):
-        for name in sorted(os.listdir(os.path.join(FIXTURES, sub))):
-            if re.match(pattern, name):
-                found.append(sub + '/' + name)
-    return found
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_files, recorded
 
 
 # ----------------------------------------------------------------------------- xl info

@@ -4,7 +4,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import glob
 import os
 import random
 
@@ -17,16 +16,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
     quote,
     valid_key,
 )
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_files
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
-CONFIG_FILES = sorted(glob.glob(os.path.join(FIXTURES, 'xlcfg', '*'))) + [
-    os.path.join(FIXTURES, 'debian12-xen-4.17', 'etc-xen-xl.conf.debian.txt'),
-]
-
-
-def _read(path):
-    with open(path, 'rb') as handle:
-        return handle.read().decode('utf-8')
+CONFIG_FILES = fixture_files(subdir='xlcfg') + ['debian12-xen-4.17/etc-xen-xl.conf.debian.txt']
 
 
 def _variants(text):
@@ -38,7 +30,7 @@ def _variants(text):
 
 
 CASES = [(os.path.basename(path), name, variant)
-         for path in CONFIG_FILES for name, variant in _variants(_read(path))]
+         for path in CONFIG_FILES for name, variant in _variants(fixture(path))]
 IDS = ['%s-%s' % (c[0], c[1]) for c in CASES]
 
 
@@ -136,7 +128,7 @@ def test_new_key_is_appended_at_the_end(fname, variant, text):
 # values
 
 def test_values_of_a_real_shaped_guest():
-    cfg = XlConfig.parse(_read(os.path.join(FIXTURES, 'xlcfg', 'pv-direct-kernel.cfg')))
+    cfg = XlConfig.parse(fixture('xlcfg', 'pv-direct-kernel.cfg'))
     assert cfg.get('name') == 'web1'
     assert cfg.get('memory') == 1024
     assert cfg.get('extra') == 'root=/dev/xvda1 console=hvc0 # not a comment'
@@ -149,7 +141,7 @@ def test_values_of_a_real_shaped_guest():
 
 
 def test_numbers_lists_appends_and_escapes():
-    cfg = XlConfig.parse(_read(os.path.join(FIXTURES, 'xlcfg', 'lists-and-appends.cfg')))
+    cfg = XlConfig.parse(fixture('xlcfg', 'lists-and-appends.cfg'))
     assert cfg.get('numbers') == [1, 16, 15]
     assert cfg.get('empty') == []
     assert cfg.get('nested')[1] == ['pnode=1', 'size=512', 'vcpus=2-3']
@@ -160,7 +152,7 @@ def test_numbers_lists_appends_and_escapes():
 
 
 def test_hvm_file_with_semicolons_tabs_and_hex():
-    cfg = XlConfig.parse(_read(os.path.join(FIXTURES, 'xlcfg', 'hvm-weird-spacing.cfg')))
+    cfg = XlConfig.parse(fixture('xlcfg', 'hvm-weird-spacing.cfg'))
     assert cfg.get('vcpus') == 4
     assert cfg.get('maxvcpus') == 8
     assert cfg.get('vncpasswd') == ''
@@ -169,7 +161,7 @@ def test_hvm_file_with_semicolons_tabs_and_hex():
 
 
 def test_dotted_keys_of_xl_conf():
-    cfg = XlConfig.parse(_read(os.path.join(FIXTURES, 'xlcfg', 'xl.conf')))
+    cfg = XlConfig.parse(fixture('xlcfg', 'xl.conf'))
     assert cfg.get('vif.default.backend') == 'netdd'
     assert cfg.get('autoballoon') == 'off'
     assert cfg.set('autoballoon', 'off') is False

@@ -7,30 +7,13 @@ __metaclass__ = type
 
 import json
 import os
-import re
 
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
-
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as handle:
-        return handle.read()
-
-
-def recorded(name):
-    """(rc, stdout) of a recorded command; a failed one ends with "(exit N)"."""
-    text = fixture(name)
-    match = re.search(r'^\(exit (\d+)\)\s*\Z', text, re.M)
-    if match:
-        return int(match.group(1)), text[:match.start()]
-    return 0, text
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, recorded, run_module
 
 
 def ls_fp(name, parent):
@@ -121,16 +104,11 @@ def dom0(tmp_path, monkeypatch):
 
 
 def run(capsys, monkeypatch, host, args=None, check_mode=False):
-    args = dict(args or {})
-    if check_mode:
-        args['_ansible_check_mode'] = True
+    """xen_facts run once on args, the commands it runs answered by host (a Host, or None to leave them be)."""
     if host is not None:
         monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, *a, **k: host.get_bin_path(*a, **k))
         monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, *a, **k: host.run_command(*a, **k))
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            xen_facts.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(xen_facts, capsys, args, check_mode=check_mode)
 
 
 def etc_args(dom0):

@@ -17,7 +17,6 @@ import os
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import (
     parse_xenstore_ls,
@@ -25,8 +24,8 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import
     unquote_value,
 )
 from ansible_collections.xenguard.hardening.plugins.modules import xenstore as xenstore_module
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, run_module
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 RECORDED = 'debian12-xen-4.17/xenstore-ls-f.dom0-plus-pv-domu.txt'
 
 
@@ -34,8 +33,7 @@ class Xenstore(object):
     """The store behind the fake xenstore-* tools."""
 
     def __init__(self):
-        with open(os.path.join(FIXTURES, RECORDED)) as handle:
-            tree = parse_xenstore_ls(handle.read())
+        tree = parse_xenstore_ls(fixture(RECORDED))
         self.nodes = {'/': {'value': '', 'perms': ['n0']}}
         for path, node in tree.items():
             owner = path.split('/')[3] if path.startswith('/local/domain/') and path.count('/') >= 3 else '0'
@@ -99,16 +97,9 @@ def store(monkeypatch):
     return store
 
 
-def run(capsys, args, check_mode=False, diff=False):
-    args = dict(args)
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    if diff:
-        args['_ansible_diff'] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            xenstore_module.main()
-    return json.loads(capsys.readouterr().out)
+def run(capsys, args, **kwargs):
+    """The xenstore module run once on args (check_mode, diff: as run_module takes them)."""
+    return run_module(xenstore_module, capsys, args, **kwargs)
 
 
 def writes(store):

@@ -5,23 +5,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import json
 import os
 import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.xenguard.hardening.plugins.modules import xl_domain_config
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture_bytes, run_module
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 SYSTEM_SBIN = ('/sbin', '/usr/sbin', '/usr/local/sbin')
-
-
-def _fixture(name):
-    with open(os.path.join(FIXTURES, 'xlcfg', name), 'rb') as handle:
-        return handle.read()
 
 
 def _sha(path):
@@ -29,18 +21,10 @@ def _sha(path):
         return hashlib.sha256(handle.read()).hexdigest()
 
 
-def run_module(capsys, tmp_path, args, check_mode=False, diff=False):
-    args = dict(args)
-    args['_ansible_remote_tmp'] = str(tmp_path / 'remote-tmp')
-    args['_ansible_keep_remote_files'] = False
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    if diff:
-        args['_ansible_diff'] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            xl_domain_config.main()
-    return json.loads(capsys.readouterr().out)
+def run(capsys, tmp_path, args, **kwargs):
+    """xl_domain_config run once on args, its tmpdir (where `xl create -n` reads the new text) under tmp_path."""
+    return run_module(xl_domain_config, capsys, args, _ansible_remote_tmp=str(tmp_path / 'remote-tmp'),
+                      _ansible_keep_remote_files=False, **kwargs)
 
 
 def _write_script(path, body):
@@ -84,14 +68,14 @@ def failing_xl(tmp_path, monkeypatch):
 @pytest.fixture
 def guest(tmp_path):
     path = tmp_path / 'web1.cfg'
-    path.write_bytes(_fixture('pv-direct-kernel.cfg'))
+    path.write_bytes(fixture_bytes('xlcfg', 'pv-direct-kernel.cfg'))
     path.chmod(0o640)
     return path
 
 
 def test_set_and_remove_without_validation(capsys, tmp_path, guest):
     before = guest.read_text()
-    result = run_module(capsys, tmp_path, dict(
+    result = run(capsys, tmp_path, dict(
         path=str(guest), validate=False,
         settings={'kernel': '/usr/lib/grub-xen/grub-x86_64-xen.bin', 'vcpus': 4,
                   'vif': ['mac=00:16:3e:00:00:01,bridge=xenbr1,backend=netdd']},
@@ -115,10 +99,10 @@ def test_set_and_remove_without_validation(capsys, tmp_path, guest):
 
 def test_second_run_changes_nothing_and_does_not_write(capsys, tmp_path, guest):
     args = dict(path=str(guest), validate=False, settings={'memory': 2048, 'name': 'web1'}, remove=['maxmem'])
-    first = run_module(capsys, tmp_path, args)
+    first = run(capsys, tmp_path, args)
     assert first['changed'] is True and first['changed_keys'] == ['memory', 'maxmem']
     inode, mtime = guest.stat().st_ino, guest.stat().st_mtime_ns
-    second = run_module(capsys, tmp_path, args)
+    second = run(capsys, tmp_path, args)
     assert second['changed'] is False
     assert second['changed_keys'] == []
     assert second['validation'] == 'not needed: nothing changed'
@@ -127,8 +111,8 @@ def test_second_run_changes_nothing_and_does_not_write(capsys, tmp_path, guest):
 
 def test_check_mode_writes_nothing_and_shows_the_diff(capsys, tmp_path, guest, fake_xl):
     digest = _sha(guest)
-    result = run_module(capsys, tmp_path, dict(path=str(guest), settings={'bootloader': 'pygrub'}, backup=True),
-                        check_mode=True, diff=True)
+    result = run(capsys, tmp_path, dict(path=str(guest), settings={'bootloader': 'pygrub'}, backup=True),
+                 check_mode=True, diff=True)
     assert result['changed'] is True
     assert result['changed_keys'] == ['bootloader']
     assert _sha(guest) == digest
@@ -142,7 +126,7 @@ def test_check_mode_writes_nothing_and_shows_the_diff(capsys, tmp_path, guest, f
 
 
 def test_validation_with_xl_on_path(capsys, tmp_path, guest, fake_xl):
-    result = run_module(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}))
     assert result['changed'] is True
     assert result['validated'] is True
     assert result['validation'] == 'xl create -n accepted the new configuration'
@@ -155,7 +139,7 @@ def test_validation_with_xl_on_path(capsys, tmp_path, guest, fake_xl):
 
 def test_validation_failure_leaves_the_file_and_reports_stderr(capsys, tmp_path, guest, failing_xl):
     digest = _sha(guest)
-    result = run_module(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}, backup=True))
+    result = run(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}, backup=True))
     assert result['failed'] is True
     assert result['msg'].startswith('xl rejects the new configuration (the file was not changed): xl create -n '
                                     'failed (rc=1): ')
@@ -167,7 +151,7 @@ def test_validation_failure_leaves_the_file_and_reports_stderr(capsys, tmp_path,
 
 
 def test_without_xl_validation_is_skipped_and_said(capsys, tmp_path, guest, no_xl):
-    result = run_module(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}))
     assert result['changed'] is True
     assert result['validated'] is False
     assert result['validation'] == 'skipped: xl is not on the PATH'
@@ -179,7 +163,7 @@ def test_xl_that_cannot_run_here_skips_validation(capsys, tmp_path, guest, monke
     _write_script(bindir / 'xl', 'echo "xencall: error: Could not obtain handle on privileged command interface" >&2\n'
                   'echo "cannot init xl context" >&2\nexit 1\n')
     monkeypatch.setenv('PATH', '%s:%s' % (bindir, os.environ.get('PATH', '')))
-    result = run_module(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(guest), settings={'memory': 512}))
     assert result['changed'] is True
     assert result['validated'] is False
     assert result['validation'].startswith('skipped: xl cannot run here (xl create -n failed (rc=1): xencall')
@@ -188,7 +172,7 @@ def test_xl_that_cannot_run_here_skips_validation(capsys, tmp_path, guest, monke
 
 def test_backup_keeps_the_old_text(capsys, tmp_path, guest):
     old = guest.read_bytes()
-    result = run_module(capsys, tmp_path, dict(path=str(guest), validate=False, remove=['disk'], backup=True))
+    result = run(capsys, tmp_path, dict(path=str(guest), validate=False, remove=['disk'], backup=True))
     assert result['changed'] is True
     with open(result['backup_file'], 'rb') as handle:
         assert handle.read() == old
@@ -202,7 +186,7 @@ def test_owner_and_mode_are_kept(capsys, tmp_path, guest):
         pytest.skip('changing the owner needs root')
     os.chown(str(guest), 65534, 65534)
     guest.chmod(0o600)
-    run_module(capsys, tmp_path, dict(path=str(guest), validate=False, settings={'memory': 1}))
+    run(capsys, tmp_path, dict(path=str(guest), validate=False, settings={'memory': 1}))
     st = guest.stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65534, 0o600)
 
@@ -211,21 +195,21 @@ def test_crlf_and_non_utf8_bytes_survive(capsys, tmp_path):
     path = tmp_path / 'old.cfg'
     raw = b'# caf\xe9 (latin-1)\r\nname = "old"\r\nmemory = 256\r\n'
     path.write_bytes(raw)
-    result = run_module(capsys, tmp_path, dict(path=str(path), validate=False, settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(path), validate=False, settings={'memory': 512}))
     assert result['changed'] is True
     assert path.read_bytes() == raw.replace(b'256', b'512')
 
 
 def test_missing_file_is_an_error_and_is_not_created(capsys, tmp_path):
     path = tmp_path / 'nope.cfg'
-    result = run_module(capsys, tmp_path, dict(path=str(path), settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(path), settings={'memory': 512}))
     assert result['failed'] is True
     assert result['msg'] == '%s does not exist; this module edits existing files only (nothing was created)' % path
     assert not path.exists()
 
 
 def test_directory_is_an_error(capsys, tmp_path):
-    result = run_module(capsys, tmp_path, dict(path=str(tmp_path), settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(tmp_path), settings={'memory': 512}))
     assert result['failed'] is True
     assert 'is not a regular file' in result['msg']
 
@@ -234,7 +218,7 @@ def test_malformed_file_says_line_and_column(capsys, tmp_path):
     path = tmp_path / 'bad.cfg'
     path.write_text('name = "x"\nmemory = 512 * 2\n')
     digest = _sha(path)
-    result = run_module(capsys, tmp_path, dict(path=str(path), settings={'memory': 512}))
+    result = run(capsys, tmp_path, dict(path=str(path), settings={'memory': 512}))
     assert result['failed'] is True
     assert result['msg'].startswith('cannot parse %s at line 2, column 14: lexical error' % path)
     assert result['line'] == 2 and result['column'] == 14
@@ -253,23 +237,22 @@ def test_malformed_file_says_line_and_column(capsys, tmp_path):
 def test_bad_input_is_refused_before_anything_changes(capsys, tmp_path, guest, args, words):
     digest = _sha(guest)
     args = dict(args, path=str(guest))
-    result = run_module(capsys, tmp_path, args)
+    result = run(capsys, tmp_path, args)
     assert result['failed'] is True
     assert words in result['msg']
     assert _sha(guest) == digest
 
 
 def test_bad_input_is_refused_even_for_a_missing_file(capsys, tmp_path):
-    result = run_module(capsys, tmp_path, dict(path=str(tmp_path / 'nope.cfg'), settings={'A': 1}))
+    result = run(capsys, tmp_path, dict(path=str(tmp_path / 'nope.cfg'), settings={'A': 1}))
     assert 'not a valid xl setting name' in result['msg']
 
 
 def test_edits_xl_conf(capsys, tmp_path):
     path = tmp_path / 'xl.conf'
-    with open(os.path.join(FIXTURES, 'debian12-xen-4.17', 'etc-xen-xl.conf.debian.txt'), 'rb') as handle:
-        original = handle.read()
+    original = fixture_bytes('debian12-xen-4.17', 'etc-xen-xl.conf.debian.txt')
     path.write_bytes(original)
-    result = run_module(capsys, tmp_path, dict(path=str(path), validate=False,
-                                               settings={'autoballoon': 'off', 'vif.default.backend': 'netdd'}))
+    result = run(capsys, tmp_path, dict(path=str(path), validate=False,
+                                        settings={'autoballoon': 'off', 'vif.default.backend': 'netdd'}))
     assert result['changed_keys'] == ['autoballoon', 'vif.default.backend']
     assert path.read_bytes() == original + b'autoballoon = "off"\nvif.default.backend = "netdd"\n'

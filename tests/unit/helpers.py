@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the unit tests share: reading the recorded lab output in tests/unit/fixtures, and running a
+module's main() the way Ansible runs it.
+
+Tests import it as ansible_collections.xenguard.hardening.tests.unit.helpers, which works both under
+plain pytest (with the collection root's parent on PYTHONPATH) and under ansible-test units.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import re
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
+
+# The last line of a recorded command that failed: "(exit N)".
+_EXIT_LINE = re.compile(r'^\(exit (\d+)\)\s*\Z', re.M)
+
+
+def fixture_path(*parts):
+    """The path of a fixture, given as 'subdir/name' or as separate parts."""
+    return os.path.join(FIXTURES, *parts)
+
+
+def fixture_bytes(*parts):
+    """A fixture's bytes, exactly as recorded."""
+    with open(fixture_path(*parts), 'rb') as handle:
+        return handle.read()
+
+
+def fixture(*parts):
+    """A fixture's text (the recordings are UTF-8, line ends kept as they are)."""
+    return fixture_bytes(*parts).decode('utf-8')
+
+
+def recorded(*parts):
+    """(rc, output) of a recorded command; files of failed commands end with an "(exit N)" line."""
+    text = fixture(*parts)
+    match = _EXIT_LINE.search(text)
+    if match:
+        return int(match.group(1)), text[:match.start()]
+    return 0, text
+
+
+def fixture_files(pattern='', subdir=None):
+    """'subdir/name' of every fixture whose name matches pattern from its start (re.match), sorted;
+    in one subdirectory, or in all of them."""
+    found = []
+    for sub in [subdir] if subdir else sorted(os.listdir(FIXTURES)):
+        for name in sorted(os.listdir(os.path.join(FIXTURES, sub))):
+            if re.match(pattern, name):
+                found.append(sub + '/' + name)
+    return found
+
+
+def run_module(module, capsys, args, check_mode=False, diff=False, **extra_args):
+    """Run module.main() with args (plus any internal _ansible_* ones in extra_args) as its module
+    arguments, and return the JSON result it printed. main() ends in exit_json or fail_json, both of
+    which exit."""
+    args = dict(args or {})
+    args.update(extra_args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
