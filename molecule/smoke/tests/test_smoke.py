@@ -5,6 +5,7 @@ each host (its variant) and with what the host itself says (xl info, xl dmesg, x
 
 import json
 import os
+import subprocess
 
 import pytest
 import testinfra.utils.ansible_runner
@@ -125,3 +126,30 @@ def test_reboot_changed_the_xen_cmdline(host, facts, xl_info):
     assert reboot["token"] in host.file("/etc/default/grub.d/xen.cfg").content_string
     # the running Xen is the one GRUB booted from the disk: dom0 was started by it
     assert "placeholder" in host.file("/proc/cmdline").content_string
+
+
+# TEST-NET-1 addresses for the guest-network wire: the namespace's end and dom0's eth1
+NETNS_ADDR, DOM0_GUEST_ADDR = "192.0.2.1", "192.0.2.2"
+
+
+def test_guest_network_wire_reaches_dom0(host, lab):
+    """The second NIC is wired to a network namespace on this machine (guest_net netns:NS): a host there
+    can open dom0's ssh port over the guest network once dom0 has an address on eth1. The dual-NIC split
+    will make exactly this fail on purpose; here it proves the wire the split is tested on."""
+    if not lab.get("guest_tap"):
+        pytest.skip("this host's guest NIC is not wired to a network namespace")
+    netns, tap = lab["guest_tap"]
+    # the tap lives only inside the namespace: the machine's own networks are not touched
+    assert subprocess.run(["ip", "link", "show", tap], capture_output=True, check=False).returncode != 0
+    subprocess.run(["ip", "-n", netns, "addr", "replace", NETNS_ADDR + "/24", "dev", tap], check=True)
+    host.check_output("ip addr replace %s/24 dev eth1 && ip link set eth1 up" % DOM0_GUEST_ADDR)
+    try:
+        probe = subprocess.run(
+            ["ip", "netns", "exec", netns, "python3", "-c",
+             "import socket, sys; s = socket.create_connection((sys.argv[1], 22), 20); "
+             "print(s.recv(64).decode(errors='replace').strip())", DOM0_GUEST_ADDR],
+            capture_output=True, text=True, timeout=60, check=False)
+        assert probe.returncode == 0, probe.stderr
+        assert probe.stdout.startswith("SSH-2.0-"), probe.stdout
+    finally:
+        host.run("ip addr del %s/24 dev eth1" % DOM0_GUEST_ADDR)
