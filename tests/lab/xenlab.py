@@ -720,10 +720,13 @@ class Instance:
         return self.state["ssh_port"]
 
     def ssh_argv(self, extra=None):
-        cp = os.path.join(self.dir, "ssh-%C")
+        # No connection sharing: a master socket under the state directory can exceed the 107 bytes a
+        # unix socket path may have (ssh then refuses every connection), and one inherited from the
+        # user's ssh config could outlive a reboot of the lab host.
         return ["ssh", "-i", self.state["ssh_key"], "-p", str(self.port), "-o", "BatchMode=yes",
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-o", "ControlPath=" + cp,
+                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+                "-o", "ControlMaster=no", "-o", "ControlPath=none",
                 "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3"] + (extra or []) + \
             ["root@127.0.0.1"]
 
