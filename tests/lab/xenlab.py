@@ -766,10 +766,12 @@ class Instance:
             parts = guest_net.split(":")
             netns = parts[1]
             tap = parts[2] if len(parts) > 2 and parts[2] else ("xl" + self.name)[:15]
-            if not os.path.exists("/run/netns/%s" % netns):
-                raise LabError("network namespace %s does not exist\n  fix: ip netns add %s"
-                               % (netns, netns))
             need_tools(NETNS_TOOLS)
+            if not os.path.exists("/run/netns/%s" % netns):
+                # made here, removed by `down` of this instance; a namespace the test made stays its own
+                run(["ip", "netns", "add", netns])
+                self.state["created_netns"] = netns
+                run(["ip", "-n", netns, "link", "set", "lo", "up"])
             exists = subprocess.run(["ip", "-n", netns, "link", "show", tap],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
             if not exists:
@@ -922,6 +924,10 @@ class Instance:
         created = self.state.get("created_tap")
         if created and os.path.exists("/run/netns/%s" % created[0]):
             subprocess.run(["ip", "-n", created[0], "link", "del", created[1]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        netns = self.state.get("created_netns")
+        if netns and os.path.exists("/run/netns/%s" % netns):
+            subprocess.run(["ip", "netns", "del", netns],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         return stopped
 
@@ -1101,7 +1107,7 @@ def main(argv=None):
     u.add_argument("--tpm", action="store_true", help="a TPM 2.0 (swtpm, tpm-tis)")
     u.add_argument("--guest-net", default="isolated",
                    help="second NIC (eth1): isolated (default, no peer), none, or netns:NS[:TAP] "
-                        "(a tap device inside network namespace NS)")
+                        "(a tap device inside network namespace NS; made, and removed by down, when it does not exist)")
     u.add_argument("--timeout", type=float, default=boot_timeout)
     u.add_argument("--no-wait", action="store_true")
     u.add_argument("--no-build", action="store_true", help="fail instead of building a missing image")
