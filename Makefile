@@ -30,9 +30,9 @@ help:
 	@echo "make demo        boot a lab Xen host, show its controls, harden it, show them again"
 	@echo "make test        the whole test pipeline (what CI runs)"
 	@echo "make units       unit tests with coverage (fast)"
-	@echo "make sanity lint build-check importer   single static stages"
+	@echo "make lint sanity-2.19 sanity-2.21 build-check importer docs-check   single static stages"
 	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
-	@echo "make bench       lab timings"
+	@echo "make bench-lab   lab timings (image build, boot, reboot)"
 
 ## ---------------------------------------------------------------- set-up
 .PHONY: deps venv venv313 venv-importer collection ansible-test-offline
@@ -76,26 +76,28 @@ ansible-test-offline:
 ## ---------------------------------------------------------------- stages
 .PHONY: units units-2.19 units-2.21 sanity-2.19 sanity-2.21 lint build-check importer docs-check changelog-lint
 units: venv collection
-	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(CURDIR)/$(VENV)/bin/python -m pytest tests/unit -q -p no:cacheprovider \
+	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python -m pytest tests/unit -q -p no:cacheprovider \
 	  --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=0 \
-	  && $(CURDIR)/$(VENV)/bin/python -m coverage report --include='plugins/module_utils/*' --fail-under=90
+	  && $(abspath $(VENV))/bin/python -m coverage report --include='plugins/module_utils/*' --fail-under=90
 
 units-2.19: venv collection ansible-test-offline
-	cd $(COLL_DIR) && $(CURDIR)/$(VENV)/bin/ansible-test units --venv --python 3.11 --color no
+	cd $(COLL_DIR) && $(abspath $(VENV))/bin/ansible-test units --venv --python 3.11 --color no
 
 units-2.21: venv313 collection ansible-test-offline
 	@if [ ! -x $(VENV313)/bin/ansible-test ]; then echo "lane 2.21 skipped: no python3.13"; exit 0; fi; \
-	cd $(COLL_DIR) && $(CURDIR)/$(VENV313)/bin/ansible-test units --venv --python 3.13 --color no
+	cd $(COLL_DIR) && $(abspath $(VENV313))/bin/ansible-test units --venv --python 3.13 --color no
 
 sanity-2.19: venv collection ansible-test-offline
-	cd $(COLL_DIR) && test ! -e tests/sanity && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv --python 3.11 --color no
+	cd $(COLL_DIR) && test ! -e tests/sanity && $(abspath $(VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
 
 sanity-2.21: venv313 collection ansible-test-offline
 	@if [ ! -x $(VENV313)/bin/ansible-test ]; then echo "lane 2.21 skipped: no python3.13"; exit 0; fi; \
-	cd $(COLL_DIR) && test ! -e tests/sanity && $(CURDIR)/$(VENV313)/bin/ansible-test sanity --venv --python 3.13 --color no
+	cd $(COLL_DIR) && test ! -e tests/sanity && $(abspath $(VENV313))/bin/ansible-test sanity --venv --python 3.13 --color no
 
-lint: venv
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --offline -q
+# Lints against the collection copy in .cache/collections (ANSIBLE_COLLECTIONS_PATH) and keeps
+# ansible-lint's own state in the checkout: nothing of the collection outside the clone is found or used.
+lint: venv collection
+	ANSIBLE_HOME=$(CURDIR)/.ansible PATH=$(abspath $(VENV))/bin:$$PATH ansible-lint --offline -q
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
@@ -118,8 +120,8 @@ build-check: venv
 # galaxy-importer on the tarball build-check made (built here when missing); its lint findings fail the stage.
 importer: venv venv-importer
 	@test -f $(TARBALL) || $(MAKE) --no-print-directory build-check
-	cd build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg PATH=$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH \
-	  $(CURDIR)/$(VENV_IMPORTER)/bin/python -m galaxy_importer.main $(notdir $(TARBALL)) > importer.log 2>&1; rc=$$?; \
+	cd build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg PATH=$(abspath $(VENV_IMPORTER))/bin:$$PATH \
+	  $(abspath $(VENV_IMPORTER))/bin/python -m galaxy_importer.main $(notdir $(TARBALL)) > importer.log 2>&1; rc=$$?; \
 	  cd $(CURDIR); \
 	  grep -E '^(WARNING|ERROR)|Traceback' build/importer.log; tail -n 1 build/importer.log; \
 	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|^WARNING|Traceback' build/importer.log; then \
@@ -148,13 +150,12 @@ molecule-scenario: venv collection
 
 molecule-run:
 	@name=$(word 1,$(subst @, ,$(SCENARIO))); dist=$(word 2,$(subst @, ,$(SCENARIO))); rc=0; \
-	XENLAB_DIST=$$dist PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	XENLAB_DIST=$$dist PATH=$(abspath $(VENV))/bin:$$PATH \
 	  $(VENV)/bin/molecule -c .config/molecule/config.yml test -s $$name --destroy=always || rc=1; \
 	python3 tests/lab/xenlab.py down --all --keep-logs --state-dir lab-state/molecule-$$name >/dev/null || rc=1; \
 	exit $$rc
 
--include tests/lab/lab.mk
--include molecule/roles.mk
+include tests/lab/lab.mk
 
 ## ---------------------------------------------------------------- the main job
 .PHONY: demo

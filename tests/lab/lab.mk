@@ -15,7 +15,6 @@ LAB_NAME ?= lab
 LAB_ARGS ?=
 CMD ?=
 SMOKE_DISTS ?= $(LAB_DISTS)
-MOLECULE_BASE_CONFIG := .config/molecule/config.yml
 BENCH_ARGS ?=
 
 .PHONY: lab-image lab-up lab-down lab-ssh lab-status lab-console smoke bench-lab
@@ -38,15 +37,11 @@ lab-status:
 lab-console:
 	$(XENLAB) console $(LAB_NAME) -n 60
 
-# Each distribution in turn (two lab VMs per run); Molecule destroys the lab hosts after a failed stage too
-# (--destroy=always), and `down --all` afterwards makes sure nothing of the lab is left running even if
-# Molecule itself was interrupted.
+# Each distribution in turn, through the top Makefile's molecule-run (which always tears the hosts down).
 smoke: venv collection lab-image
 	@rc=0; for d in $(SMOKE_DISTS); do \
 	  start=$$(date +%s); echo "=== smoke on $$d"; \
-	  XENLAB_DIST=$$d PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
-	    $(VENV)/bin/molecule -c $(MOLECULE_BASE_CONFIG) test -s smoke --destroy=always || rc=1; \
-	  $(XENLAB) down --all --keep-logs --state-dir $${XENGUARD_LAB_STATE:-lab-state}/molecule-smoke >/dev/null || rc=1; \
+	  $(MAKE) --no-print-directory molecule-run SCENARIO=smoke@$$d || rc=1; \
 	  echo "=== smoke on $$d: $$(( $$(date +%s) - start )) s"; \
 	done; exit $$rc
 
