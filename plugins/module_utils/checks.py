@@ -1,0 +1,593 @@
+# -*- coding: utf-8 -*-
+# Copyright: xenguard maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The checks of the control catalogue, one function per ``check`` name of catalogue.py.
+
+A check takes ``(facts, params)`` and returns ``(status, detail)``, where the detail says what was
+seen. Each is registered by name with ``@check('name')`` (so ``grep "check('name')"`` finds it).
+Checks are pure and never raise on purpose: controls.evaluate turns an exception into ``unknown``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import posixpath
+
+from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import (
+    FAIL,
+    NA,
+    PASS,
+    UNKNOWN,
+    check,
+)
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import bool_word, cmdline_option
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers over the facts
+
+
+def _missing(what):
+    return UNKNOWN, 'the facts have no %s (not gathered)' % what
+
+
+def _tokens(facts):
+    """The booted Xen command line as tokens, or None when the facts do not have it."""
+    tokens = facts.get('cmdline')
+    if isinstance(tokens, list):
+        return [str(t) for t in tokens if t != 'placeholder']
+    line = (facts.get('info') or {}).get('xen_commandline')
+    if isinstance(line, str):
+        return [t for t in line.split() if t != 'placeholder']
+    return None
+
+
+def _show(tokens):
+    return ' '.join(tokens) if tokens else '(empty)'
+
+
+def _size_kib(text):
+    """A Xen <size> (default unit KiB) in KiB, or None."""
+    text = (text or '').strip()
+    if not text:
+        return None
+    units = {'t': 1 << 30, 'g': 1 << 20, 'm': 1 << 10, 'k': 1, 'b': None}
+    unit = text[-1].lower()
+    number = text[:-1] if unit in units else text
+    try:
+        value = int(number, 0)
+    except ValueError:
+        return None
+    if unit == 'b':
+        return value // 1024
+    return value * units.get(unit, 1) if unit in units else value
+
+
+def _truthy(value):
+    """An xl boolean (a number, possibly written as a string) or libxl's "True"/"False"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    if isinstance(value, str):
+        if value in ('True', 'False'):
+            return value == 'True'
+        try:
+            return int(value, 0) != 0
+        except ValueError:
+            return False
+    return False
+
+
+def _guest_configs(facts):
+    """(configs, unreadable): {path: keys} of readable guest configuration files, and unreadable paths.
+
+    None when the facts have no guest_configs.
+    """
+    raw = facts.get('guest_configs')
+    if not isinstance(raw, dict):
+        return None
+    configs = {}
+    unreadable = []
+    for path in sorted(raw):
+        entry = raw[path] or {}
+        if entry.get('error') or not isinstance(entry.get('keys'), dict):
+            unreadable.append(path)
+        else:
+            configs[path] = entry['keys']
+    return configs, unreadable
+
+
+def _is_helper_config(keys):
+    """Driver, device-model and vTPM stub domains are not the guests these controls judge."""
+    kernel = str(keys.get('kernel') or '')
+    return _truthy(keys.get('driver_domain')) or 'vtpm' in posixpath.basename(kernel)
+
+
+def _guest_domains(facts):
+    """Running guests (no dom0, no device-model stub domains), or None without domain facts."""
+    domains = facts.get('domains')
+    if not isinstance(domains, list):
+        return None
+    guests = []
+    for dom in domains:
+        if not isinstance(dom, dict) or str(dom.get('domid')) == '0':
+            continue
+        name = str(dom.get('name') or '')
+        if name.endswith('-dm'):
+            continue
+        guests.append(dom)
+    return guests
+
+
+def _b_info(dom):
+    return ((dom.get('config') or {}).get('b_info') or {})
+
+
+def _c_info(dom):
+    return ((dom.get('config') or {}).get('c_info') or {})
+
+
+def _domain_label(dom):
+    return 'running domain %s (domid %s)' % (dom.get('name'), dom.get('domid'))
+
+
+def _guest_verdict(offenders, unreadable, judged, what_ok, what_bad, none_seen):
+    """Common verdict for checks over guest configurations and running guests."""
+    if offenders:
+        detail = '%s: %s' % (what_bad, '; '.join(offenders))
+        if unreadable:
+            detail += ' (also unreadable: %s)' % ', '.join(unreadable)
+        return FAIL, detail
+    if unreadable:
+        return UNKNOWN, 'cannot read guest configuration(s): %s' % ', '.join(unreadable)
+    if not judged:
+        return NA, none_seen
+    return PASS, '%s (%s)' % (what_ok, ', '.join(judged))
+
+
+def _judge_guests(facts, judge_config, judge_domain, what_ok, what_bad,
+                  none_seen='no guest configuration or running guest seen'):
+    """The verdict of a check over every guest: its configuration file and its running domain.
+
+    judge_config(path, keys) and judge_domain(dom) answer (passes, label), label naming the guest in
+    the detail, or None for a guest the check does not judge. what_ok and what_bad word a pass and a
+    failure; none_seen is the detail when no guest was judged.
+    """
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    verdicts = [judge_config(path, keys) for path, keys in configs.items()]
+    verdicts += [judge_domain(dom) for dom in domains or []]
+    offenders, judged = [], []
+    for passes, label in (v for v in verdicts if v is not None):
+        (judged if passes else offenders).append(label)
+    return _guest_verdict(offenders, unreadable, judged, what_ok, what_bad, none_seen)
+
+
+def _version_tuple(facts):
+    info = facts.get('info') or {}
+    try:
+        if info.get('xen_major') is not None and info.get('xen_minor') is not None:
+            return int(info['xen_major']), int(info['xen_minor'])
+        parts = str(facts.get('version') or '').split('.')
+        return int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _iommu(facts):
+    dmesg = facts.get('dmesg')
+    if not isinstance(dmesg, dict) or not isinstance(dmesg.get('iommu'), dict):
+        return None
+    return dmesg['iommu']
+
+
+# ---------------------------------------------------------------------------------------------
+# checks: one per `check` name of the catalogue
+
+@check('not_gathered')
+def check_not_gathered(facts, params):
+    return UNKNOWN, 'the facts do not include %s yet, so this control cannot be judged' % (
+        params.get('what') or 'what this control needs')
+
+
+@check('iommu_enabled')
+def check_iommu_enabled(facts, params):
+    iommu = _iommu(facts)
+    caps = (facts.get('info') or {}).get('virt_caps_list')
+    if caps is None and (facts.get('info') or {}).get('virt_caps') is not None:
+        caps = str(facts['info']['virt_caps']).split()
+    if iommu is None:
+        if caps is None:
+            return _missing('xl dmesg analysis (dmesg.iommu) nor xl info virt_caps')
+        if 'hvm_directio' in caps or 'pv_directio' in caps:
+            return PASS, 'xl info virt_caps has direct I/O: %s' % ' '.join(caps)
+        return FAIL, 'xl info virt_caps has no hvm_directio/pv_directio: %s' % ' '.join(caps)
+    if iommu.get('enabled'):
+        return PASS, 'IOMMU enabled (vendor %s): %s' % (
+            iommu.get('vendor'), '; '.join(_iommu_summary(iommu)) or 'I/O virtualisation enabled')
+    detail = 'IOMMU not enabled (vendor seen: %s)' % iommu.get('vendor')
+    if iommu.get('disabled_reason'):
+        detail += '; Xen says: %s' % iommu['disabled_reason']
+    if iommu.get('lines'):
+        detail += '; log: %s' % '; '.join(iommu['lines'][-3:])
+    if caps is not None:
+        detail += '; virt_caps: %s' % ' '.join(caps)
+    return FAIL, detail
+
+
+def _iommu_summary(iommu):
+    keep = ('I/O virtualisation', 'Interrupt remapping', 'Queued Invalidation', 'IOMMU 0 Enabled')
+    return [line for line in iommu.get('lines') or [] if any(k in line for k in keep)]
+
+
+@check('interrupt_remapping')
+def check_interrupt_remapping(facts, params):
+    iommu = _iommu(facts)
+    if iommu is None:
+        return _missing('xl dmesg analysis (dmesg.iommu)')
+    if not iommu.get('enabled'):
+        return FAIL, 'no interrupt remapping: the IOMMU is not enabled (see XG-IOMMU-01)'
+    lines = [line for line in iommu.get('lines') or [] if 'interrupt remapping' in line.lower()]
+    if iommu.get('interrupt_remapping'):
+        return PASS, 'interrupt remapping enabled: %s' % ('; '.join(lines) or 'per xl dmesg')
+    return FAIL, 'interrupt remapping is not enabled: %s' % ('; '.join(lines) or 'no such line in xl dmesg')
+
+
+@check('queued_invalidation')
+def check_queued_invalidation(facts, params):
+    iommu = _iommu(facts)
+    if iommu is None:
+        return _missing('xl dmesg analysis (dmesg.iommu)')
+    vendor = iommu.get('vendor')
+    if vendor != 'intel':
+        return NA, 'no Intel VT-d IOMMU seen (vendor: %s); queued invalidation is a VT-d feature' % vendor
+    qi = iommu.get('queued_invalidation')
+    lines = [line for line in iommu.get('lines') or [] if 'Queued Invalidation' in line]
+    if qi is True:
+        return PASS, '; '.join(lines) or 'queued invalidation enabled'
+    if qi is False:
+        return FAIL, 'VT-d without queued invalidation (VT-d v1): %s' % ('; '.join(lines) or 'per xl dmesg')
+    return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may have '\
+        'wrapped; see XG-XEN-06)'
+
+
+@check('iommu_required')
+def check_iommu_required(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = cmdline_option(tokens, 'iommu')
+    items = [item.strip().lower() for item in (value or '').split(',')]
+    if value is not None and ('required' in items or 'force' in items):
+        return PASS, 'booted command line has iommu=%s' % value
+    if value is None:
+        return FAIL, 'booted command line has no iommu= option (tokens: %s)' % _show(tokens)
+    return FAIL, 'booted command line has iommu=%s, without required' % value
+
+
+@check('smt_disabled')
+def check_smt_disabled(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = cmdline_option(tokens, 'smt')
+    threads = (facts.get('info') or {}).get('threads_per_core')
+    extra = '; xl info threads_per_core: %s' % threads if threads is not None else ''
+    if value is not None and bool_word(value) is False:
+        return PASS, 'booted command line has smt=%s%s' % (value, extra)
+    if value is None:
+        return FAIL, 'booted command line has no smt=0 (tokens: %s)%s' % (_show(tokens), extra)
+    return FAIL, 'booted command line has smt=%s%s' % (value, extra)
+
+
+def _spec_ctrl_off(value):
+    for item in (value or '').split(','):
+        item = item.strip().lower()
+        if bool_word(item) is False or item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
+            return True
+    return False
+
+
+@check('spec_ctrl_not_disabled')
+def check_spec_ctrl_not_disabled(facts, params):
+    tokens = _tokens(facts)
+    spec = (facts.get('dmesg') or {}).get('spec_ctrl') or {}
+    if tokens is None and not spec:
+        return _missing('booted Xen command line')
+    value = cmdline_option(tokens or [], 'spec-ctrl')
+    settings = [line for line in spec.get('lines') or [] if line.startswith('Xen settings')]
+    seen = ('; xl dmesg: %s' % settings[0]) if settings else ''
+    if (value is not None and _spec_ctrl_off(value)) or spec.get('disabled'):
+        return FAIL, 'mitigations turned off: booted command line has spec-ctrl=%s%s' % (value, seen)
+    if value is None:
+        return PASS, 'booted command line has no spec-ctrl= option (defaults on)%s' % seen
+    return PASS, 'booted command line has spec-ctrl=%s, which does not turn mitigations off%s' % (value, seen)
+
+
+@check('pv_linear_pt_off')
+def check_pv_linear_pt_off(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = cmdline_option(tokens, 'pv-linear-pt')
+    if value is not None and bool_word(value) is False:
+        return PASS, 'booted command line has %s' % ('no-pv-linear-pt' if value == 'no' else 'pv-linear-pt=' + value)
+    if value is None:
+        return FAIL, 'booted command line has no pv-linear-pt=0 (tokens: %s)' % _show(tokens)
+    return FAIL, 'booted command line has pv-linear-pt=%s' % value
+
+
+@check('no_pv32')
+def check_no_pv32(facts, params):
+    tokens = _tokens(facts)
+    info = facts.get('info') or {}
+    caps = info.get('xen_caps')
+    value = cmdline_option(tokens or [], 'pv')
+    pinned = False
+    if value is not None:
+        for item in value.split(','):
+            item = item.strip()
+            if item in ('no-32', '32=0', '32=no', '32=off', '32=false'):
+                pinned = True
+            elif item in ('32', '32=1', '32=yes', '32=on', '32=true'):
+                pinned = False
+    if pinned:
+        return PASS, 'booted command line has pv=%s' % value
+    if caps is not None:
+        if any(c.startswith('xen-') and c.endswith('x86_32p') for c in caps.split()):
+            return FAIL, 'xl info xen_caps offers 32-bit PV guests (%s) and the command line has no pv=no-32' \
+                % caps.strip()
+        return PASS, 'xl info xen_caps offers no 32-bit PV ABI (%s); pv=no-32 would pin it' % caps.strip()
+    if tokens is None:
+        return _missing('booted Xen command line nor xl info xen_caps')
+    return FAIL, 'booted command line has no pv=no-32 (tokens: %s) and xen_caps is not known' % _show(tokens)
+
+
+@check('dom0_mem_fixed')
+def check_dom0_mem_fixed(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = cmdline_option(tokens, 'dom0_mem')
+    if not value:
+        return FAIL, 'booted command line has no dom0_mem= (tokens: %s)' % _show(tokens)
+    base = maximum = None
+    for item in value.split(','):
+        if item.startswith('max:'):
+            maximum = item[4:]
+        elif ':' not in item:
+            base = item
+    if base is None or maximum is None:
+        return FAIL, 'dom0_mem=%s does not give both a size and max:<size>' % value
+    if _size_kib(base) is None or _size_kib(base) != _size_kib(maximum):
+        return FAIL, 'dom0_mem=%s: the size and max: differ, so dom0 can balloon' % value
+    return PASS, 'booted command line has dom0_mem=%s' % value
+
+
+@check('conring_size')
+def check_conring_size(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    minimum = int(params.get('min_kib', 1024))
+    value = cmdline_option(tokens, 'conring_size')
+    if value is None:
+        return FAIL, 'booted command line has no conring_size= (Xen default 16 KiB; want at least %d KiB)' \
+            % minimum
+    size = _size_kib(value)
+    if size is None:
+        return FAIL, 'conring_size=%s is not a size Xen understands' % value
+    if size < minimum:
+        return FAIL, 'conring_size=%s is %d KiB, less than %d KiB' % (value, size, minimum)
+    return PASS, 'booted command line has conring_size=%s (%d KiB)' % (value, size)
+
+
+@check('ucode_loading')
+def check_ucode_loading(facts, params):
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = cmdline_option(tokens, 'ucode')
+    if value is None or value == 'no':
+        return FAIL, 'booted command line has no ucode= (tokens: %s)' % _show(tokens)
+    return PASS, 'booted command line has ucode=%s' % value
+
+
+def _today(facts):
+    when = facts.get('evaluated_on')
+    if when:
+        return datetime.datetime.strptime(str(when)[:10], '%Y-%m-%d').date()
+    return datetime.date.today()
+
+
+@check('security_support')
+def check_security_support(facts, params):
+    version = _version_tuple(facts)
+    if version is None:
+        return _missing('Xen version')
+    table = params.get('security_support_until') or {}
+    known = {}
+    for key, until in table.items():
+        major, minor = key.split('.')
+        known[(int(major), int(minor))] = until
+    name = '%d.%d' % version
+    today = _today(facts)
+    if version in known:
+        until = datetime.datetime.strptime(known[version], '%Y-%m-%d').date()
+        if today > until:
+            return FAIL, 'Xen %s: upstream security support ended %s (the distribution may still backport ' \
+                'fixes)' % (facts.get('version') or name, known[version])
+        return PASS, 'Xen %s: upstream security support until %s' % (facts.get('version') or name, known[version])
+    if known and version < min(known):
+        return FAIL, 'Xen %s is older than every release this catalogue knows (%s)' % (
+            name, ', '.join('%d.%d' % v for v in sorted(known)))
+    return UNKNOWN, 'no security-support date known for Xen %s' % name
+
+
+@check('autoballoon_off')
+def check_autoballoon_off(facts, params):
+    xl_conf = facts.get('xl_conf')
+    if not isinstance(xl_conf, dict):
+        return _missing('/etc/xen/xl.conf (xl_conf)')
+    keys = xl_conf
+    if isinstance(xl_conf.get('keys'), dict) or 'error' in xl_conf:
+        if xl_conf.get('error'):
+            return UNKNOWN, 'cannot read %s: %s' % (xl_conf.get('path') or 'xl.conf', xl_conf['error'])
+        keys = xl_conf.get('keys') or {}
+    if 'autoballoon' not in keys:
+        return FAIL, 'xl.conf does not set autoballoon (xl defaults to "auto")'
+    value = keys['autoballoon']
+    if str(value).strip().lower() in ('off', '0', 'false', 'no'):
+        return PASS, 'xl.conf has autoballoon=%r' % (value,)
+    return FAIL, 'xl.conf has autoballoon=%r' % (value,)
+
+
+def _flask_mode(facts):
+    flask = facts.get('flask')
+    if isinstance(flask, dict) and flask.get('mode'):
+        return flask['mode']
+    return None
+
+
+def _xsm_detail(facts):
+    xsm = (facts.get('dmesg') or {}).get('xsm') or {}
+    if xsm.get('flask_param_unknown'):
+        return '; xl dmesg: parameter "flask" unknown (this Xen is built without XSM)'
+    if 'framework' in xsm:
+        return '; XSM framework in xl dmesg: %s' % (xsm.get('framework') or 'none')
+    return ''
+
+
+@check('flask_active')
+def check_flask_active(facts, params):
+    mode = _flask_mode(facts)
+    if mode is None:
+        return _missing('FLASK mode (flask.mode)')
+    if mode in ('enforcing', 'permissive'):
+        return PASS, 'FLASK is %s%s' % (mode, _xsm_detail(facts))
+    return FAIL, 'FLASK is %s%s' % (mode, _xsm_detail(facts))
+
+
+@check('flask_enforcing')
+def check_flask_enforcing(facts, params):
+    mode = _flask_mode(facts)
+    if mode is None:
+        return _missing('FLASK mode (flask.mode)')
+    if mode == 'enforcing':
+        return PASS, 'FLASK is enforcing'
+    return FAIL, 'FLASK is %s, not enforcing%s' % (mode, _xsm_detail(facts))
+
+
+@check('guests_labelled')
+def check_guests_labelled(facts, params):
+    mode = _flask_mode(facts)
+    if mode is None:
+        return _missing('FLASK mode (flask.mode)')
+    if mode not in ('enforcing', 'permissive'):
+        return NA, 'FLASK is %s: labels mean nothing until XG-FLASK-01 passes' % mode
+    return _judge_guests(
+        facts,
+        lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('seclabel')), path),
+        lambda dom: (bool(_c_info(dom).get('ssid_label')), _domain_label(dom)),
+        'every guest has a seclabel', 'without seclabel')
+
+
+@check('no_pygrub')
+def check_no_pygrub(facts, params):
+    version = _version_tuple(facts)
+    restrict_works = version is not None and version >= (4, 18)
+
+    def judge_config(path, keys):
+        loader = posixpath.basename(str(keys.get('bootloader') or ''))
+        if 'pygrub' not in loader:
+            return True, path
+        if _truthy(keys.get('bootloader_restrict')) and restrict_works:
+            return True, '%s (pygrub restricted)' % path
+        if _truthy(keys.get('bootloader_restrict')):
+            return False, '%s (bootloader_restrict needs Xen 4.18 or later)' % path
+        return False, '%s (bootloader=%s)' % (path, keys.get('bootloader'))
+
+    def judge_domain(dom):
+        b_info = _b_info(dom)
+        loader = posixpath.basename(str(b_info.get('bootloader') or ''))
+        pygrub = 'pygrub' in loader and not (_truthy(b_info.get('bootloader_restrict')) and restrict_works)
+        return not pygrub, _domain_label(dom)
+
+    return _judge_guests(facts, judge_config, judge_domain, 'no pygrub', 'booted with pygrub in dom0')
+
+
+def _is_hvm_config(keys):
+    return str(keys.get('type') or '').lower() == 'hvm' or str(keys.get('builder') or '').lower() == 'hvm'
+
+
+@check('hvm_device_model_confined')
+def check_hvm_device_model_confined(facts, params):
+    def judge_config(path, keys):
+        if not _is_hvm_config(keys):
+            return None
+        if _truthy(keys.get('device_model_stubdomain_override')):
+            return True, '%s (stub domain)' % path
+        if _truthy(keys.get('dm_restrict')):
+            return True, '%s (dm_restrict)' % path
+        return False, path
+
+    def judge_domain(dom):
+        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() != 'hvm':
+            return None
+        b_info = _b_info(dom)
+        confined = _truthy(b_info.get('device_model_stubdomain')) or _truthy(b_info.get('dm_restrict'))
+        return confined, _domain_label(dom)
+
+    return _judge_guests(facts, judge_config, judge_domain, 'every HVM device model is confined',
+                         'HVM guests whose QEMU runs unrestricted in dom0', none_seen='no HVM guest seen')
+
+
+@check('vif_backends_not_dom0')
+def check_vif_backends_not_dom0(facts, params):
+    backends = facts.get('backends')
+    if not isinstance(backends, dict) or not isinstance(backends.get('vif'), list):
+        return _missing('xenstore backends (backends.vif)')
+    vifs = backends['vif']
+    if not vifs:
+        return NA, 'no guest network interface (vif) in xenstore'
+    in_dom0 = ['domain %s vif %s' % (v.get('frontend_domid'), v.get('devid')) for v in vifs
+               if str(v.get('backend_domid')) == '0']
+    if in_dom0:
+        return FAIL, '%d of %d guest vifs have their backend in dom0: %s' % (
+            len(in_dom0), len(vifs), ', '.join(in_dom0))
+    where = sorted(set(str(v.get('backend_domid')) for v in vifs))
+    return PASS, 'all %d guest vifs have their backend outside dom0 (backend domains %s)' % (
+        len(vifs), ', '.join(where))
+
+
+@check('tpm_present')
+def check_tpm_present(facts, params):
+    tpm = facts.get('tpm')
+    if not isinstance(tpm, dict) or 'present' not in tpm:
+        return _missing('TPM facts (tpm.present)')
+    if tpm.get('present'):
+        return PASS, 'TPM present: %s' % (', '.join(tpm.get('devices') or []) or 'no device path given')
+    return FAIL, 'no TPM device in dom0 (no /dev/tpm*)'
+
+
+@check('guests_have_vtpm')
+def check_guests_have_vtpm(facts, params):
+    backends = facts.get('backends') or {}
+    vtpm_front = set(str(v.get('frontend_domid')) for v in backends.get('vtpm') or [])
+
+    def judge_domain(dom):
+        if 'vtpm' in posixpath.basename(str(_b_info(dom).get('kernel') or '')):
+            return None  # a vTPM stub domain: it serves a guest's vTPM
+        return str(dom.get('domid')) in vtpm_front, _domain_label(dom)
+
+    return _judge_guests(
+        facts,
+        lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('vtpm')), path),
+        judge_domain,
+        'every guest has a vTPM', 'without vTPM')
