@@ -5,8 +5,12 @@ nothing of the broken change is left on it."""
 
 import json
 import os
+import sys
 
 import testinfra.utils.ansible_runner
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "_shared"))
+from labhost import booted_cmdline  # noqa: E402  (molecule/_shared: the collection's own parsers)
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
@@ -15,11 +19,7 @@ EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
 
 
 def xen_cmdline(host):
-    for line in host.check_output("xl info").splitlines():
-        key, _sep, value = line.partition(":")
-        if key.strip() == "xen_commandline":
-            return value.split()
-    raise AssertionError("no xen_commandline")
+    return booted_cmdline(host)
 
 
 def test_back_on_previous_entry(host):

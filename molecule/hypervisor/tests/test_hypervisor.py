@@ -6,8 +6,12 @@ reboot happened, the one-shot entry is gone, xl.conf has autoballoon="off", and 
 import glob
 import json
 import os
+import sys
 
 import testinfra.utils.ansible_runner
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "_shared"))
+from labhost import booted_cmdline  # noqa: E402  (molecule/_shared: the collection's own parsers)
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
@@ -19,11 +23,7 @@ ROLE_CONTROLS = ["XG-IOMMU-01", "XG-IOMMU-02", "XG-IOMMU-03", "XG-IOMMU-04", "XG
 
 
 def booted(host):
-    for line in host.check_output("xl info").splitlines():
-        key, _sep, value = line.partition(":")
-        if key.strip() == "xen_commandline":
-            return [t for t in value.split() if t != "placeholder"]
-    raise AssertionError("xl info has no xen_commandline")
+    return booted_cmdline(host)
 
 
 def test_booted_xen_cmdline_has_every_option(host):

@@ -5,10 +5,14 @@ each host (its variant) and with what the host itself says (xl info, xl dmesg, x
 
 import json
 import os
+import sys
 import subprocess
 
 import pytest
 import testinfra.utils.ansible_runner
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "_shared"))
+from labhost import split_xen_cmdline, xl_info as read_xl_info  # noqa: E402  (molecule/_shared: the collection's own parsers)
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
@@ -48,12 +52,7 @@ def facts(host):
 
 @pytest.fixture
 def xl_info(host):
-    info = {}
-    for line in host.check_output("xl info").splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            info[key.strip()] = value.strip()
-    return info
+    return read_xl_info(host)
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_iommu_agrees_with_lab_and_host(facts, xl_dmesg, lab):
 
 def test_virt_caps_agree_with_lab_and_host(facts, xl_info, lab):
     expected = lab["expected"]
-    host_caps = xl_info["virt_caps"].split()
+    host_caps = xl_info["virt_caps_list"]
     caps = facts["info"]["virt_caps_list"]
     assert sorted(caps) == sorted(host_caps)
     assert ("hvm" in caps) is expected["hvm"]
@@ -108,7 +107,7 @@ def test_only_dom0_runs(host, facts):
 
 
 def test_cmdline_is_the_booted_one(facts, xl_info):
-    booted = [t for t in xl_info["xen_commandline"].split() if t != "placeholder"]
+    booted = split_xen_cmdline(xl_info["xen_commandline"])
     assert facts["cmdline"] == booted
     # lab-only software-emulation quirk, set by the lab image
     assert "smap=0" in booted
@@ -121,7 +120,7 @@ def test_reboot_changed_the_xen_cmdline(host, facts, xl_info):
         pytest.skip("no reboot on this host")
     with open(path) as f:
         reboot = json.load(f)
-    assert reboot["token"] in xl_info["xen_commandline"].split()
+    assert reboot["token"] in split_xen_cmdline(xl_info["xen_commandline"])
     assert reboot["token"] in facts["cmdline"]
     assert reboot["token"] in host.file("/etc/default/grub.d/xen.cfg").content_string
     # the running Xen is the one GRUB booted from the disk: dom0 was started by it
