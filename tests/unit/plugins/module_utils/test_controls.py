@@ -374,28 +374,37 @@ def test_flask_mode_alone():
 
 def test_flask_unknown_without_facts():
     facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg'] = None  # the log is evidence too (a Xen without XSM): without it and getenforce, unknown
     for cid in ('XG-FLASK-01', 'XG-FLASK-02', 'XG-FLASK-03'):
         assert status_of(facts, cid) == 'unknown'
 
 
 def test_guest_labels():
+    # XG-FLASK-03 judges types, not the presence of a label: libxl gives an unlabelled guest the domU
+    # initial SID (domU_t), so a guest with seclabel "...:domU_t" and one without run as the same type.
     enforcing = (BOOKWORM, 'xl-getenforce.flask-enforcing.txt')
     facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing,
                        configs=('hardened-guest.cfg', 'driver-domain.cfg', 'pygrub-guest.cfg'))
     result = results_by_id(facts)['XG-FLASK-03']
-    assert result['status'] == 'fail'
-    assert result['detail'] == 'without seclabel: /etc/xen/pygrub-guest.cfg'
-    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',))
-    assert status_of(facts, 'XG-FLASK-03') == 'pass'
-    # the running guest of the lab has no label
-    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing,
-                       domains=(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'))
+    assert (result['status'], result['problem']) == ('fail', 'shared_type')
+    assert result['detail'].startswith('all 2 guests run as the one type domU_t, so FLASK separates none')
+    facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys']['seclabel'] = 'system_u:system_r:isolated_domU_t'
     result = results_by_id(facts)['XG-FLASK-03']
-    assert result['status'] == 'fail'
-    assert 'running domain test-pv-long (domid 4)' in result['detail']
-    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:domU_t'
+    assert result['status'] == 'pass'
+    assert result['detail'] == 'guests run as 2 types (domU_t: db1; isolated_domU_t: legacy)'
+    # one guest: nothing to isolate it from
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',))
+    assert status_of(facts, 'XG-FLASK-03') == 'not_applicable'
+    # the running guest of the lab has no label: it runs as domU_t, like db1
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',),
+                       domains=(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'))
+    assert status_of(facts, 'XG-FLASK-03') == 'fail'
+    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:prot_domU_t'
     assert status_of(facts, 'XG-FLASK-03') == 'pass'
-    # without FLASK the labels are not judged
+    # the label a domain runs with after its build (seclabel with init_seclabel) is the one judged
+    facts['domains'][1]['config']['b_info']['exec_ssid_label'] = 'system_u:system_r:domU_t'
+    assert status_of(facts, 'XG-FLASK-03') == 'fail'
+    # without FLASK the types are not judged
     facts = host_facts(BOOKWORM, 'stock-xen-flask-param-unknown', getenforce=(BOOKWORM, 'xl-getenforce.no-xsm.txt'),
                        configs=('pygrub-guest.cfg',))
     assert status_of(facts, 'XG-FLASK-03') == 'not_applicable'
@@ -451,7 +460,7 @@ def test_pygrub():
     facts['info']['xen_minor'] = '18'
     result = results_by_id(facts)['XG-PVBOOT-01']
     assert result['status'] == 'pass'
-    assert '(pygrub restricted)' in result['detail']
+    assert '(pygrub restricted: bootloader_restrict=1)' in result['detail']
     assert 'running domain test-pv-long (domid 4)' in result['detail']
     facts['domains'][1]['config']['b_info']['bootloader'] = '/usr/bin/pygrub'
     assert status_of(facts, 'XG-PVBOOT-01') == 'fail'
@@ -536,7 +545,7 @@ def test_every_control_gets_a_result_with_the_catalogue_fields():
     results = evaluate(facts)
     assert [r['id'] for r in results] == [c['id'] for c in CONTROLS]
     for result, control in zip(results, CONTROLS):
-        assert set(result) == {'id', 'title', 'section', 'severity', 'role', 'reboot', 'status', 'detail'}
+        assert set(result) == {'id', 'title', 'section', 'severity', 'role', 'reboot', 'status', 'detail', 'problem'}
         for field in ('title', 'section', 'severity', 'role', 'reboot'):
             assert result[field] == control[field]
         assert result['status'] in STATUSES
@@ -558,7 +567,7 @@ def test_a_hardened_host_passes_everything_that_can_be_judged():
     facts['cmdline'] += HARDENING
     facts['backends']['vif'][0]['backend_domid'] = 2
     facts['backends']['vtpm'] = [{'frontend_domid': 4, 'devid': 0, 'backend_domid': 5, 'path': 'x'}]
-    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:domU_t'
+    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:isolated_domU_t'  # not db1's type
     facts['tpm'] = {'present': True, 'devices': ['/dev/tpm0']}
     facts['xl_conf'] = {'path': '/etc/xen/xl.conf', 'keys': {'autoballoon': 'off'}, 'error': None}
     facts['evaluated_on'] = '2025-06-01'

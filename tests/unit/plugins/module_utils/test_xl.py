@@ -214,8 +214,9 @@ XL_DMESG = {
         ('intel', True, False, True, None, False, SPEC_LINES, BASE_CMDLINE + ['iommu=1,verbose']),
     'debian12-xen-4.17/xl-dmesg.stock-xen-flask-param-unknown.txt':
         ('none', False, False, None, None, True, SPEC_LINES, BASE_CMDLINE + ['flask=enforcing']),
+    # the head of the log stops before Xen's IOMMU lines: it says nothing, so enabled/remapping are None
     'debian13-xen-4.20/xl-dmesg-head.trixie-xen-4.20.txt':
-        ('none', False, False, None, None, False, 0, BASE_CMDLINE),
+        ('none', None, None, None, None, False, 0, BASE_CMDLINE),
     'debian13-xen-4.20/xl-dmesg.trixie-xen-4.20.txt':
         ('none', False, False, None, None, False, SPEC_LINES, BASE_CMDLINE),
     'grub-boot/xl-dmesg.bookworm-flask-via-grub.txt':
@@ -239,7 +240,7 @@ def test_analyse_dmesg(name):
     assert result['iommu']['interrupt_remapping'] is intremap
     assert result['iommu']['queued_invalidation'] is qinval
     assert result['iommu']['disabled_reason'] is None
-    assert result['xsm'] == {'framework': framework, 'flask_param_unknown': param_unknown}
+    assert (result['xsm']['framework'], result['xsm']['flask_param_unknown']) == (framework, param_unknown)
     assert result['smt'] == {'enabled': None}
     assert len(result['spec_ctrl']['lines']) == spec_lines
     assert result['spec_ctrl']['disabled'] is False
@@ -302,8 +303,7 @@ def test_analyse_dmesg_smt_warning_means_smt_on():
     '(XEN) [VT-D]Disabling IOMMU due to Intel 5500/5520 chipset errata #47 and #53',
     '(XEN) AMD-Vi: Error initialization',
     '(XEN) No southbridge IO-APIC found in IVRS table',
-    '(XEN) IOMMU: applying quirk for broken DMAR table',
-], ids=['intel-errata', 'amd-error', 'ivrs-southbridge', 'quirk'])
+], ids=['intel-errata', 'amd-error', 'ivrs-southbridge'])
 def test_analyse_dmesg_iommu_disabled_reason(line):
     text = line + '\n(XEN) I/O virtualisation disabled\n'
     iommu = xl.analyse_dmesg(text)['iommu']
@@ -316,7 +316,8 @@ def test_analyse_dmesg_timestamps_xsm_silo_dummy_and_flask_off():
                             '(XEN) [    0.104600] Initialising XSM SILO mode\n')
     assert silo['xsm']['framework'] == 'silo'
     dummy = xl.analyse_dmesg('(XEN) [2026-11-26 10:00:00.123] XSM Framework v1.0.1 initialized\n')
-    assert dummy['xsm']['framework'] == 'dummy'
+    # the XSM line alone does not tell: a FLASK Xen at the default loglvl prints nothing more (issue 14)
+    assert dummy['xsm']['framework'] is None and dummy['xsm']['xsm_built'] is True
     off = xl.analyse_dmesg('(XEN) XSM Framework v1.0.1 initialized\n(XEN) Flask:  Disabled at boot.\n')
     assert off['xsm']['framework'] == 'dummy'
     late = xl.analyse_dmesg('(XEN) Flask:  Access controls disabled until policy is loaded.\n')

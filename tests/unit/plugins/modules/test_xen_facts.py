@@ -122,7 +122,8 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     assert result['changed'] is False
     xen = result['ansible_facts']['xen']
     expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
-                     'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary'}
+                     'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary',
+                     'xsm', 'cpu', 'toolstack_env'}
     assert set(xen) == expected_keys
     assert xen['is_dom0'] is True and xen['reason'] == ''
     assert xen['cmdline'][0] == 'console=com1' and 'placeholder' not in xen['cmdline']
@@ -165,7 +166,7 @@ def test_vtd_host_details(capsys, monkeypatch, dom0):
 def test_flask_and_trixie_hosts(capsys, monkeypatch, dom0):
     flask = run(capsys, monkeypatch, Host(HOSTS['bookworm-flask-via-grub']), etc_args(dom0))['ansible_facts']['xen']
     assert flask['flask'] == {'mode': 'enforcing'}
-    assert flask['dmesg']['xsm'] == {'framework': 'flask', 'flask_param_unknown': False}
+    assert (flask['dmesg']['xsm']['framework'], flask['dmesg']['xsm']['flask_param_unknown']) == ('flask', False)
     assert flask['cmdline'][-1] == 'flask=enforcing'
     assert flask['backends'] == {'vif': [], 'vbd': [], 'vtpm': []}
     trixie = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
