@@ -323,11 +323,17 @@ def check_queued_invalidation(facts, params):
     if vendor == 'intel' and qi is False:
         return FAIL, 'VT-d without queued invalidation (so without interrupt remapping): %s' % (
             '; '.join(lines) or 'per xl dmesg'), 'no_qinval'
-    if vendor == 'intel' or (vendor == 'none' and iommu.get('enabled') is None
-                             and _iommu_cpu_vendor(facts, iommu) == 'intel'):
-        return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may '\
-            'have wrapped; see XG-XEN-06)', 'unknown'
-    return NA, 'no Intel VT-d IOMMU seen (vendor: %s); queued invalidation is a VT-d feature' % vendor, None
+    not_vtd = 'queued invalidation is a VT-d feature'
+    if vendor == 'amd':
+        return NA, 'the IOMMU is AMD-Vi; %s' % not_vtd, None
+    if vendor != 'intel':
+        if _iommu_state(facts)[0] is False:
+            return NA, 'no IOMMU is enabled (see XG-IOMMU-01); %s' % not_vtd, None
+        cpu = _iommu_cpu_vendor(facts, iommu)
+        if cpu in ('amd', 'hygon'):
+            return NA, 'the CPU is %s (AMD-Vi); %s' % (cpu, not_vtd), None
+    return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may '\
+        'have wrapped; see XG-XEN-06)', 'unknown'
 
 
 @check('iommu_required')
