@@ -18,7 +18,13 @@ CONTROLS = [
         'check': 'iommu_enabled',
         'remediation': 'Enable VT-d (Intel) or AMD-Vi / IOMMU (AMD) in the firmware setup and boot Xen with '
                        'iommu=1; without an IOMMU a guest with a passed-through device (a driver domain) can '
-                       'reach all host memory by DMA.',
+                       'reach all host memory by DMA. Judged from "I/O virtualisation enabled|disabled" in xl '
+                       'dmesg; when the log has wrapped, from hvm_directio/pv_directio in xl info virt_caps '
+                       '(both are Xen\'s iommu_enabled). Only messages after which Xen runs without the IOMMU '
+                       '(AMD-Vi: Error initialization, SP5100 erratum 28, the Intel 5500/5520/X58 chipset '
+                       'errata, a DMAR table Xen cannot parse) count as its reason; an applied erratum '
+                       'workaround or a rejected table entry on a host whose IOMMU comes up does not. '
+                       'Reference: xen-command-line.pandoc "iommu".',
     },
     {
         'id': 'XG-IOMMU-02',
@@ -30,7 +36,12 @@ CONTROLS = [
         'check': 'interrupt_remapping',
         'remediation': 'Enable interrupt remapping in the firmware (on Intel it is part of VT-d; some '
                        'firmware lists it separately, or as x2APIC); a platform without it cannot safely '
-                       'pass devices to guests.',
+                       'pass devices to guests. Remapping Xen itself calls insecure fails too: AMD\'s global '
+                       'remap table (iommu=no-amd-iommu-perdev-intremap, "not security supported", XSA-36; '
+                       'remove the option, and update the firmware for SP5100 erratum 28) and VT-d with '
+                       'Compatibility Format Interrupts permitted by the firmware ("Device pass-through will be '
+                       'insecure"; boot with x2APIC or update the firmware). Reference: xen-command-line.pandoc '
+                       '"iommu" (intremap, amd-iommu-perdev-intremap).',
     },
     {
         'id': 'XG-IOMMU-03',
@@ -41,7 +52,9 @@ CONTROLS = [
         'reboot': True,
         'check': 'queued_invalidation',
         'remediation': 'Use a platform with VT-d version 2 or later (queued invalidation and interrupt '
-                       'remapping); older VT-d cannot give the isolation the guide asks for.',
+                       'remapping) and do not boot with iommu=no-qinval: without queued invalidation Xen '
+                       'turns interrupt remapping off ("Intel VT-d Queued Invalidation not enabled."). '
+                       'Reference: xen-command-line.pandoc "iommu" (qinval).',
     },
     {
         'id': 'XG-IOMMU-04',
@@ -83,15 +96,20 @@ CONTROLS = [
     # ------------------------------------------------------------------ PV boot
     {
         'id': 'XG-PVBOOT-01',
-        'title': 'No guest is booted with pygrub in dom0',
+        'title': 'No guest runs pygrub unrestricted in dom0',
         'section': 'PV boot',
         'severity': 'high',
         'role': 'pvgrub',
         'reboot': False,
         'check': 'no_pygrub',
         'remediation': 'Boot PV guests with PV-GRUB2 (kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin"; PVH: '
-                       'grub-i386-xen_pvh.bin) or a fixed kernel; where pygrub must stay, set '
-                       'bootloader_restrict=1 (Xen 4.18 and later).',
+                       'grub-i386-xen_pvh.bin) or a fixed kernel. Where pygrub must stay, restrict it (XSA-443): '
+                       'from Xen 4.17.3, export LIBXL_BOOTLOADER_RESTRICT=1 (any value counts) in the '
+                       'environment xl runs in - for guests started at boot, /etc/default/xendomains, which '
+                       'the xendomains script sources; from 4.18 also bootloader_restrict=1 (or '
+                       'bootloader_user=) in the guest configuration, or bootloader_restrict=1 in xl.conf as '
+                       'the host-wide default a guest\'s own setting overrides. Reference: xl(1) ENVIRONMENT '
+                       'VARIABLES, xl.cfg(5) bootloader_restrict, xl.conf(5) bootloader_restrict.',
     },
     # ------------------------------------------------------------------ Device model
     {
@@ -108,35 +126,49 @@ CONTROLS = [
     # ------------------------------------------------------------------ Hypervisor (XSM/FLASK)
     {
         'id': 'XG-FLASK-01',
-        'title': 'XSM/FLASK is active',
+        'title': 'XSM/FLASK is active (or the XSM SILO module)',
         'section': 'Hypervisor (XSM/FLASK)',
         'severity': 'high',
         'role': 'flask',
         'reboot': True,
         'check': 'flask_active',
-        'remediation': 'Boot a Xen built with CONFIG_XSM_FLASK and its policy as a boot module (the '
-                       "distribution's Xen may have no XSM: the flask role builds one).",
+        'remediation': 'Boot a Xen built with CONFIG_XSM_FLASK with xsm=flask and its policy as a boot module '
+                       "(the distribution's Xen may have no XSM: the flask role builds one), or a Xen with "
+                       'CONFIG_XSM_SILO with xsm=silo (guests reach dom0 but not each other; a hardened state '
+                       'too). SUPPORT.md lists FLASK as Experimental (4.17 and 4.20); 4.20\'s lists the SILO '
+                       'module as Supported (4.17\'s does not name it). Judged from xl getenforce, which '
+                       'answers at any log level, and xl dmesg (at the default loglvl a FLASK Xen logs only '
+                       '"XSM Framework v1.0.1 initialized"). Reference: xen-command-line.pandoc "xsm", "flask".',
     },
     {
         'id': 'XG-FLASK-02',
-        'title': 'FLASK is enforcing',
+        'title': 'FLASK is enforcing (SILO always enforces)',
         'section': 'Hypervisor (XSM/FLASK)',
         'severity': 'high',
         'role': 'flask',
         'reboot': True,
         'check': 'flask_enforcing',
-        'remediation': 'After a permissive soak without denials, boot with flask=enforcing.',
+        'remediation': 'After a permissive soak without denials, boot with flask=enforcing. Reference: '
+                       'xen-command-line.pandoc "flask".',
     },
     {
         'id': 'XG-FLASK-03',
-        'title': 'Every guest has a security label',
+        'title': 'Guests that must not reach each other have distinct security label types',
         'section': 'Hypervisor (XSM/FLASK)',
         'severity': 'medium',
         'role': 'flask',
         'reboot': False,
-        'check': 'guests_labelled',
-        'remediation': 'Give every guest configuration seclabel="system_u:system_r:domU_t" (or a '
-                       'stricter type of the policy).',
+        'check': 'guests_isolated',
+        'params': {'isolate_guests': True, 'isolating_types': ['isolated_domU_t']},
+        'remediation': 'A label alone proves nothing: libxl gives a guest without seclabel the policy\'s domU '
+                       'SID (domU_t in Xen\'s policy), and domU_t guests may reach each other. Fails when FLASK '
+                       'is active and two or more guests all run as one type (isolate_guests, default true; '
+                       'a type of isolating_types such as isolated_domU_t, which only reaches dom0, is '
+                       'accepted); passes when guests run as more than one type (the detail lists each type '
+                       'and its guests) or SILO is active; not applicable with fewer than two guests or '
+                       'without XSM. Give guests that must not reach each other their own types '
+                       '(seclabel="system_u:system_r:<type>" of the policy). Reference: xl.cfg(5) seclabel, '
+                       'docs/misc/xsm-flask.txt.',
     },
     # ------------------------------------------------------------------ Keys (vTPM)
     {

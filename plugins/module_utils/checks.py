@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import datetime
 import posixpath
+import re
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import (
     FAIL,
@@ -23,6 +24,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
     check,
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import bool_word, cmdline_option
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,29 +198,86 @@ def check_not_gathered(facts, params):
         params.get('what') or 'what this control needs')
 
 
+def _directio(facts):
+    """(True/False, caps) from xl info virt_caps: hvm_directio/pv_directio is Xen's iommu_enabled
+    (xen/common/sysctl.c XEN_SYSCTL_PHYSCAP_directio); (None, None) when virt_caps is not known."""
+    info = facts.get('info') or {}
+    caps = info.get('virt_caps_list')
+    if caps is None and info.get('virt_caps') is not None:
+        caps = str(info['virt_caps']).split()
+    if caps is None:
+        return None, None
+    return ('hvm_directio' in caps or 'pv_directio' in caps), list(caps)
+
+
+def _iommu_switched_off(facts):
+    """The booted token that leaves the IOMMU off (iommu=<false>, no-iommu), or None.
+
+    iommu= is a list applied item by item: the last boolean item (or force/required) decides.
+    """
+    off = None
+    for token in _tokens(facts) or []:
+        if token == 'no-iommu':
+            off = token
+        elif token.startswith('iommu='):
+            for item in token[len('iommu='):].split(','):
+                if item in ('force', 'required'):
+                    off = None
+                elif item and bool_word(item) is not None:
+                    off = token if bool_word(item) is False else None
+    return off
+
+
+def _iommu_cpu_vendor(facts, iommu):
+    vendor = (iommu or {}).get('vendor')
+    if vendor in ('intel', 'amd'):
+        return vendor
+    cpu = facts.get('cpu') if isinstance(facts.get('cpu'), dict) else {}
+    return cpu.get('vendor')
+
+
+def _iommu_state(facts):
+    """(state, detail, problem) of the IOMMU itself: state True (enabled), False or None (unknown)."""
+    iommu = _iommu(facts)
+    directio, caps = _directio(facts)
+    enabled = iommu.get('enabled') if iommu else None
+    shown_caps = '; xl info virt_caps: %s' % ' '.join(caps) if caps is not None else ''
+    if enabled is True:
+        return True, 'IOMMU enabled (vendor %s): %s' % (
+            iommu.get('vendor'), '; '.join(_iommu_summary(iommu)) or 'I/O virtualisation enabled'), None
+    if enabled is None and directio:
+        return True, 'xl info virt_caps has direct I/O (Xen enabled its IOMMU): %s%s' % (
+            ' '.join(caps), '' if iommu is None else '; xl dmesg no longer holds the IOMMU lines'), None
+    if enabled is None and directio is None:
+        if iommu is None:
+            return None, 'the facts have no xl dmesg analysis (dmesg.iommu) nor xl info virt_caps '\
+                '(not gathered)', 'unknown'
+        return None, 'xl dmesg does not say whether the IOMMU is enabled (the log may have wrapped; see '\
+            'XG-XEN-06) and xl info virt_caps is not known', 'unknown'
+    # not enabled: xl dmesg says so, or it is silent and virt_caps has no direct I/O
+    if iommu is None or enabled is None:
+        detail = 'xl info virt_caps has no hvm_directio/pv_directio: %s' % ' '.join(caps)
+    else:
+        detail = 'IOMMU not enabled (vendor seen: %s)' % iommu.get('vendor')
+        if iommu.get('disabled_reason'):
+            detail += '; Xen says: %s' % iommu['disabled_reason']
+        if iommu.get('lines'):
+            detail += '; log: %s' % '; '.join(iommu['lines'][-3:])
+        detail += shown_caps
+    off = _iommu_switched_off(facts)
+    if off:
+        return False, '%s; the booted command line has %s' % (detail, off), 'switched_off'
+    if iommu and iommu.get('disabled_reason'):
+        return False, detail, 'erratum'
+    return False, detail, 'no_iommu'
+
+
 @check('iommu_enabled')
 def check_iommu_enabled(facts, params):
-    iommu = _iommu(facts)
-    caps = (facts.get('info') or {}).get('virt_caps_list')
-    if caps is None and (facts.get('info') or {}).get('virt_caps') is not None:
-        caps = str(facts['info']['virt_caps']).split()
-    if iommu is None:
-        if caps is None:
-            return _missing('xl dmesg analysis (dmesg.iommu) nor xl info virt_caps')
-        if 'hvm_directio' in caps or 'pv_directio' in caps:
-            return PASS, 'xl info virt_caps has direct I/O: %s' % ' '.join(caps)
-        return FAIL, 'xl info virt_caps has no hvm_directio/pv_directio: %s' % ' '.join(caps)
-    if iommu.get('enabled'):
-        return PASS, 'IOMMU enabled (vendor %s): %s' % (
-            iommu.get('vendor'), '; '.join(_iommu_summary(iommu)) or 'I/O virtualisation enabled')
-    detail = 'IOMMU not enabled (vendor seen: %s)' % iommu.get('vendor')
-    if iommu.get('disabled_reason'):
-        detail += '; Xen says: %s' % iommu['disabled_reason']
-    if iommu.get('lines'):
-        detail += '; log: %s' % '; '.join(iommu['lines'][-3:])
-    if caps is not None:
-        detail += '; virt_caps: %s' % ' '.join(caps)
-    return FAIL, detail
+    state, detail, problem = _iommu_state(facts)
+    if state is None:
+        return UNKNOWN, detail, problem
+    return (PASS if state else FAIL), detail, problem
 
 
 def _iommu_summary(iommu):
@@ -228,33 +287,53 @@ def _iommu_summary(iommu):
 
 @check('interrupt_remapping')
 def check_interrupt_remapping(facts, params):
+    # Xen calls remapping with one global table (AMD, XSA-36) or with Compatibility Format Interrupts
+    # permitted (VT-d) insecure for device pass-through, the reason this control exists: it fails.
     iommu = _iommu(facts)
+    state, detail, problem = _iommu_state(facts)
+    if state is False:
+        return FAIL, 'no interrupt remapping: the IOMMU is not enabled (see XG-IOMMU-01)', problem
     if iommu is None:
-        return _missing('xl dmesg analysis (dmesg.iommu)')
-    if not iommu.get('enabled'):
-        return FAIL, 'no interrupt remapping: the IOMMU is not enabled (see XG-IOMMU-01)'
+        return UNKNOWN, 'the facts have no xl dmesg analysis (dmesg.iommu) (not gathered)', 'unknown'
     lines = [line for line in iommu.get('lines') or [] if 'interrupt remapping' in line.lower()]
-    if iommu.get('interrupt_remapping'):
-        return PASS, 'interrupt remapping enabled: %s' % ('; '.join(lines) or 'per xl dmesg')
-    return FAIL, 'interrupt remapping is not enabled: %s' % ('; '.join(lines) or 'no such line in xl dmesg')
+    remapping = iommu.get('interrupt_remapping')
+    if remapping and iommu.get('interrupt_remapping_insecure'):
+        return FAIL, 'interrupt remapping is enabled but insecure: Xen says: %s' % (
+            iommu['interrupt_remapping_insecure']), 'intremap_insecure'
+    if remapping:
+        return PASS, 'interrupt remapping enabled: %s' % ('; '.join(lines) or 'per xl dmesg'), None
+    if remapping is None:
+        return UNKNOWN, 'xl dmesg does not say whether interrupt remapping is enabled (the log may have '\
+            'wrapped; see XG-XEN-06)', 'unknown'
+    vendor = 'amd' if _iommu_cpu_vendor(facts, iommu) == 'amd' else 'intel'
+    return FAIL, 'interrupt remapping is not enabled: %s' % (
+        '; '.join(lines) or 'no such line in xl dmesg'), 'no_intremap_' + vendor
 
 
 @check('queued_invalidation')
 def check_queued_invalidation(facts, params):
     iommu = _iommu(facts)
     if iommu is None:
-        return _missing('xl dmesg analysis (dmesg.iommu)')
+        return _missing('xl dmesg analysis (dmesg.iommu)') + ('unknown',)
     vendor = iommu.get('vendor')
-    if vendor != 'intel':
-        return NA, 'no Intel VT-d IOMMU seen (vendor: %s); queued invalidation is a VT-d feature' % vendor
     qi = iommu.get('queued_invalidation')
     lines = [line for line in iommu.get('lines') or [] if 'Queued Invalidation' in line]
-    if qi is True:
-        return PASS, '; '.join(lines) or 'queued invalidation enabled'
-    if qi is False:
-        return FAIL, 'VT-d without queued invalidation (VT-d v1): %s' % ('; '.join(lines) or 'per xl dmesg')
-    return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may have '\
-        'wrapped; see XG-XEN-06)'
+    if vendor == 'intel' and qi is True:
+        return PASS, '; '.join(lines) or 'queued invalidation enabled', None
+    if vendor == 'intel' and qi is False:
+        return FAIL, 'VT-d without queued invalidation (so without interrupt remapping): %s' % (
+            '; '.join(lines) or 'per xl dmesg'), 'no_qinval'
+    not_vtd = 'queued invalidation is a VT-d feature'
+    if vendor == 'amd':
+        return NA, 'the IOMMU is AMD-Vi; %s' % not_vtd, None
+    if vendor != 'intel':
+        if _iommu_state(facts)[0] is False:
+            return NA, 'no IOMMU is enabled (see XG-IOMMU-01); %s' % not_vtd, None
+        cpu = _iommu_cpu_vendor(facts, iommu)
+        if cpu in ('amd', 'hygon'):
+            return NA, 'the CPU is %s (AMD-Vi); %s' % (cpu, not_vtd), None
+    return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may '\
+        'have wrapped; see XG-XEN-06)', 'unknown'
 
 
 @check('iommu_required')
@@ -455,71 +534,213 @@ def _flask_mode(facts):
     return None
 
 
+def _xsm(facts):
+    """The xsm facts (xl.xsm_facts), computed from dmesg.xsm and flask.mode when the facts lack them."""
+    xsm = facts.get('xsm')
+    if isinstance(xsm, dict) and xsm.get('framework'):
+        return xsm
+    dmesg_xsm = (facts.get('dmesg') or {}).get('xsm')
+    mode = _flask_mode(facts)
+    if not isinstance(dmesg_xsm, dict) and mode is None:
+        return None
+    return xsm_facts(dmesg_xsm, mode, _tokens(facts))
+
+
 def _xsm_detail(facts):
     xsm = (facts.get('dmesg') or {}).get('xsm') or {}
     if xsm.get('flask_param_unknown'):
-        return '; xl dmesg: parameter "flask" unknown (this Xen is built without XSM)'
-    if 'framework' in xsm:
-        return '; XSM framework in xl dmesg: %s' % (xsm.get('framework') or 'none')
-    return ''
+        return '; xl dmesg: parameter "flask" unknown (this Xen is built without FLASK)'
+    found = _xsm(facts) or {}
+    evidence = [e for e in found.get('evidence') or [] if not e.startswith('xl getenforce')]
+    return ('; evidence: %s' % '; '.join(evidence)) if evidence else ''
+
+
+def _no_xsm_policy(facts, xsm):
+    """The verdict when neither FLASK nor SILO is seen: fail, or unknown where SILO may be running."""
+    mode = xsm.get('mode')
+    said = 'FLASK is %s' % mode if mode else 'XSM module: %s' % xsm['framework']
+    if xsm['framework'] == 'unknown':
+        if mode == 'disabled' and 'xsm=silo' in (_tokens(facts) or []):
+            return UNKNOWN, '%s; xsm=silo is on the booted command line but xl dmesg no longer shows whether ' \
+                'SILO started (see XG-XEN-06)%s' % (said, _xsm_detail(facts))
+        if mode != 'disabled':
+            return UNKNOWN, 'neither xl getenforce nor xl dmesg tells which XSM module runs%s' % _xsm_detail(facts)
+    return FAIL, '%s%s' % (said, _xsm_detail(facts))
 
 
 @check('flask_active')
 def check_flask_active(facts, params):
-    mode = _flask_mode(facts)
-    if mode is None:
-        return _missing('FLASK mode (flask.mode)')
-    if mode in ('enforcing', 'permissive'):
-        return PASS, 'FLASK is %s%s' % (mode, _xsm_detail(facts))
-    return FAIL, 'FLASK is %s%s' % (mode, _xsm_detail(facts))
+    xsm = _xsm(facts)
+    if xsm is None:
+        return _missing('FLASK mode (flask.mode) nor xl dmesg analysis (dmesg.xsm)')
+    if xsm['framework'] == 'flask':
+        return PASS, 'FLASK is %s%s' % (xsm.get('mode') or 'active', _xsm_detail(facts))
+    if xsm['framework'] == 'silo':
+        return PASS, 'XSM SILO is active: guests can reach dom0 but not each other%s' % _xsm_detail(facts)
+    return _no_xsm_policy(facts, xsm)
 
 
 @check('flask_enforcing')
 def check_flask_enforcing(facts, params):
-    mode = _flask_mode(facts)
-    if mode is None:
-        return _missing('FLASK mode (flask.mode)')
-    if mode == 'enforcing':
-        return PASS, 'FLASK is enforcing'
-    return FAIL, 'FLASK is %s, not enforcing%s' % (mode, _xsm_detail(facts))
+    xsm = _xsm(facts)
+    if xsm is None:
+        return _missing('FLASK mode (flask.mode) nor xl dmesg analysis (dmesg.xsm)')
+    mode = xsm.get('mode')
+    if xsm['framework'] == 'flask':
+        if mode == 'enforcing':
+            return PASS, 'FLASK is enforcing'
+        if mode is None:
+            return UNKNOWN, 'FLASK is active but xl getenforce was not read (flask.mode)'
+        return FAIL, 'FLASK is %s, not enforcing%s' % (mode, _xsm_detail(facts))
+    if xsm['framework'] == 'silo':
+        return PASS, 'XSM SILO is active; it has no permissive mode'
+    status, detail = _no_xsm_policy(facts, xsm)
+    return status, detail.replace('FLASK is disabled', 'FLASK is disabled, not enforcing', 1)
 
 
-@check('guests_labelled')
-def check_guests_labelled(facts, params):
-    mode = _flask_mode(facts)
-    if mode is None:
-        return _missing('FLASK mode (flask.mode)')
-    if mode not in ('enforcing', 'permissive'):
-        return NA, 'FLASK is %s: labels mean nothing until XG-FLASK-01 passes' % mode
-    return _judge_guests(
-        facts,
-        lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('seclabel')), path),
-        lambda dom: (bool(_c_info(dom).get('ssid_label')), _domain_label(dom)),
-        'every guest has a seclabel', 'without seclabel')
+def _label_type(label):
+    """The type of an XSM label user:role:type[:level], or None."""
+    parts = str(label or '').split(':')
+    return parts[2] if len(parts) >= 3 and parts[2] else None
+
+
+# libxl gives a guest without seclabel the policy's "domU" initial SID (libxl_create.c:56-57,
+# SECINITSID_DOMU), which Xen's policy labels system_u:system_r:domU_t (tools/flask/policy/policy/initial_sids).
+DEFAULT_GUEST_TYPE = 'domU_t'
+
+
+@check('guests_isolated')
+def check_guests_isolated(facts, params):
+    xsm = _xsm(facts)
+    if xsm is None:
+        return _missing('FLASK mode (flask.mode) nor xl dmesg analysis (dmesg.xsm)')
+    if xsm['framework'] not in ('flask', 'silo'):
+        return NA, 'no XSM module separates guests (%s): see XG-FLASK-01' % (
+            'FLASK is %s' % xsm['mode'] if xsm.get('mode') else 'XSM module: %s' % xsm['framework'])
+    if not params.get('isolate_guests', True):
+        return NA, 'this catalogue does not ask for guests to be isolated from each other'
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    types = {}
+    for path, keys in configs.items():
+        if not _is_helper_config(keys):
+            types[str(keys.get('name') or path)] = _label_type(keys.get('seclabel')) or DEFAULT_GUEST_TYPE
+    for dom in domains or []:
+        b_info, c_info = _b_info(dom), _c_info(dom)
+        if 'vtpm' in posixpath.basename(str(b_info.get('kernel') or '')):
+            continue
+        label = b_info.get('exec_ssid_label') or c_info.get('ssid_label')
+        types[str(dom.get('name') or dom.get('domid'))] = _label_type(label) or DEFAULT_GUEST_TYPE
+    if unreadable:
+        return UNKNOWN, 'cannot read guest configuration(s): %s' % ', '.join(unreadable)
+    if len(types) < 2:
+        return NA, 'fewer than two guests seen (%s)' % (', '.join(sorted(types)) or 'none')
+    if xsm['framework'] == 'silo':
+        return PASS, 'XSM SILO forbids guest-to-guest communication by itself (%d guests)' % len(types)
+    isolating = set(params.get('isolating_types') or ())
+    groups = {}
+    for name, kind in sorted(types.items()):
+        groups.setdefault(kind, []).append(name)
+    shown = '; '.join('%s: %s' % (kind, ', '.join(names)) for kind, names in sorted(groups.items()))
+    if len(groups) == 1 and not set(groups) <= isolating:
+        return FAIL, 'all %d guests run as the one type %s, so FLASK separates none of them (a guest ' \
+            'without seclabel gets %s); give guests that must not reach each other their own types' % (
+                len(types), list(groups)[0], DEFAULT_GUEST_TYPE), 'shared_type'
+    return PASS, 'guests run as %d types (%s)' % (len(groups), shown)
+
+
+def _xen_release(facts):
+    """(major, minor, micro) of the running Xen; micro None when the facts do not give it."""
+    version = _version_tuple(facts)
+    if version is None:
+        return None
+    match = re.match(r'^\s*\d+\.\d+\.(\d+)', str(facts.get('version') or ''))
+    return version + (int(match.group(1)) if match else None,)
+
+
+def _xl_conf_keys(facts):
+    xl_conf = facts.get('xl_conf')
+    if not isinstance(xl_conf, dict):
+        return {}
+    if isinstance(xl_conf.get('keys'), dict):
+        return xl_conf['keys']
+    return {} if 'error' in xl_conf else xl_conf
+
+
+def _bootloader_restriction(facts):
+    """How the toolstack restricts a bootloader on this host, as functions of a guest's settings.
+
+    Returns (host_reason, guest_reason): host_reason is why every pygrub run is restricted (or None);
+    guest_reason(settings) is why one guest's is (or None), settings being its xl.cfg keys or b_info.
+    Xen 4.17.3 and later (XSA-443): the environment LIBXL_BOOTLOADER_RESTRICT or LIBXL_BOOTLOADER_USER,
+    set to any value (xl(1)), restricts every bootloader xl starts. Xen 4.18 and later also: per guest
+    bootloader_restrict / bootloader_user (a user implies restrict: libxl_create.c), and a host-wide
+    default bootloader_restrict in xl.conf that a guest's own setting overrides (xl_parse.c).
+    """
+    release = _xen_release(facts)
+    has_env = release is not None and (release[:2] >= (4, 18) or (
+        release[:2] == (4, 17) and release[2] is not None and release[2] >= 3))
+    has_keys = release is not None and release[:2] >= (4, 18)
+    env = facts.get('toolstack_env') if isinstance(facts.get('toolstack_env'), dict) else {}
+    exported = env.get('exported') if isinstance(env.get('exported'), dict) else {}
+    set_vars = sorted(name for name in exported if name.startswith('LIBXL_BOOTLOADER_'))
+    host_reason = None
+    if set_vars and has_env:
+        host_reason = '%s exports %s' % (env.get('path') or 'the toolstack environment', ', '.join(set_vars))
+    conf_default = _xl_conf_keys(facts).get('bootloader_restrict')
+
+    def guest_reason(settings):
+        if host_reason:
+            return host_reason
+        if not has_keys:
+            return None
+        own = settings.get('bootloader_restrict')
+        if own is not None and str(own) != '':
+            return 'bootloader_restrict=%s' % own if _truthy(own) else None
+        if settings.get('bootloader_user'):
+            return 'bootloader_user=%s' % settings['bootloader_user']
+        if conf_default is not None and _truthy(conf_default):
+            return 'xl.conf bootloader_restrict=%s' % conf_default
+        return None
+
+    return host_reason, guest_reason, has_env, has_keys
 
 
 @check('no_pygrub')
 def check_no_pygrub(facts, params):
-    version = _version_tuple(facts)
-    restrict_works = version is not None and version >= (4, 18)
+    host_reason, guest_reason, has_env, has_keys = _bootloader_restriction(facts)
+
+    def why_not(settings):
+        if _truthy(settings.get('bootloader_restrict')) or settings.get('bootloader_user'):
+            if not has_keys:
+                return 'bootloader_restrict needs Xen 4.18 or later%s' % (
+                    '; export LIBXL_BOOTLOADER_RESTRICT=1 for the toolstack instead' if has_env else '')
+        return None
 
     def judge_config(path, keys):
         loader = posixpath.basename(str(keys.get('bootloader') or ''))
         if 'pygrub' not in loader:
             return True, path
-        if _truthy(keys.get('bootloader_restrict')) and restrict_works:
-            return True, '%s (pygrub restricted)' % path
-        if _truthy(keys.get('bootloader_restrict')):
-            return False, '%s (bootloader_restrict needs Xen 4.18 or later)' % path
-        return False, '%s (bootloader=%s)' % (path, keys.get('bootloader'))
+        reason = guest_reason(keys)
+        if reason:
+            return True, '%s (pygrub restricted: %s)' % (path, reason)
+        return False, '%s (%s)' % (path, why_not(keys) or 'bootloader=%s' % keys.get('bootloader'))
 
     def judge_domain(dom):
         b_info = _b_info(dom)
         loader = posixpath.basename(str(b_info.get('bootloader') or ''))
-        pygrub = 'pygrub' in loader and not (_truthy(b_info.get('bootloader_restrict')) and restrict_works)
-        return not pygrub, _domain_label(dom)
+        if 'pygrub' not in loader:
+            return True, _domain_label(dom)
+        reason = guest_reason(b_info)
+        if reason:
+            return True, '%s (pygrub restricted: %s)' % (_domain_label(dom), reason)
+        return False, _domain_label(dom)
 
-    return _judge_guests(facts, judge_config, judge_domain, 'no pygrub', 'booted with pygrub in dom0')
+    return _judge_guests(facts, judge_config, judge_domain, 'no pygrub, or pygrub restricted',
+                         'booted with pygrub in dom0')
 
 
 def _is_hvm_config(keys):

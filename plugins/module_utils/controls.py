@@ -5,8 +5,10 @@
 """The control catalogue evaluated over the facts of one host (ansible_facts.xen): the engine.
 
 ``evaluate(facts)`` returns one result per control of catalogue.py:
-``{id, title, section, severity, role, reboot, status, detail}`` with status ``pass``, ``fail``,
-``unknown`` (the facts do not tell) or ``not_applicable``. The catalogue (catalogue.py) is data;
+``{id, title, section, severity, role, reboot, status, detail, problem}`` with status ``pass``,
+``fail``, ``unknown`` (the facts do not tell) or ``not_applicable``; ``problem`` is a short code a
+role can act on (e.g. ``no_iommu``, ``intremap_insecure``) or None. A check returns
+``(status, detail)`` or ``(status, detail, problem)``. The catalogue (catalogue.py) is data;
 the checks it names live in checks.py, registered by name in verdicts.CHECKS.
 """
 
@@ -39,10 +41,11 @@ def catalogue_by_id():
     return dict((control['id'], control) for control in CONTROLS)
 
 
-def _result(control, status, detail):
+def _result(control, status, detail, problem=None):
     result = dict((field, control[field]) for field in RESULT_FIELDS)
     result['status'] = status
     result['detail'] = detail
+    result['problem'] = problem
     return result
 
 
@@ -60,10 +63,13 @@ def evaluate(facts, controls=None):
             results.append(_result(control, UNKNOWN, 'no check named %r in this collection' % control['check']))
             continue
         try:
-            status, detail = func(facts, control.get('params') or {})
+            answer = tuple(func(facts, control.get('params') or {}))
+            status, detail = answer[:2]
+            problem = answer[2] if len(answer) > 2 else None
         except Exception as exc:  # a check must never break the facts call; say what went wrong
             status, detail = UNKNOWN, 'the check could not read these facts: %s: %s' % (type(exc).__name__, exc)
-        results.append(_result(control, status, detail))
+            problem = None
+        results.append(_result(control, status, detail, problem))
     return results
 
 

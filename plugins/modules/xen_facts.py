@@ -126,6 +126,24 @@ ansible_facts:
           description: The FLASK mode from C(xl getenforce) - disabled, permissive or enforcing.
           type: dict
           sample: {mode: disabled}
+        xsm:
+          description: >-
+            The XSM module this boot runs - C(framework) (flask, silo, dummy or unknown), the FLASK
+            C(mode) and the C(evidence) used (C(xl getenforce), C(xl dmesg) lines, C(xsm=)/C(flask=) on
+            the command line); holds at Xen's default log level. V(null) when neither C(dmesg) nor
+            C(flask) is gathered.
+          type: dict
+          sample: {framework: flask, mode: enforcing, evidence: ["xl getenforce: enforcing"]}
+        cpu:
+          description: The CPU C(vendor) (intel, amd, hygon, ...) from C(/proc/cpuinfo), else from C(xl dmesg); V(null) when unknown.
+          type: dict
+          sample: {vendor: intel}
+        toolstack_env:
+          description: >-
+            The C(LIBXL_BOOTLOADER_*) variables that C(/etc/default/xendomains) exports to the xl it
+            starts guests with (C(exported)), read with the C(xl_conf) part.
+          type: dict
+          sample: {path: /etc/default/xendomains, exported: {LIBXL_BOOTLOADER_RESTRICT: "1"}}
         domains:
           description: The domains from C(xl list -l) - domid, name, type, uuid and config.
           type: list
@@ -147,7 +165,7 @@ ansible_facts:
           type: dict
           sample: {path: /etc/xen/xl.conf, keys: {autoballoon: "off"}, error: null}
         controls:
-          description: The result of every control (id, title, status, detail, severity, role, reboot).
+          description: The result of every control (id, title, status, detail, problem, severity, role, reboot).
           type: list
           elements: dict
         controls_summary:
@@ -165,6 +183,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.runner import X
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
     XlRunner,
     analyse_dmesg,
+    cpu_vendor,
+    exported_variables,
+    xsm_facts,
     split_xen_cmdline,
     xen_version,
 )
@@ -183,6 +204,8 @@ PROC_CAPABILITIES = '/proc/xen/capabilities'
 SYS_HYPERVISOR_TYPE = '/sys/hypervisor/type'
 TPM_DEV_GLOBS = ('/dev/tpm[0-9]*', '/dev/tpmrm[0-9]*')
 TPM_SYSFS_GLOB = '/sys/class/tpm/tpm[0-9]*'
+PROC_CPUINFO = '/proc/cpuinfo'
+XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls')
 
 
@@ -254,11 +277,20 @@ def xl_conf_facts(path):
     return entry
 
 
+def xsm_part(facts):
+    """The xsm facts from what was gathered (xl dmesg, xl getenforce, the command line), or None."""
+    if facts.get('dmesg') is None and facts.get('flask') is None:
+        return None
+    return xsm_facts((facts.get('dmesg') or {}).get('xsm'), (facts.get('flask') or {}).get('mode'),
+                     facts.get('cmdline'))
+
+
 def empty_facts(reason):
     return {
         'is_dom0': False, 'reason': reason, 'version': None, 'info': {}, 'cmdline': [],
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
         'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
+        'xsm': None, 'cpu': None, 'toolstack_env': None,
         'controls_summary': summarise([]),
     }
 
@@ -283,11 +315,16 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
     for part in PARTS:
         facts[part] = None
     facts['controls_summary'] = None
+    facts['toolstack_env'] = None
 
+    dmesg_text = None
     if 'dmesg' in parts:
-        facts['dmesg'] = analyse_dmesg(xl.dmesg(), cmdline=info.get('xen_commandline'))
+        dmesg_text = xl.dmesg()
+        facts['dmesg'] = analyse_dmesg(dmesg_text, cmdline=info.get('xen_commandline'))
     if 'flask' in parts:
         facts['flask'] = {'mode': xl.getenforce()}
+    facts['xsm'] = xsm_part(facts)
+    facts['cpu'] = {'vendor': cpu_vendor(_read(PROC_CPUINFO), dmesg_text)}
     if 'domains' in parts:
         facts['domains'] = xl.list_long()
     if 'backends' in parts:
@@ -298,6 +335,8 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
         facts['guest_configs'] = guest_config_facts(config_paths)
     if 'xl_conf' in parts:
         facts['xl_conf'] = xl_conf_facts(xl_conf_path)
+        facts['toolstack_env'] = {'path': XENDOMAINS_DEFAULTS,
+                                  'exported': exported_variables(_read(XENDOMAINS_DEFAULTS))}
     if 'controls' in parts:
         facts['controls'] = list(evaluate(facts))
         facts['controls_summary'] = summarise(facts['controls'])

@@ -24,6 +24,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
     analyse_dmesg,
     dmesg_cmdline,
+    exported_variables,
     getenforce_mode,
     parse_xl_info,
     parse_xl_list_long,
@@ -374,28 +375,37 @@ def test_flask_mode_alone():
 
 def test_flask_unknown_without_facts():
     facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg'] = None  # the log is evidence too (a Xen without XSM): without it and getenforce, unknown
     for cid in ('XG-FLASK-01', 'XG-FLASK-02', 'XG-FLASK-03'):
         assert status_of(facts, cid) == 'unknown'
 
 
 def test_guest_labels():
+    # XG-FLASK-03 judges types, not the presence of a label: libxl gives an unlabelled guest the domU
+    # initial SID (domU_t), so a guest with seclabel "...:domU_t" and one without run as the same type.
     enforcing = (BOOKWORM, 'xl-getenforce.flask-enforcing.txt')
     facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing,
                        configs=('hardened-guest.cfg', 'driver-domain.cfg', 'pygrub-guest.cfg'))
     result = results_by_id(facts)['XG-FLASK-03']
-    assert result['status'] == 'fail'
-    assert result['detail'] == 'without seclabel: /etc/xen/pygrub-guest.cfg'
-    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',))
-    assert status_of(facts, 'XG-FLASK-03') == 'pass'
-    # the running guest of the lab has no label
-    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing,
-                       domains=(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'))
+    assert (result['status'], result['problem']) == ('fail', 'shared_type')
+    assert result['detail'].startswith('all 2 guests run as the one type domU_t, so FLASK separates none')
+    facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys']['seclabel'] = 'system_u:system_r:isolated_domU_t'
     result = results_by_id(facts)['XG-FLASK-03']
-    assert result['status'] == 'fail'
-    assert 'running domain test-pv-long (domid 4)' in result['detail']
-    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:domU_t'
+    assert result['status'] == 'pass'
+    assert result['detail'] == 'guests run as 2 types (domU_t: db1; isolated_domU_t: legacy)'
+    # one guest: nothing to isolate it from
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',))
+    assert status_of(facts, 'XG-FLASK-03') == 'not_applicable'
+    # the running guest of the lab has no label: it runs as domU_t, like db1
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing, configs=('hardened-guest.cfg',),
+                       domains=(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'))
+    assert status_of(facts, 'XG-FLASK-03') == 'fail'
+    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:prot_domU_t'
     assert status_of(facts, 'XG-FLASK-03') == 'pass'
-    # without FLASK the labels are not judged
+    # the label a domain runs with after its build (seclabel with init_seclabel) is the one judged
+    facts['domains'][1]['config']['b_info']['exec_ssid_label'] = 'system_u:system_r:domU_t'
+    assert status_of(facts, 'XG-FLASK-03') == 'fail'
+    # without FLASK the types are not judged
     facts = host_facts(BOOKWORM, 'stock-xen-flask-param-unknown', getenforce=(BOOKWORM, 'xl-getenforce.no-xsm.txt'),
                        configs=('pygrub-guest.cfg',))
     assert status_of(facts, 'XG-FLASK-03') == 'not_applicable'
@@ -451,7 +461,7 @@ def test_pygrub():
     facts['info']['xen_minor'] = '18'
     result = results_by_id(facts)['XG-PVBOOT-01']
     assert result['status'] == 'pass'
-    assert '(pygrub restricted)' in result['detail']
+    assert '(pygrub restricted: bootloader_restrict=1)' in result['detail']
     assert 'running domain test-pv-long (domid 4)' in result['detail']
     facts['domains'][1]['config']['b_info']['bootloader'] = '/usr/bin/pygrub'
     assert status_of(facts, 'XG-PVBOOT-01') == 'fail'
@@ -536,7 +546,7 @@ def test_every_control_gets_a_result_with_the_catalogue_fields():
     results = evaluate(facts)
     assert [r['id'] for r in results] == [c['id'] for c in CONTROLS]
     for result, control in zip(results, CONTROLS):
-        assert set(result) == {'id', 'title', 'section', 'severity', 'role', 'reboot', 'status', 'detail'}
+        assert set(result) == {'id', 'title', 'section', 'severity', 'role', 'reboot', 'status', 'detail', 'problem'}
         for field in ('title', 'section', 'severity', 'role', 'reboot'):
             assert result[field] == control[field]
         assert result['status'] in STATUSES
@@ -558,7 +568,7 @@ def test_a_hardened_host_passes_everything_that_can_be_judged():
     facts['cmdline'] += HARDENING
     facts['backends']['vif'][0]['backend_domid'] = 2
     facts['backends']['vtpm'] = [{'frontend_domid': 4, 'devid': 0, 'backend_domid': 5, 'path': 'x'}]
-    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:domU_t'
+    facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:isolated_domU_t'  # not db1's type
     facts['tpm'] = {'present': True, 'devices': ['/dev/tpm0']}
     facts['xl_conf'] = {'path': '/etc/xen/xl.conf', 'keys': {'autoballoon': 'off'}, 'error': None}
     facts['evaluated_on'] = '2025-06-01'
@@ -621,3 +631,254 @@ def test_summarise_counts_every_status():
     summary = summarise(results)
     assert sum(summary.values()) == len(CONTROLS)
     assert summary['fail'] >= 5
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 14: IOMMU verdicts and problem codes, from log excerpts (exact strings of Xen's source, cited
+# in test_xl.py) spliced into the recorded lab logs
+
+def _facts_with_log(variant, text, **kwargs):
+    facts = host_facts(BOOKWORM, variant, **kwargs)
+    facts['dmesg'] = analyse_dmesg(text, cmdline=' '.join(facts['cmdline']))
+    return facts
+
+
+def _splice(variant, before, lines):
+    text = fixture(BOOKWORM, 'xl-dmesg.%s.txt' % variant)
+    assert before in text
+    return text.replace(before, ''.join('(XEN) %s\n' % line for line in lines) + before)
+
+
+VTD_QI_OFF = _splice('q35-vtd-intremap', '(XEN) Intel VT-d Queued Invalidation enabled.',
+                     ['Intel VT-d Queued Invalidation not enabled.']).replace(
+    '(XEN) Intel VT-d Queued Invalidation enabled.\n', '').replace(
+    '(XEN) Intel VT-d Interrupt Remapping enabled.', '(XEN) Intel VT-d Interrupt Remapping not enabled.').replace(
+    '(XEN) Interrupt remapping enabled', '(XEN) Interrupt remapping disabled')
+AMD_GLOBAL_TABLE = _splice('q35-amd-vi', '(XEN) I/O virtualisation enabled',
+                           ['AMD-Vi: Using global interrupt remap table is not recommended (see XSA-36)!'])
+VTD_CFI = _splice('q35-vtd-intremap', '(XEN) Intel VT-d iommu 0 supported page sizes',
+                  ['[VT-D] Compatibility Format Interrupts permitted on IOMMU #0: Device pass-through will be '
+                   'insecure'])
+AMD_NON_FATAL = _splice('q35-amd-vi', '(XEN) AMD-Vi: IOMMU 0 Enabled.',
+                        ['AMD-Vi: Applying erratum 746 workaround for IOMMU at 0000:00:00.2',
+                         'AMD-Vi: Error -19 initializing for x2APIC mode',
+                         'AMD-Vi: Error: IVMD: invalid flag field',
+                         'No southbridge IO-APIC found in IVRS table'])
+NO_IOMMU_SP5100 = _splice('pc-noiommu', '(XEN) I/O virtualisation disabled',
+                          ['AMD-Vi: SP5100 erratum 28 detected, disabling IOMMU.'])
+WRAPPED_VTD = '\n'.join(fixture(BOOKWORM, 'xl-dmesg.q35-vtd-intremap.txt').splitlines()[-12:])
+PRE_43_VTD = '\n'.join(line for line in fixture(BOOKWORM, 'xl-dmesg.q35-vtd-intremap.txt').splitlines()
+                       if not line.startswith('(XEN) Interrupt remapping '))
+
+
+@pytest.mark.parametrize('variant,log,expected', [
+    # (status, problem) of XG-IOMMU-01, -02, -03
+    ('q35-vtd-intremap', None, [('pass', None), ('pass', None), ('pass', None)]),
+    ('q35-vtd-no-intremap', None, [('pass', None), ('fail', 'no_intremap_intel'), ('pass', None)]),
+    ('q35-amd-vi', None, [('pass', None), ('pass', None), ('not_applicable', None)]),
+    ('pc-noiommu', None, [('fail', 'no_iommu'), ('fail', 'no_iommu'), ('not_applicable', None)]),
+    # "Queued Invalidation not enabled." must fail XG-IOMMU-03 (a mutant flipping the check survived)
+    ('q35-vtd-intremap', VTD_QI_OFF, [('pass', None), ('fail', 'no_intremap_intel'), ('fail', 'no_qinval')]),
+    # remapping Xen itself calls insecure (XSA-36: "not security supported"; "pass-through will be insecure")
+    ('q35-amd-vi', AMD_GLOBAL_TABLE, [('pass', None), ('fail', 'intremap_insecure'), ('not_applicable', None)]),
+    ('q35-vtd-intremap', VTD_CFI, [('pass', None), ('fail', 'intremap_insecure'), ('pass', None)]),
+    # non-fatal AMD lines on a host whose IOMMU comes up
+    ('q35-amd-vi', AMD_NON_FATAL, [('pass', None), ('pass', None), ('not_applicable', None)]),
+    ('pc-noiommu', NO_IOMMU_SP5100, [('fail', 'erratum'), ('fail', 'erratum'), ('not_applicable', None)]),
+    # the ring wrapped: virt_caps has hvm_directio, so the IOMMU is on; the rest is unknown
+    ('q35-vtd-intremap', WRAPPED_VTD, [('pass', None), ('unknown', 'unknown'), ('unknown', 'unknown')]),
+    ('pc-noiommu', '\n'.join(fixture(BOOKWORM, 'xl-dmesg.pc-noiommu.txt').splitlines()[-12:]),
+     [('fail', 'no_iommu'), ('fail', 'no_iommu'), ('not_applicable', None)]),
+    # a log without the global remapping line: VT-d's own "Interrupt Remapping enabled." holds
+    ('q35-vtd-intremap', PRE_43_VTD, [('pass', None), ('pass', None), ('pass', None)]),
+], ids=['vtd', 'vtd-no-intremap', 'amd', 'no-iommu', 'vtd-no-qinval', 'amd-global-table', 'vtd-cfi',
+        'amd-non-fatal', 'sp5100', 'wrapped-vtd', 'wrapped-no-iommu', 'vtd-no-global-line'])
+def test_iommu_verdicts_from_log_excerpts(variant, log, expected):
+    facts = host_facts(BOOKWORM, variant) if log is None else _facts_with_log(variant, log)
+    results = results_by_id(facts)
+    got = [(results[cid]['status'], results[cid]['problem']) for cid in ('XG-IOMMU-01', 'XG-IOMMU-02', 'XG-IOMMU-03')]
+    assert got == expected, [results[cid]['detail'] for cid in ('XG-IOMMU-01', 'XG-IOMMU-02', 'XG-IOMMU-03')]
+
+
+def test_iommu_wrapped_log_uses_virt_caps_and_says_so():
+    # issue 14: XG-IOMMU-01 said "fail: not enabled" where the iommu role said "unknown, enabled"
+    results = results_by_id(_facts_with_log('q35-vtd-intremap', WRAPPED_VTD))
+    assert 'hvm_directio' in results['XG-IOMMU-01']['detail']
+    assert 'no longer holds the IOMMU lines' in results['XG-IOMMU-01']['detail']
+    facts = _facts_with_log('q35-vtd-intremap', WRAPPED_VTD)
+    facts['info'] = {}
+    result = results_by_id(facts)['XG-IOMMU-01']
+    assert (result['status'], result['problem']) == ('unknown', 'unknown')
+    # on an AMD CPU a wrapped log's queued invalidation (a VT-d feature) is not applicable, not unknown
+    facts = _facts_with_log('q35-vtd-intremap', WRAPPED_VTD)
+    facts['cpu'] = {'vendor': 'amd'}
+    assert results_by_id(facts)['XG-IOMMU-03']['status'] == 'not_applicable'
+
+
+def test_insecure_remapping_detail_quotes_xen():
+    result = results_by_id(_facts_with_log('q35-amd-vi', AMD_GLOBAL_TABLE))['XG-IOMMU-02']
+    assert result['detail'] == 'interrupt remapping is enabled but insecure: Xen says: AMD-Vi: Using global ' \
+        'interrupt remap table is not recommended (see XSA-36)!'
+
+
+@pytest.mark.parametrize('extra,problem', [
+    (['iommu=0'], 'switched_off'), (['no-iommu'], 'switched_off'), (['iommu=verbose,off'], 'switched_off'),
+    (['iommu=off', 'iommu=required'], 'no_iommu'), (['iommu=1'], 'no_iommu'), ([], 'no_iommu'),
+], ids=['zero', 'no-prefix', 'list', 'later-required', 'on', 'none'])
+def test_iommu_switched_off_on_the_command_line(extra, problem):
+    facts = host_facts(BOOKWORM, 'pc-noiommu')
+    facts['cmdline'] += extra
+    result = results_by_id(facts)['XG-IOMMU-01']
+    assert (result['status'], result['problem']) == ('fail', problem)
+    assert result['problem'] == results_by_id(facts)['XG-IOMMU-02']['problem']
+
+
+def test_amd_without_remapping_names_amd():
+    text = fixture(BOOKWORM, 'xl-dmesg.q35-amd-vi.txt').replace('(XEN) Interrupt remapping enabled',
+                                                                '(XEN) Interrupt remapping disabled')
+    assert results_by_id(_facts_with_log('q35-amd-vi', text))['XG-IOMMU-02']['problem'] == 'no_intremap_amd'
+
+
+def test_problem_is_none_for_controls_without_one():
+    results = evaluate(host_facts(BOOKWORM, 'q35-vtd-intremap'))
+    assert all('problem' in r for r in results)
+    assert results_by_id(host_facts(BOOKWORM, 'q35-vtd-intremap'))['XG-XEN-08']['problem'] is None
+    assert all(r['problem'] is None for r in evaluate({'is_dom0': False}))
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 14: XSM at the default log level, SILO, and the catalogue's words on XSM
+
+FLASK_DEFAULT_LOGLVL = 'flask-enforcing-loglvl-default'
+
+
+@pytest.mark.parametrize('getenforce,extra_tokens,expected', [
+    # (status, ...) of XG-FLASK-01, -02 on the FLASK host logged at the default loglvl (see test_xl.py)
+    ((BOOKWORM, 'xl-getenforce.flask-enforcing.txt'), [], ('pass', 'pass')),
+    (None, [], ('unknown', 'unknown')),  # the old code said dummy: FLASK "not active"
+], ids=['getenforce', 'log-only'])
+def test_flask_at_the_default_loglvl(getenforce, extra_tokens, expected):
+    facts = host_facts(BOOKWORM, FLASK_DEFAULT_LOGLVL, getenforce=getenforce)
+    facts['cmdline'] += extra_tokens
+    results = results_by_id(facts)
+    assert (results['XG-FLASK-01']['status'], results['XG-FLASK-02']['status']) == expected
+    # the old detail said "XSM framework in xl dmesg: dummy" next to "FLASK is enforcing"
+    assert 'dummy' not in results['XG-FLASK-01']['detail']
+
+
+@pytest.mark.parametrize('log,mode,tokens,expected', [
+    ('(XEN) Initialising XSM SILO mode\n(XEN) XSM Framework v1.0.1 initialized\n', 'disabled', ['xsm=silo'],
+     ('pass', 'pass')),
+    ('(XEN) XSM Framework v1.0.1 initialized\n', 'disabled', [], ('fail', 'fail')),
+    ('', 'disabled', ['xsm=silo'], ('unknown', 'unknown')),
+    ('', 'disabled', [], ('fail', 'fail')),
+    ('(XEN) Flask:  Starting in permissive mode.\n', None, [], ('pass', 'unknown')),
+], ids=['silo', 'xsm-dummy', 'silo-not-shown', 'disabled', 'flask-log-only'])
+def test_xsm_modules(log, mode, tokens, expected):
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['dmesg'] = analyse_dmesg(log, cmdline=' '.join(tokens))
+    facts['flask'] = {'mode': mode} if mode else None
+    facts['cmdline'] = tokens
+    results = results_by_id(facts)
+    assert (results['XG-FLASK-01']['status'], results['XG-FLASK-02']['status']) == expected, \
+        (results['XG-FLASK-01']['detail'], results['XG-FLASK-02']['detail'])
+
+
+def test_xsm_facts_given_by_xen_facts_are_used():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
+    facts['xsm'] = {'framework': 'silo', 'mode': 'disabled', 'evidence': ['xl dmesg: Initialising XSM SILO mode']}
+    result = results_by_id(facts)['XG-FLASK-01']
+    assert result['status'] == 'pass' and 'SILO' in result['detail']
+
+
+def test_silo_isolates_guests_by_itself():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('hardened-guest.cfg', 'pygrub-guest.cfg'))
+    facts['xsm'] = {'framework': 'silo', 'mode': 'disabled', 'evidence': []}
+    assert status_of(facts, 'XG-FLASK-03') == 'pass'
+    control = dict(catalogue_by_id()['XG-FLASK-03'])
+    control['params'] = {'isolate_guests': False}
+    assert evaluate(facts, [control])[0]['status'] == 'not_applicable'
+
+
+def test_isolating_types_may_be_shared():
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=(BOOKWORM, 'xl-getenforce.flask-enforcing.txt'),
+                       configs=('hardened-guest.cfg', 'pygrub-guest.cfg'))
+    for path in facts['guest_configs']:
+        facts['guest_configs'][path]['keys']['seclabel'] = 'system_u:system_r:isolated_domU_t'
+    assert status_of(facts, 'XG-FLASK-03') == 'pass'
+    facts['guest_configs']['/etc/xen/broken.cfg'] = {'keys': {}, 'error': 'line 2: syntax'}
+    assert status_of(facts, 'XG-FLASK-03') == 'unknown'
+
+
+def test_catalogue_says_what_support_md_says():
+    by_id = catalogue_by_id()
+    assert 'xsm=flask' in by_id['XG-FLASK-01']['remediation']
+    assert 'xsm=silo' in by_id['XG-FLASK-01']['remediation']
+    # SUPPORT.md at RELEASE-4.17.x and RELEASE-4.20.x: "XSM & FLASK" / "FLASK XSM Module": Experimental;
+    # "SILO XSM Module": Supported from 4.20 (not listed at 4.17)
+    assert 'FLASK as Experimental' in by_id['XG-FLASK-01']['remediation']
+    assert 'SILO module as Supported' in by_id['XG-FLASK-01']['remediation']
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 14: pygrub restricted the ways Xen offers, by version
+
+@pytest.mark.parametrize('version,minor,setting,status', [
+    # (facts version, xl info xen_minor, where the restriction is, XG-PVBOOT-01)
+    ('4.17.2', '17', 'env', 'fail'),        # LIBXL_BOOTLOADER_RESTRICT is 4.17.3 and later (XSA-443)
+    ('4.17.3', '17', 'env', 'pass'),
+    ('4.17.5', '17', 'env', 'pass'),
+    ('4.17.5', '17', 'guest', 'fail'),      # xl 4.17 does not know bootloader_restrict=
+    ('4.17.5', '17', 'xl.conf', 'fail'),
+    ('4.20.0', '20', 'env', 'pass'),
+    ('4.20.0', '20', 'guest', 'pass'),
+    ('4.20.0', '20', 'user', 'pass'),       # bootloader_user implies restrict (libxl_create.c)
+    ('4.20.0', '20', 'xl.conf', 'pass'),
+    ('4.20.0', '20', 'xl.conf-overridden', 'fail'),  # a guest's own bootloader_restrict=0 wins over xl.conf
+    ('4.20.0', '20', 'env-not-exported', 'fail'),
+    ('4.20.0', '20', None, 'fail'),
+], ids=['4.17.2-env', '4.17.3-env', '4.17.5-env', '4.17-guest', '4.17-xl.conf', '4.20-env', '4.20-guest',
+        '4.20-user', '4.20-xl.conf', '4.20-xl.conf-overridden', '4.20-not-exported', '4.20-none'])
+def test_pygrub_restriction_by_version(version, minor, setting, status):
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('pygrub-guest.cfg',))
+    facts['version'], facts['info']['xen_minor'] = version, minor
+    keys = facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys']
+    env = xl_conf = {}
+    if setting == 'env':
+        env = exported_variables('export LIBXL_BOOTLOADER_RESTRICT=1\n')
+    elif setting == 'env-not-exported':
+        env = exported_variables('LIBXL_BOOTLOADER_RESTRICT=1\n')
+    elif setting == 'guest':
+        keys['bootloader_restrict'] = 1
+    elif setting == 'user':
+        keys['bootloader_user'] = 'xen-bl-legacy'
+    elif setting in ('xl.conf', 'xl.conf-overridden'):
+        xl_conf = {'bootloader_restrict': 1}
+        if setting == 'xl.conf-overridden':
+            keys['bootloader_restrict'] = 0
+    facts['toolstack_env'] = {'path': '/etc/default/xendomains', 'exported': env}
+    facts['xl_conf'] = {'path': '/etc/xen/xl.conf', 'keys': xl_conf, 'error': None}
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == status, result['detail']
+
+
+def test_pygrub_restricted_running_domain_and_details():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', **GUEST_HOST)
+    facts['version'], facts['info']['xen_minor'] = '4.20.0', '20'
+    b_info = facts['domains'][1]['config']['b_info']
+    b_info['bootloader'] = '/usr/lib/xen-4.20/bin/pygrub'
+    assert status_of(facts, 'XG-PVBOOT-01') == 'fail'
+    b_info['bootloader_restrict'] = 'True'  # xl list -l shows libxl's defbool
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'pass'
+    assert 'running domain test-pv-long (domid 4) (pygrub restricted: bootloader_restrict=True)' in result['detail']
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('pygrub-guest.cfg',))
+    facts['toolstack_env'] = {'path': '/etc/default/xendomains',
+                              'exported': {'LIBXL_BOOTLOADER_RESTRICT': '0'}}  # any value restricts (xl(1))
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == 'pass'
+    assert '(pygrub restricted: /etc/default/xendomains exports LIBXL_BOOTLOADER_RESTRICT)' in result['detail']
+    facts['toolstack_env'] = None
+    facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys']['bootloader_restrict'] = 1
+    assert 'export LIBXL_BOOTLOADER_RESTRICT=1 for the toolstack instead' in \
+        results_by_id(facts)['XG-PVBOOT-01']['detail']

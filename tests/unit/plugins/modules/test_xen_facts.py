@@ -122,7 +122,8 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     assert result['changed'] is False
     xen = result['ansible_facts']['xen']
     expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
-                     'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary'}
+                     'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary',
+                     'xsm', 'cpu', 'toolstack_env'}
     assert set(xen) == expected_keys
     assert xen['is_dom0'] is True and xen['reason'] == ''
     assert xen['cmdline'][0] == 'console=com1' and 'placeholder' not in xen['cmdline']
@@ -165,7 +166,7 @@ def test_vtd_host_details(capsys, monkeypatch, dom0):
 def test_flask_and_trixie_hosts(capsys, monkeypatch, dom0):
     flask = run(capsys, monkeypatch, Host(HOSTS['bookworm-flask-via-grub']), etc_args(dom0))['ansible_facts']['xen']
     assert flask['flask'] == {'mode': 'enforcing'}
-    assert flask['dmesg']['xsm'] == {'framework': 'flask', 'flask_param_unknown': False}
+    assert (flask['dmesg']['xsm']['framework'], flask['dmesg']['xsm']['flask_param_unknown']) == ('flask', False)
     assert flask['cmdline'][-1] == 'flask=enforcing'
     assert flask['backends'] == {'vif': [], 'vbd': [], 'vtpm': []}
     trixie = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
@@ -287,3 +288,29 @@ def test_controls_get_the_facts(capsys, monkeypatch, dom0):
     assert xen['controls_summary'] == {'pass': 1, 'fail': 2, 'unknown': 0, 'not_applicable': 0}
     assert seen['flask'] == {'mode': 'enforcing'} and seen['is_dom0'] is True
     assert seen['dmesg']['xsm']['framework'] == 'flask'
+
+
+def test_xsm_cpu_and_toolstack_environment(capsys, monkeypatch, dom0, tmp_path):
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text('processor\t: 0\nvendor_id\t: GenuineIntel\n')
+    defaults = tmp_path / 'xendomains'
+    defaults.write_text('XENDOMAINS_SAVE=/var/lib/xen/save\nexport LIBXL_BOOTLOADER_RESTRICT=1\n')
+    monkeypatch.setattr(xen_facts, 'PROC_CPUINFO', str(cpuinfo))
+    monkeypatch.setattr(xen_facts, 'XENDOMAINS_DEFAULTS', str(defaults))
+    xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-flask-via-grub']), etc_args(dom0))['ansible_facts']['xen']
+    assert xen['cpu'] == {'vendor': 'intel'}
+    assert xen['xsm']['framework'] == 'flask' and xen['xsm']['mode'] == 'enforcing'
+    assert 'xl getenforce: enforcing' in xen['xsm']['evidence']
+    assert xen['toolstack_env'] == {'path': str(defaults), 'exported': {'LIBXL_BOOTLOADER_RESTRICT': '1'}}
+    assert all('problem' in control for control in xen['controls'])
+    # no /proc/cpuinfo: the vendor Xen logged ("CPU Vendor: AMD" in the recording); only some parts
+    cpuinfo.unlink()
+    defaults.unlink()
+    args = dict(etc_args(dom0), gather=['dmesg', 'xl_conf'])
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), args)['ansible_facts']['xen']
+    assert xen['cpu'] == {'vendor': 'amd'}
+    assert xen['xsm']['framework'] == 'dummy' and xen['xsm']['mode'] is None
+    assert xen['toolstack_env'] == {'path': str(defaults), 'exported': {}}
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), dict(etc_args(dom0), gather=['tpm']))
+    xen = xen['ansible_facts']['xen']
+    assert xen['xsm'] is None and xen['toolstack_env'] is None and xen['cpu'] == {'vendor': None}
