@@ -228,10 +228,11 @@ def test_malformed_file_says_line_and_column(capsys, tmp_path):
 @pytest.mark.parametrize('args,words', [
     (dict(settings={'Memory': 512}), "'Memory' is not a valid xl setting name"),
     (dict(remove=['bad key']), "'bad key' is not a valid xl setting name"),
-    (dict(settings={'memory': 1.5}), 'settings.memory: unsupported value type float'),
-    (dict(settings={'memory': None}), 'settings.memory: unsupported value type NoneType'),
-    (dict(settings={'disk': [{'a': 1}]}), 'settings.disk: unsupported value type dict in a list'),
-    (dict(settings={'memory': -5}), 'negative number'),
+    (dict(settings={'memory': 1.5}), 'settings.memory is the number 1.5: xl has no fractions'),
+    (dict(settings={'memory': None}), 'settings.memory is null: give a string, an integer or a list of them '
+                                      '(to remove the key, put it in remove)'),
+    (dict(settings={'disk': [{'a': 1}]}), 'settings.disk[0] is a mapping: xl has no mappings'),
+    (dict(settings={'memory': -5}), 'settings.memory is -5: xl takes integers from 0 to 9223372036854775807'),
     (dict(settings={'memory': 5}, remove=['memory']), 'keys both in settings and in remove: memory'),
 ])
 def test_bad_input_is_refused_before_anything_changes(capsys, tmp_path, guest, args, words):
