@@ -126,6 +126,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import (
     XenstoreClient,
+    removal_refused,
     validate_path,
     validate_perms,
     validate_value,
@@ -142,8 +143,18 @@ def check_input(params):
         raise XenGuardError('value and perms are only used with state=present (state=%s)' % state)
     if state == 'present' and value is None and perms is None:
         raise XenGuardError('state=present needs value, perms or both')
-    if state != 'read' and path == '/':
-        raise XenGuardError('the xenstore root / cannot be written, removed or have its permissions changed here')
+    if path == '/':
+        if state == 'read':
+            raise XenGuardError('reading the xenstore root / is not supported: its permissions cannot be read '
+                                '(xenstore-ls lists the nodes below a path, not the path itself); read a key '
+                                'below it, for example /local/domain/0', path=path)
+        raise XenGuardError('the xenstore root / cannot be written, removed or have its permissions changed here',
+                            path=path)
+    if state == 'absent':
+        why = removal_refused(path)
+        if why:
+            raise XenGuardError('refusing to remove %s: %s. Remove the keys below it that you mean instead '
+                                '(for example %s/<key>); nothing was changed' % (path, why, path), path=path)
     if value is not None:
         validate_value(value)
     if perms is not None:
