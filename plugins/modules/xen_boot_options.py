@@ -20,6 +20,12 @@ description:
   - Option names and values are checked before anything changes; values of well-known options are
     checked against their syntax in xen-command-line(7) (for example C(dom0_mem), C(conring_size),
     C(iommu), C(spec-ctrl), C(ucode), C(pv)).
+  - The file is read and every check is done (option names and values, GRUB present, files that would
+    override the change, the diff) before anything is written. The new text goes to a temporary file
+    created exclusively beside the file, flushed to disk and renamed over it, keeping the mode and owner
+    (uid and gid) of the old file; a new file gets mode 0644.
+  - A symbolic link is edited through - the file it points to gets the change and the link stays a
+    link. A link to nothing is refused.
   - Runs C(update-grub) only when the file changed and O(update_grub=true). The new options take effect at
     the next boot of the Xen entry; the module returns RV(reboot_required). It never reboots.
 author: xenguard maintainers (@xenguard)
@@ -51,7 +57,9 @@ options:
     choices: [present, absent]
     default: present
   path:
-    description: The file holding C(GRUB_CMDLINE_XEN_DEFAULT). Created when missing (with O(state=present)).
+    description:
+      - The file holding C(GRUB_CMDLINE_XEN_DEFAULT). Created when missing (with O(state=present)).
+      - An empty path is refused.
     type: path
     default: /etc/default/grub.d/xen.cfg
   update_grub:
@@ -65,12 +73,22 @@ options:
     type: path
     default: /boot/grub
   backup:
-    description: Keep a timestamped copy of the file before changing it.
+    description:
+      - Keep a timestamped copy of the file before changing it, beside the file that is changed (the
+        target of a link), created exclusively and with the same mode and owner.
     type: bool
     default: false
 notes:
-  - Files in the same directory that sort after O(path) are sourced later by C(grub-mkconfig); if one of them
-    assigns C(GRUB_CMDLINE_XEN_DEFAULT) the change would have no effect, so the module fails and names it.
+  - C(grub-mkconfig) sources C(/etc/default/grub) first, then C(/etc/default/grub.d/*.cfg) in name order.
+    When O(path) is a main file named C(grub), every C(*.cfg) of the C(grub.d) directory beside it is read
+    later; otherwise the C(*.cfg) files in the same directory that sort after O(path) are. If one of them
+    assigns C(GRUB_CMDLINE_XEN_DEFAULT) the change would have no effect, so the module fails and names it
+    (and it fails when such a file cannot be read).
+  - Bytes that are not UTF-8 are kept byte for byte on every line the module does not rewrite, and shown
+    as C(\xNN) in the diff. The module refuses to rewrite a C(GRUB_CMDLINE_XEN_DEFAULT) line holding such
+    a byte and names the line and the byte offset.
+  - When C(update-grub) fails after the file was written, the module fails saying that the file holds the
+    new options (and where the backup is) while the GRUB menu still has the old ones.
   - An assignment that uses shell expansion (C($VAR), backquotes) cannot be merged safely; the module fails
     and asks for a literal value.
 seealso:

@@ -21,6 +21,14 @@ description:
     collection's control catalogue over those facts.
   - Changes nothing, so it runs the same way in check mode.
   - On a host that is not a Xen dom0 it does not fail; it returns C(is_dom0=false) and a C(reason).
+  - Only C(xl info) failing fails the call (without it nothing can be judged, for instance when not run as
+    root). Any other part that fails (C(xl dmesg) exiting non-zero, C(xenstore-ls) missing...) is returned
+    as V(null) with the reason in C(errors), a warning is given, and every control that reads that part says
+    C(unknown) naming it; the other parts and controls are returned as usual.
+  - Files are read as bytes. A guest configuration file (or C(xl.conf)) holding bytes that are not UTF-8
+    is reported with an C(error) naming the first such byte (offset and line) instead of failing the host,
+    and the controls over guest configurations say C(unknown) for it rather than judge it. Bytes that are
+    not UTF-8 in command output are returned as C(\xNN) escapes.
 author: xenguard maintainers (@xenguard)
 options:
   gather:
@@ -36,6 +44,10 @@ options:
     description:
       - Where the guest configuration files are. A directory means every C(*.cfg) file in it; a
         file is read as it is; a glob pattern is expanded.
+      - An entry that does not exist (or a link to nothing, or a pattern whose directory does not exist)
+        is most likely a typo - it gives a warning and an entry with an C(error) in C(guest_configs), so
+        the controls over guest configurations say C(unknown) instead of C(not_applicable). A pattern that
+        matches nothing in an existing directory is not an error.
     type: list
     elements: path
     default: [/etc/xen]
@@ -154,6 +166,10 @@ ansible_facts:
           description: How many controls pass, fail, are unknown or not applicable.
           type: dict
           sample: {pass: 10, fail: 4, unknown: 1, not_applicable: 3}
+        errors:
+          description: The parts that could not be read, each with the reason (those parts are V(null)).
+          type: dict
+          sample: {dmesg: "/usr/sbin/xl dmesg failed (rc=1): libxl: error: ..."}
 '''
 
 import glob

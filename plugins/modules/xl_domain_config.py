@@ -18,14 +18,21 @@ description:
   - A changed setting keeps its place and the style of its old value (quotes, list layout); a new
     setting is appended at the end of the file.
   - The new text is checked with C(xl create -n) before it is written, when C(xl) is on the PATH.
-  - The file is replaced atomically and keeps its mode and owner. The module never creates a file.
+  - The file is replaced atomically and keeps its mode and owner (uid and gid) - the new text goes to a
+    temporary file created exclusively beside the file, is flushed to disk and renamed over it. The file
+    is read and every check is done (keys, value types, parsing, C(xl create -n), the diff) before
+    anything is written. The module never creates a file.
+  - A symbolic link (such as C(/etc/xen/auto/web1.cfg) pointing to C(/etc/xen/web1.cfg)) is edited
+    through: the file it points to gets the change and the link stays a link. A link to nothing is
+    refused.
   - Guests that are running are not touched; a changed configuration applies the next time the
     guest is created.
 author: xenguard maintainers (@xenguard)
 options:
   path:
     description:
-      - The configuration file to edit. It must exist.
+      - The configuration file to edit. It must exist and be a regular file or a link to one; an empty
+        path is refused.
     type: path
     required: true
   settings:
@@ -35,6 +42,12 @@ options:
         C(false) are written as C(1) and C(0)) or a list of strings and integers (written
         C([ 'a', 'b' ]), or in the layout of the list it replaces).
       - Keys are xl identifiers - lower-case letters, digits, C(_) and C(.), starting with a letter.
+      - Values are checked before anything is read, because xl is not always there to check them (and
+        a typo in a guest file only shows when the guest is next started) - integers must be within
+        0 to 2**63-1 (xl reads them as a C(long)); V(null), mappings and fractions are refused (to remove a
+        key, use O(remove)); a list is refused for a key xl reads as one string or number (C(kernel),
+        C(memory), C(name)...), a single value for a key xl reads as a list (C(disk), C(vif), C(pci)...),
+        and a list inside a list except for C(vnuma) and C(vsnd), which take one level of nesting.
     type: dict
     default: {}
   remove:
@@ -46,7 +59,8 @@ options:
     default: []
   backup:
     description:
-      - Keep a timestamped copy of the file before changing it.
+      - Keep a timestamped copy of the file before changing it, beside the file that is changed (the
+        target of a link), created exclusively and with the same mode and owner.
     type: bool
     default: false
   validate:
@@ -67,6 +81,11 @@ notes:
     go with the old value.
   - xl refuses carriage returns; a file with CRLF line endings is edited keeping them, but will not
     pass O(validate).
+  - Bytes that are not UTF-8 (a Latin-1 comment, for instance) are kept byte for byte where the file is
+    not changed, and shown as C(\xNN) in the diff. Where such a byte stands where xl expects syntax the
+    file cannot be parsed; the module fails naming the line and the byte offset and writes nothing.
+  - When the file changes between the moment it is read and the rename (another process edited it),
+    the module fails and writes nothing; run it again.
 seealso:
   - name: xl.cfg(5)
     description: The xl domain configuration file format.
