@@ -23,7 +23,7 @@ description:
     is read and every check is done (keys, value types, parsing, C(xl create -n), the diff) before
     anything is written. The module never creates a file.
   - A symbolic link (such as C(/etc/xen/auto/web1.cfg) pointing to C(/etc/xen/web1.cfg)) is edited
-    through: the file it points to gets the change and the link stays a link. A link to nothing is
+    through - the file it points to gets the change and the link stays a link. A link to nothing is
     refused.
   - Guests that are running are not touched; a changed configuration applies the next time the
     guest is created.
