@@ -171,3 +171,67 @@ def test_display_and_clean_make_valid_utf8():
                        'n': 1, 'ok': True}
     assert safefile.describe_non_utf8('g.cfg', LATIN1) == 'g.cfg is not UTF-8: byte 0xE9 at offset 5 (line 1)'
     assert safefile.describe_non_utf8('g.cfg', 'café\n'.encode('utf-8')) is None
+
+
+def test_failed_rename_says_the_file_was_not_changed_and_where_the_backup_is(linked, monkeypatch):
+    state = safefile.read(str(linked['target']))
+
+    def broken_rename(src, dst):
+        raise OSError(16, 'Device or resource busy')
+    monkeypatch.setattr(safefile.os, 'rename', broken_rename)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=True)
+    monkeypatch.undo()
+    backup = err.value.details['backup_file']
+    assert err.value.msg == ('cannot rename the new content over %s: Device or resource busy; %s was not changed '
+                             '(the backup %s was made)' % (linked['target'].resolve(), linked['target'], backup))
+    assert linked['target'].read_bytes() == LATIN1
+    # only the backup is left beside the file, no temporary file
+    assert _names(linked['etc']) == sorted(['auto', 'web1.cfg', os.path.basename(backup)])
+
+
+def test_failed_directory_flush_says_the_file_holds_the_new_content(linked, monkeypatch):
+    state = safefile.read(str(linked['target']))
+
+    def broken_fsync_dir(directory):
+        raise OSError(5, 'Input/output error')
+    monkeypatch.setattr(safefile, '_fsync_dir', broken_fsync_dir)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    assert err.value.msg.startswith('%s holds the new content, but flushing its directory' % linked['target'])
+    assert linked['target'].read_bytes() == b'x = 1\n'
+
+
+def test_failed_backup_leaves_the_file(linked, monkeypatch):
+    state = safefile.read(str(linked['target']))
+
+    def no_backup(state):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(safefile, '_make_backup', no_backup)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=True)
+    assert err.value.msg == ('cannot make the backup of %s in %s: No space left on device; %s was not changed'
+                             % (linked['target'], linked['etc'].resolve(), linked['target']))
+    assert linked['target'].read_bytes() == LATIN1
+    assert _names(linked['etc']) == ['auto', 'web1.cfg']
+
+
+def test_a_backup_name_taken_by_a_link_is_not_followed(linked, tmp_path, monkeypatch):
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'precious\n')
+    planted = str(linked['target'].resolve()) + '.planted~'
+    os.symlink(str(victim), planted)
+    monkeypatch.setattr(safefile, '_backup_name', lambda target: planted)
+    state = safefile.read(str(linked['target']))
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=True)
+    assert 'cannot make the backup' in err.value.msg
+    assert victim.read_bytes() == b'precious\n' and linked['target'].read_bytes() == LATIN1
+
+
+def test_restore_of_a_created_file_removes_it(tmp_path):
+    path = tmp_path / 'new.cfg'
+    state = safefile.read(str(path), must_exist=False)
+    written = safefile.write(state, b'x = 1\n')
+    assert safefile.restore(state, written) == '%s was removed again' % path
+    assert not path.exists()

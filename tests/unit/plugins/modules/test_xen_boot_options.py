@@ -234,7 +234,8 @@ def test_non_utf8_overriding_file_is_still_detected(capsys, host):
     (host['grubd'] / 'zz-local.cfg').write_bytes(b'# r\xe9glages\nGRUB_CMDLINE_XEN_DEFAULT="smt=1"\n')
     res = run_module(xen_boot_options, capsys, base_args(host, update_grub=False))
     assert res['failed'] is True
-    assert res['msg'].startswith('%s assigns GRUB_CMDLINE_XEN_DEFAULT again (line 2)' % (host['grubd'] / 'zz-local.cfg'))
+    assert res['msg'].startswith('%s assigns GRUB_CMDLINE_XEN_DEFAULT again (line 2)'
+                                 % (host['grubd'] / 'zz-local.cfg'))
     assert host['cfg'].read_text() == DEBIAN_XEN_CFG
 
 
@@ -242,3 +243,11 @@ def test_empty_path_says_so(capsys, host):
     res = run_module(xen_boot_options, capsys, base_args(host, path=''))
     assert res['failed'] is True
     assert res['msg'] == 'path is empty: give the file that holds GRUB_CMDLINE_XEN_DEFAULT'
+
+
+def test_line_numbers_count_newlines_only(capsys, host):
+    """The shell that sources these files splits lines at newlines only; a form feed is not a line end."""
+    (host['grubd'] / 'zz-local.cfg').write_bytes(b'# page\x0cbreak\nGRUB_CMDLINE_XEN_DEFAULT="smt=1"\n')
+    res = run_module(xen_boot_options, capsys, base_args(host, update_grub=False))
+    assert res['failed'] is True
+    assert 'assigns GRUB_CMDLINE_XEN_DEFAULT again (line 2)' in res['msg']
