@@ -325,13 +325,19 @@ def _strip_comment(rest):
     return m.group(1), m.group(2), ''
 
 
+def _lines(text):
+    """The lines of ``text`` with their ends, split at newlines only, as the shell that sources it does
+    (str.splitlines would also split at form feeds and other separators, and miscount lines)."""
+    return re.findall(r'[^\n]*\n|[^\n]+', text)
+
+
 class XenCfg(object):
     """``xen.cfg`` as lines; ``tokens`` of the managed variable; ``set_tokens`` / ``render``."""
 
     def __init__(self, text, variable=VARIABLE):
         self.original = text
         self.variable = variable
-        self.lines = text.splitlines(True)
+        self.lines = _lines(text)
         self.index = None          # line index of the assignment in effect (the last one)
         self.quote = '"'
         self.trailing = '\n'
@@ -428,8 +434,8 @@ def overriding_files(path, listing):
 def assigns_variable(text, variable=VARIABLE):
     """Line numbers (1-based) where ``text`` assigns ``variable`` (not commented)."""
     found = []
-    for i, line in enumerate(text.splitlines()):
-        m = _ASSIGN_RE.match(line)
+    for i, line in enumerate(_lines(text)):
+        m = _ASSIGN_RE.match(line.rstrip('\r\n'))
         if m and m.group('var') == variable:
             found.append(i + 1)
     return found

@@ -33,6 +33,10 @@ DOMID_MAX = 65535
 _PATH_CHARS = re.compile(r'^[A-Za-z0-9/_@-]+$')
 _DOMAIN_HOME = re.compile(r'^/local/domain/\d{1,5}/')
 _PERM = re.compile(r'^([nrwb])(\d+)$')
+# The structure xenstored, libxl and the toolstack build: removing one of these nodes (and with it
+# everything below) takes a domain's devices, backends, control nodes or toolstack state away.
+_STRUCTURE_ROOTS = ('/local', '/vm', '/tool', '/libxl')
+_DOMAIN_NODE = re.compile(r'^/local/domain/(\d+)(?:/([^/]+))?$')
 
 
 # ---------------------------------------------------------------------------
@@ -73,6 +77,30 @@ def validate_path(path, allow_special=False):
     return path
 
 
+def removal_refused(path):
+    """Why removing ``path`` (with its subtree) is refused, or None when it may be removed.
+
+    Refused: /, the top-level nodes /local, /vm, /tool, /libxl and their immediate children
+    (/local/domain, /vm/<uuid>, /libxl/<domid>, ...), every domain's home /local/domain/<domid> and
+    the nodes directly in it (device, backend, control, data, ...). Deeper keys may be removed.
+    """
+    if path == '/':
+        return 'it is the xenstore root'
+    match = _DOMAIN_NODE.match(path)
+    if match:
+        if match.group(2) is None:
+            return 'it is the home of domain %s: removing it takes everything the domain has in xenstore' \
+                % match.group(1)
+        return ('it is part of the structure of domain %s (%s holds a whole subtree the toolstack and the '
+                'drivers use)' % (match.group(1), match.group(2)))
+    for root in _STRUCTURE_ROOTS:
+        if path == root:
+            return 'it is the top-level node %s the toolstack keeps its state in' % root
+        if path.startswith(root + '/') and '/' not in path[len(root) + 1:]:
+            return 'it is a node directly below %s, part of the structure the toolstack keeps' % root
+    return None
+
+
 def validate_value(value):
     """Raise XenGuardError unless ``value`` is a string (numbers and booleans must be quoted)."""
     if not isinstance(value, str):
@@ -100,6 +128,13 @@ def validate_perms(perms):
             raise XenGuardError('xenstore permission %r is not one of n<domid>, r<domid>, w<domid>, '
                                 'b<domid>' % perm, perm=perm)
         checked.append('%s%d' % (match.group(1), int(match.group(2))))
+    seen = {}
+    for index, perm in enumerate(checked[1:], 1):
+        domid = int(perm[1:])
+        if domid in seen:
+            raise XenGuardError('xenstore permissions name domain %d twice (%s and %s): give each domain once'
+                                % (domid, perms[seen[domid]], perms[index]), perms=list(perms))
+        seen[domid] = index
     return checked
 
 

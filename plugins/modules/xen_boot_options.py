@@ -20,6 +20,12 @@ description:
   - Option names and values are checked before anything changes; values of well-known options are
     checked against their syntax in xen-command-line(7) (for example C(dom0_mem), C(conring_size),
     C(iommu), C(spec-ctrl), C(ucode), C(pv)).
+  - The file is read and every check is done (option names and values, GRUB present, files that would
+    override the change, the diff) before anything is written. The new text goes to a temporary file
+    created exclusively beside the file, flushed to disk and renamed over it, keeping the mode and owner
+    (uid and gid) of the old file; a new file gets mode 0644.
+  - A symbolic link is edited through - the file it points to gets the change and the link stays a
+    link. A link to nothing is refused.
   - Runs C(update-grub) only when the file changed and O(update_grub=true). The new options take effect at
     the next boot of the Xen entry; the module returns RV(reboot_required). It never reboots.
 author: xenguard maintainers (@xenguard)
@@ -51,7 +57,9 @@ options:
     choices: [present, absent]
     default: present
   path:
-    description: The file holding C(GRUB_CMDLINE_XEN_DEFAULT). Created when missing (with O(state=present)).
+    description:
+      - The file holding C(GRUB_CMDLINE_XEN_DEFAULT). Created when missing (with O(state=present)).
+      - An empty path is refused.
     type: path
     default: /etc/default/grub.d/xen.cfg
   update_grub:
@@ -65,12 +73,22 @@ options:
     type: path
     default: /boot/grub
   backup:
-    description: Keep a timestamped copy of the file before changing it.
+    description:
+      - Keep a timestamped copy of the file before changing it, beside the file that is changed (the
+        target of a link), created exclusively and with the same mode and owner.
     type: bool
     default: false
 notes:
-  - Files in the same directory that sort after O(path) are sourced later by C(grub-mkconfig); if one of them
-    assigns C(GRUB_CMDLINE_XEN_DEFAULT) the change would have no effect, so the module fails and names it.
+  - C(grub-mkconfig) sources C(/etc/default/grub) first, then C(/etc/default/grub.d/*.cfg) in name order.
+    When O(path) is a main file named C(grub), every C(*.cfg) of the C(grub.d) directory beside it is read
+    later; otherwise the C(*.cfg) files in the same directory that sort after O(path) are. If one of them
+    assigns C(GRUB_CMDLINE_XEN_DEFAULT) the change would have no effect, so the module fails and names it
+    (and it fails when such a file cannot be read).
+  - Bytes that are not UTF-8 are kept byte for byte on every line the module does not rewrite, and shown
+    as C(\xNN) in the diff. The module refuses to rewrite a C(GRUB_CMDLINE_XEN_DEFAULT) line holding such
+    a byte and names the line and the byte offset.
+  - When C(update-grub) fails after the file was written, the module fails saying that the file holds the
+    new options (and where the backup is) while the GRUB menu still has the old ones.
   - An assignment that uses shell expansion (C($VAR), backquotes) cannot be merged safely; the module fails
     and asks for a literal value.
 seealso:
@@ -159,8 +177,9 @@ warnings:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.xenguard.hardening.plugins.module_utils import safefile
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
     GrubConfigError, XenCfg, VARIABLE, assigns_variable, merge_tokens, overriding_files,
     token_name, validate_options,
@@ -170,9 +189,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
 )
 
 
-def _read(path):
-    with open(path, 'rb') as handle:
-        return to_text(handle.read(), errors='surrogate_or_strict')
+def _decode(data):
+    """File bytes as text; bytes that are not UTF-8 become surrogate escapes and are written back as they were."""
+    return data.decode('utf-8', 'surrogateescape')
 
 
 def check_grub(module, grub_dir):
@@ -190,16 +209,35 @@ def check_grub(module, grub_dir):
     return runner
 
 
+def later_files(path):
+    """The files grub-mkconfig sources after ``path``, in order.
+
+    grub-mkconfig sources /etc/default/grub first, then /etc/default/grub.d/*.cfg in name order: for
+    the main file every *.cfg of the grub.d directory beside it comes later; for a file in grub.d the
+    *.cfg files that sort after it do.
+    """
+    directory, base = os.path.split(path)
+    if base == 'grub':
+        grubd = os.path.join(directory, 'grub.d')
+        if not os.path.isdir(grubd):
+            return []
+        return [os.path.join(grubd, name) for name in sorted(os.listdir(grubd)) if name.endswith('.cfg')]
+    if not os.path.isdir(directory or '.'):
+        return []
+    return [os.path.join(directory, name) for name in overriding_files(path, os.listdir(directory or '.'))]
+
+
 def check_overrides(path):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        return
-    for name in overriding_files(path, os.listdir(directory)):
-        other = os.path.join(directory, name)
+    for other in later_files(path):
         try:
-            lines = assigns_variable(_read(other))
-        except (IOError, OSError, UnicodeError):
-            continue
+            with open(other, 'rb') as handle:
+                text = _decode(handle.read())
+        except (IOError, OSError) as exc:
+            raise XenGuardError(
+                '%s is read by grub-mkconfig after %s but cannot be read here (%s), so whether it overrides %s '
+                'is unknown; nothing was changed.' % (other, path, to_text(exc.strerror or exc), VARIABLE),
+                overriding_file=other)
+        lines = assigns_variable(text)
         if lines:
             raise XenGuardError(
                 '%s assigns %s again (line %s) and is read after %s, so changes there would have no effect. '
@@ -208,14 +246,31 @@ def check_overrides(path):
                 overriding_file=other)
 
 
+def check_line_bytes(state, cfg, path):
+    """Refuse to rewrite the managed line when it holds bytes that are not UTF-8 (it could not be kept)."""
+    if cfg.index is None:
+        return
+    raw = cfg.lines[cfg.index].encode('utf-8', 'surrogateescape')
+    odd = safefile.first_non_utf8(raw)
+    if odd is not None:
+        offset = sum(len(line.encode('utf-8', 'surrogateescape')) for line in cfg.lines[:cfg.index]) + odd[0]
+        raise XenGuardError(
+            'line %d of %s (the %s assignment) holds a byte that is not UTF-8 (0x%02X at byte offset %d); '
+            'the line cannot be rewritten without changing it. Write the options in plain ASCII; nothing '
+            'was changed.' % (cfg.index + 1, path, VARIABLE, odd[2], offset), path=path, line=cfg.index + 1)
+
+
 def run(module):
     params = module.params
     path = params['path']
+    if not path:
+        raise XenGuardError('path is empty: give the file that holds %s' % VARIABLE, path=path)
     options = params['options'] or {}
     validate_options(options)
 
-    exists = os.path.exists(path)
-    before_text = _read(path) if exists else ''
+    state = safefile.read(path, must_exist=False)
+    exists = state.exists
+    before_text = _decode(state.data) if exists else ''
     cfg = XenCfg(before_text)
     before = list(cfg.tokens)
     after = merge_tokens(before, options, params['state'])
@@ -229,48 +284,46 @@ def run(module):
         if name in options or (name.startswith('no-') and name[3:] in options):
             module.warn('%s also sets "%s" in GRUB_CMDLINE_XEN; GRUB puts GRUB_CMDLINE_XEN first, so the value '
                         'in GRUB_CMDLINE_XEN_DEFAULT wins for the default entry, but recovery entries use '
-                        'GRUB_CMDLINE_XEN only.' % (path, token))
+                        'GRUB_CMDLINE_XEN only.' % (path, safefile.display(token)))
     if cfg.assignments > 1:
         module.warn('%s assigns %s %d times; the last assignment is the one managed.'
                     % (path, VARIABLE, cfg.assignments))
 
+    # every check and decision comes before anything is written
     runner = None
     if changed and params['update_grub']:
         runner = check_grub(module, params['grub_dir'])
     if changed:
         check_overrides(path)
+        check_line_bytes(state, cfg, path)
 
     after_text = before_text
     if changed:
         cfg.set_tokens(after)
         after_text = cfg.render()
+    after_bytes = after_text.encode('utf-8', 'surrogateescape')
     if module._diff:
-        result['diff'] = dict(before=before_text, after=after_text,
+        result['diff'] = dict(before=safefile.display_text(state.data), after=safefile.display_text(after_bytes),
                               before_header=path if exists else '/dev/null', after_header=path)
     if not changed or module.check_mode:
         return result
 
-    if params['backup'] and exists:
-        result['backup_file'] = module.backup_local(path)
-    directory = os.path.dirname(path)
+    directory = os.path.dirname(state.target)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    tmp = os.path.join(directory, '.%s.xenguard.tmp' % os.path.basename(path))
-    with open(tmp, 'wb') as handle:
-        handle.write(to_bytes(after_text))
-    if exists:
-        st = os.stat(path)
-        os.chmod(tmp, st.st_mode & 0o7777)
-    else:
-        os.chmod(tmp, 0o644)
-    module.atomic_move(tmp, path)
+    written = safefile.write(state, after_bytes, backup=params['backup'] and exists, new_mode=0o644,
+                             module=module)
+    if written['backup_file']:
+        result['backup_file'] = written['backup_file']
 
     if runner is not None:
         res = runner.run([], check=False, write=True)
         result['update_grub'] = True
         if res.rc != 0:
-            raise XenGuardError('update-grub failed (rc=%s) after %s was changed; the GRUB menu still has the old '
-                                'options. Fix the error below and run update-grub.' % (res.rc, path),
+            raise XenGuardError('update-grub failed (rc=%s) after %s was changed: the file holds the new options%s, '
+                                'the GRUB menu still has the old ones. Fix the error below and run update-grub.'
+                                % (res.rc, path, ' (the old file is in %s)' % written['backup_file']
+                                   if written['backup_file'] else ''),
                                 rc=res.rc, stdout=res.stdout, stderr=res.stderr, cmd=res.cmd, **result)
     return result
 
@@ -290,15 +343,15 @@ def main():
     try:
         result = run(module)
     except GrubConfigError as exc:
-        msg = exc.msg
+        msg = safefile.display(exc.msg)
         if exc.line:
             msg = '%s (line %d of %s)' % (msg, exc.line, module.params['path'])
         module.fail_json(msg='%s; nothing was changed.' % msg, path=module.params['path'])
     except XenGuardError as exc:
-        module.fail_json(**exc.to_fail_kwargs())
+        module.fail_json(**safefile.clean(exc.to_fail_kwargs()))
     except (IOError, OSError) as exc:
         module.fail_json(msg='Cannot read or write %s: %s' % (module.params['path'], to_text(exc)))
-    module.exit_json(**result)
+    module.exit_json(**safefile.clean(result))
 
 
 if __name__ == '__main__':

@@ -21,6 +21,14 @@ description:
     collection's control catalogue over those facts.
   - Changes nothing, so it runs the same way in check mode.
   - On a host that is not a Xen dom0 it does not fail; it returns C(is_dom0=false) and a C(reason).
+  - Only C(xl info) failing fails the call (without it nothing can be judged, for instance when not run as
+    root). Any other part that fails (C(xl dmesg) exiting non-zero, C(xenstore-ls) missing...) is returned
+    as V(null) with the reason in C(errors), a warning is given, and every control that reads that part says
+    C(unknown) naming it; the other parts and controls are returned as usual.
+  - Files are read as bytes. A guest configuration file (or C(xl.conf)) holding bytes that are not UTF-8
+    is reported with an C(error) naming the first such byte (offset and line) instead of failing the host,
+    and the controls over guest configurations say C(unknown) for it rather than judge it. Bytes that are
+    not UTF-8 in command output are returned as C(\xNN) escapes.
 author: xenguard maintainers (@xenguard)
 options:
   gather:
@@ -36,6 +44,10 @@ options:
     description:
       - Where the guest configuration files are. A directory means every C(*.cfg) file in it; a
         file is read as it is; a glob pattern is expanded.
+      - An entry that does not exist (or a link to nothing, or a pattern whose directory does not exist)
+        is most likely a typo - it gives a warning and an entry with an C(error) in C(guest_configs), so
+        the controls over guest configurations say C(unknown) instead of C(not_applicable). A pattern that
+        matches nothing in an existing directory is not an error.
     type: list
     elements: path
     default: [/etc/xen]
@@ -172,6 +184,10 @@ ansible_facts:
           description: How many controls pass, fail, are unknown or not applicable.
           type: dict
           sample: {pass: 10, fail: 4, unknown: 1, not_applicable: 3}
+        errors:
+          description: The parts that could not be read, each with the reason (those parts are V(null)).
+          type: dict
+          sample: {dmesg: "/usr/sbin/xl dmesg failed (rc=1): libxl: error: ..."}
 '''
 
 import glob
@@ -179,6 +195,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.xenguard.hardening.plugins.module_utils import safefile
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
     XlRunner,
@@ -207,14 +224,21 @@ TPM_SYSFS_GLOB = '/sys/class/tpm/tpm[0-9]*'
 PROC_CPUINFO = '/proc/cpuinfo'
 XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls')
+_GLOB_CHARS = '*?['
 
 
-def _read(path):
+def _read_bytes(path):
     try:
-        with open(path) as handle:
+        with open(path, 'rb') as handle:
             return handle.read()
     except (IOError, OSError):
         return None
+
+
+def _read(path):
+    """A small system file as text (bytes that are not UTF-8 kept as escapes), or None."""
+    data = _read_bytes(path)
+    return None if data is None else data.decode('utf-8', 'surrogateescape')
 
 
 def not_dom0_reason():
@@ -239,35 +263,66 @@ def tpm_facts():
     return {'present': bool(devices or sysfs), 'devices': devices}
 
 
+def _missing_reason(path):
+    """Why a config_paths entry names nothing, or None when it does name something."""
+    if any(c in path for c in _GLOB_CHARS):
+        directory = os.path.dirname(path)
+        if directory and not any(c in directory for c in _GLOB_CHARS) and not os.path.isdir(directory):
+            return 'the directory %s of the pattern does not exist' % directory
+        return None  # a pattern may match nothing: no guest configuration of that name
+    if os.path.islink(path) and not os.path.exists(path):
+        return 'it is a symbolic link to %s, which does not exist' % os.path.realpath(path)
+    if not os.path.exists(path):
+        return 'it does not exist'
+    return None
+
+
 def config_files(paths):
-    """The guest configuration files named by config_paths, sorted, without duplicates."""
+    """(files, missing): the guest configuration files named by config_paths, sorted, without duplicates,
+    and {entry: reason} for the entries that name nothing."""
     found = []
+    missing = {}
     for path in paths:
-        if os.path.isdir(path):
+        reason = _missing_reason(path)
+        if reason:
+            missing[path] = reason
+        elif os.path.isdir(path):
             found.extend(glob.glob(os.path.join(path, '*.cfg')))
         elif os.path.isfile(path):
             found.append(path)
         else:
             found.extend(p for p in glob.glob(path) if os.path.isfile(p))
-    return sorted(set(found))
+    return sorted(set(found)), missing
 
 
 def parse_config_file(path):
-    """{keys, error} of one xl configuration file."""
+    """{keys, error} of one xl configuration file; a file that cannot be judged gets an error, not keys."""
     entry = {'keys': {}, 'error': None}
-    text = _read(path)
-    if text is None:
+    data = _read_bytes(path)
+    if data is None:
         entry['error'] = 'cannot read the file'
-    else:
-        try:
-            entry['keys'] = XlConfig.parse(text, source=path).as_dict()
-        except XlConfigSyntaxError as exc:
-            entry['error'] = str(exc)
+        return entry
+    odd = safefile.describe_non_utf8(path, data)
+    if odd:
+        entry['error'] = ('%s; the collection judges only UTF-8 configuration files, fix or remove that byte'
+                          % odd)
+        return entry
+    try:
+        entry['keys'] = XlConfig.parse(data.decode('utf-8'), source=path).as_dict()
+    except XlConfigSyntaxError as exc:
+        entry['error'] = str(exc)
     return entry
 
 
-def guest_config_facts(paths):
-    return dict((path, parse_config_file(path)) for path in config_files(paths))
+def guest_config_facts(paths, warn=None):
+    files, missing = config_files(paths)
+    facts = dict((path, parse_config_file(path)) for path in files)
+    for path, reason in missing.items():
+        message = 'config_paths entry %s names no guest configuration: %s' % (path, reason)
+        if warn is not None:
+            warn('%s; the controls over guest configurations say unknown until it is fixed' % message)
+        facts[path] = {'keys': {}, 'error': 'config_paths entry names nothing: %s' % reason}
+    return facts
 
 
 def xl_conf_facts(path):
@@ -291,8 +346,62 @@ def empty_facts(reason):
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
         'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
         'xsm': None, 'cpu': None, 'toolstack_env': None,
-        'controls_summary': summarise([]),
+        'controls_summary': summarise([]), 'errors': {},
     }
+
+
+class PartUnavailable(Exception):
+    """Raised by any use of a part that could not be read: the check using it says unknown, naming why."""
+
+
+def _refuse(part, reason):
+    def refuse(*args, **kwargs):
+        raise PartUnavailable('%s could not be read: %s' % (part, reason))
+    return refuse
+
+
+def _unavailable(part, reason):
+    """A stand-in for a part that failed: every look into it raises PartUnavailable naming the part.
+
+    Controls are evaluated over it, so each control that needs the part says unknown with the reason
+    (the evaluation turns an exception of a check into unknown), and the others are judged as usual.
+    """
+    base = list if part == 'domains' else dict
+    names = ('__iter__', '__len__', '__getitem__', '__contains__', '__bool__', '__nonzero__')
+    if base is dict:
+        names += ('get', 'keys', 'items', 'values')
+    attrs = dict((name, _refuse(part, reason)) for name in names)
+    return type('Unavailable', (base,), attrs)()
+
+
+def _controls(facts, errors):
+    view = dict(facts)
+    for part, reason in errors.items():
+        view[part] = _unavailable(part, reason)
+    return list(evaluate(view))
+
+
+def _read_dmesg(module, xl, info, params):
+    """The dmesg part; the raw log is kept in params for the CPU vendor fallback."""
+    params['dmesg_text'] = xl.dmesg()
+    return analyse_dmesg(params['dmesg_text'], cmdline=info.get('xen_commandline'))
+
+
+PART_READERS = {
+    'dmesg': _read_dmesg,
+    'flask': lambda module, xl, info, params: {'mode': xl.getenforce()},
+    'domains': lambda module, xl, info, params: xl.list_long(),
+    'backends': lambda module, xl, info, params: backends(XenstoreClient(module).ls('/local/domain')),
+    'tpm': lambda module, xl, info, params: tpm_facts(),
+    'guest_configs': lambda module, xl, info, params: guest_config_facts(params['config_paths'], module.warn),
+    'xl_conf': lambda module, xl, info, params: xl_conf_facts(params['xl_conf_path']),
+}
+
+
+def _reason(exc):
+    if isinstance(exc, XenGuardError):
+        return exc.msg
+    return '%s: %s' % (type(exc).__name__, exc)
 
 
 def gather_facts(module, parts, config_paths, xl_conf_path):
@@ -304,6 +413,7 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
         return empty_facts('the xl command is missing: install xen-utils (xen-utils-<version>, '
                            'installed with xen-system-amd64)')
 
+    # xl info is the ground everything stands on (version, booted command line): its failure fails the call
     info = xl.info()
     facts = {
         'is_dom0': True,
@@ -311,34 +421,30 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
         'version': xen_version(info),
         'info': info,
         'cmdline': split_xen_cmdline(info.get('xen_commandline', '')),
+        'errors': {},
     }
     for part in PARTS:
         facts[part] = None
     facts['controls_summary'] = None
     facts['toolstack_env'] = None
 
-    dmesg_text = None
-    if 'dmesg' in parts:
-        dmesg_text = xl.dmesg()
-        facts['dmesg'] = analyse_dmesg(dmesg_text, cmdline=info.get('xen_commandline'))
-    if 'flask' in parts:
-        facts['flask'] = {'mode': xl.getenforce()}
+    params = {'config_paths': config_paths, 'xl_conf_path': xl_conf_path}
+    for part in PARTS:
+        if part == 'controls' or part not in parts:
+            continue
+        try:
+            facts[part] = PART_READERS[part](module, xl, info, params)
+        except Exception as exc:  # one part failing must not lose the others: say why, go on
+            facts['errors'][part] = _reason(exc)
+            module.warn('xen_facts could not read %s: %s; the controls that need it say unknown'
+                        % (part, _reason(exc)))
     facts['xsm'] = xsm_part(facts)
-    facts['cpu'] = {'vendor': cpu_vendor(_read(PROC_CPUINFO), dmesg_text)}
-    if 'domains' in parts:
-        facts['domains'] = xl.list_long()
-    if 'backends' in parts:
-        facts['backends'] = backends(XenstoreClient(module).ls('/local/domain'))
-    if 'tpm' in parts:
-        facts['tpm'] = tpm_facts()
-    if 'guest_configs' in parts:
-        facts['guest_configs'] = guest_config_facts(config_paths)
+    facts['cpu'] = {'vendor': cpu_vendor(_read(PROC_CPUINFO), params.get('dmesg_text'))}
     if 'xl_conf' in parts:
-        facts['xl_conf'] = xl_conf_facts(xl_conf_path)
         facts['toolstack_env'] = {'path': XENDOMAINS_DEFAULTS,
                                   'exported': exported_variables(_read(XENDOMAINS_DEFAULTS))}
     if 'controls' in parts:
-        facts['controls'] = list(evaluate(facts))
+        facts['controls'] = _controls(facts, facts['errors'])
         facts['controls_summary'] = summarise(facts['controls'])
     return facts
 
@@ -363,8 +469,9 @@ def main():
         facts = gather_facts(module, wanted_parts(module.params['gather']),
                              module.params['config_paths'], module.params['xl_conf_path'])
     except XenGuardError as exc:
-        module.fail_json(**exc.to_fail_kwargs())
-    module.exit_json(changed=False, ansible_facts={'xen': facts})
+        module.fail_json(**safefile.clean(exc.to_fail_kwargs()))
+    # command output and file contents may hold bytes that are not UTF-8: they are returned as \xNN escapes
+    module.exit_json(changed=False, ansible_facts={'xen': safefile.clean(facts)})
 
 
 if __name__ == '__main__':

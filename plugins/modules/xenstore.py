@@ -17,6 +17,12 @@ description:
   - V(state=read) only reads the key. V(state=present) writes O(value) and/or sets O(perms) when they
     differ from what is there. V(state=absent) removes the key and everything below it.
   - The path, value and permissions are checked before anything runs.
+  - V(state=absent) refuses the structure xenstored and the toolstack keep, because removing it takes a
+    whole subtree that domains, their drivers and the toolstack rely on - C(/), the top-level nodes
+    C(/local), C(/vm), C(/tool), C(/libxl) and the nodes directly below them (C(/local/domain),
+    C(/vm/<uuid>), C(/libxl/<domid>)...), and each domain's home C(/local/domain/<domid>) with the nodes
+    directly in it (C(device), C(backend), C(control), C(data)...). Keys deeper than that may be removed.
+  - Reading C(/) is refused - its permissions cannot be read (C(xenstore-ls) lists the nodes below a path).
 author: xenguard maintainers (@xenguard)
 options:
   path:
@@ -45,6 +51,7 @@ options:
       - The first entry names the owner domain and what every other domain may do; each further
         entry grants one domain V(n) (none), V(r) (read), V(w) (write) or V(b) (both), for instance
         V([n0, r4]) - owned by dom0, readable by domain 4 only.
+      - A domain may be named only once after the owner entry (V([n0, r4, w4]) is refused).
     type: list
     elements: str
 attributes:
@@ -126,6 +133,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import (
     XenstoreClient,
+    removal_refused,
     validate_path,
     validate_perms,
     validate_value,
@@ -142,8 +150,18 @@ def check_input(params):
         raise XenGuardError('value and perms are only used with state=present (state=%s)' % state)
     if state == 'present' and value is None and perms is None:
         raise XenGuardError('state=present needs value, perms or both')
-    if state != 'read' and path == '/':
-        raise XenGuardError('the xenstore root / cannot be written, removed or have its permissions changed here')
+    if path == '/':
+        if state == 'read':
+            raise XenGuardError('reading the xenstore root / is not supported: its permissions cannot be read '
+                                '(xenstore-ls lists the nodes below a path, not the path itself); read a key '
+                                'below it, for example /local/domain/0', path=path)
+        raise XenGuardError('the xenstore root / cannot be written, removed or have its permissions changed here',
+                            path=path)
+    if state == 'absent':
+        why = removal_refused(path)
+        if why:
+            raise XenGuardError('refusing to remove %s: %s. Remove the keys below it that you mean instead '
+                                '(for example %s/<key>); nothing was changed' % (path, why, path), path=path)
     if value is not None:
         validate_value(value)
     if perms is not None:

@@ -123,8 +123,9 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     xen = result['ansible_facts']['xen']
     expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
                      'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary',
-                     'xsm', 'cpu', 'toolstack_env'}
+                     'xsm', 'cpu', 'toolstack_env', 'errors'}
     assert set(xen) == expected_keys
+    assert xen['errors'] == {}
     assert xen['is_dom0'] is True and xen['reason'] == ''
     assert xen['cmdline'][0] == 'console=com1' and 'placeholder' not in xen['cmdline']
     assert xen['tpm'] == {'present': True, 'devices': [str(dom0['dev'] / 'tpm0'), str(dom0['dev'] / 'tpmrm0')]}
@@ -216,8 +217,10 @@ def test_unreadable_config_is_reported_not_fatal(capsys, monkeypatch, dom0):
     unreadable.symlink_to(dom0['etc'] / 'does-not-exist')
     args = {'config_paths': [str(unreadable)], 'gather': ['guest_configs']}
     xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), args)['ansible_facts']['xen']
-    # a dangling link is not a file: nothing to read
-    assert xen['guest_configs'] == {}
+    # a dangling link named in config_paths names nothing: reported (the guest controls say unknown)
+    assert xen['guest_configs'] == {str(unreadable): {
+        'keys': {}, 'error': 'config_paths entry names nothing: it is a symbolic link to %s, which does not exist'
+        % (dom0['etc'] / 'does-not-exist')}}
     # a directory that looks like a config file cannot be read: reported, not fatal
     (dom0['etc'] / 'odd.cfg').mkdir()
     xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']),
@@ -272,8 +275,11 @@ def test_missing_xenstore_ls_names_the_package(capsys, monkeypatch, dom0):
     host = Host(HOSTS['trixie-stock'])
     host.binaries = ('xl',)
     result = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['backends']))
-    assert result['failed'] is True
-    assert 'xenstore-ls' in result['msg'] and 'xenstore-utils' in result['msg']
+    assert 'failed' not in result
+    xen = result['ansible_facts']['xen']
+    assert xen['backends'] is None
+    assert 'xenstore-ls' in xen['errors']['backends'] and 'xenstore-utils' in xen['errors']['backends']
+    assert 'could not read backends' in json.dumps(result['warnings'])
 
 
 def test_controls_get_the_facts(capsys, monkeypatch, dom0):
@@ -314,3 +320,90 @@ def test_xsm_cpu_and_toolstack_environment(capsys, monkeypatch, dom0, tmp_path):
     xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), dict(etc_args(dom0), gather=['tpm']))
     xen = xen['ansible_facts']['xen']
     assert xen['xsm'] is None and xen['toolstack_env'] is None and xen['cpu'] == {'vendor': None}
+
+
+# --------------------------------------------------------------------------- odd input, failing parts
+
+def _by_check(xen):
+    """Control results keyed by the name of their check."""
+    from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+    check_of = dict((c['id'], c['check']) for c in CONTROLS)
+    return dict((check_of[c['id']], c) for c in xen['controls'])
+
+
+def _valid_utf8(result):
+    json.dumps(result, ensure_ascii=False).encode('utf-8')  # raises on a lone surrogate
+
+
+def test_latin1_guest_config_is_reported_not_fatal_and_its_controls_say_unknown(capsys, monkeypatch, dom0):
+    (dom0['etc'] / 'broken.cfg').unlink()
+    (dom0['etc'] / 'test-pv-long.cfg').unlink()
+    odd = dom0['etc'] / 'caf.cfg'
+    odd.write_bytes(b'# caf\xe9\nname = "cafe"\nbootloader = "pygrub"\n')
+    result = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))
+    assert 'failed' not in result
+    _valid_utf8(result)
+    xen = result['ansible_facts']['xen']
+    assert xen['guest_configs'] == {str(odd): {'keys': {}, 'error': (
+        '%s is not UTF-8: byte 0xE9 at offset 5 (line 1); the collection judges only UTF-8 configuration files, '
+        'fix or remove that byte' % odd)}}
+    pygrub = _by_check(xen)['no_pygrub']
+    assert pygrub['status'] == 'unknown' and str(odd) in pygrub['detail']
+
+
+def test_non_utf8_bytes_in_xl_info_are_returned_as_escapes(capsys, monkeypatch, dom0):
+    """run_command hands undecodable output over as surrogate escapes; the facts must still be valid UTF-8."""
+    info = fixture('debian13-xen-4.20/xl-info.trixie-xen-4.20.txt')
+    raw = info.encode('utf-8').replace(b'xen_extra              : ', b'xen_extra              : \xe9', 1)
+    assert raw != info.encode('utf-8')
+    host = Host(HOSTS['trixie-stock'], xl_info_answer=(0, raw.decode('utf-8', 'surrogateescape'), ''))
+    result = run(capsys, monkeypatch, host, etc_args(dom0))
+    assert 'failed' not in result
+    _valid_utf8(result)
+    xen = result['ansible_facts']['xen']
+    assert xen['info']['xen_extra'].startswith('\\xe9')
+
+
+def test_config_path_that_does_not_exist_warns_and_makes_guest_controls_unknown(capsys, monkeypatch, dom0):
+    mistyped = str(dom0['etc']) + '-typo'
+    result = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']),
+                 {'config_paths': [mistyped], 'xl_conf_path': str(dom0['etc'] / 'xl.conf')})
+    xen = result['ansible_facts']['xen']
+    assert xen['guest_configs'] == {mistyped: {'keys': {}, 'error': 'config_paths entry names nothing: it does '
+                                                                    'not exist'}}
+    assert ('config_paths entry %s names no guest configuration: it does not exist; the controls over guest '
+            'configurations say unknown until it is fixed' % mistyped) in json.dumps(result['warnings'])
+    pygrub = _by_check(xen)['no_pygrub']
+    assert pygrub['status'] == 'unknown' and mistyped in pygrub['detail']
+    # a pattern in a directory that does not exist is a typo too; one matching nothing in a real one is not
+    pattern = os.path.join(mistyped, '*.cfg')
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']),
+              {'config_paths': [pattern], 'gather': ['guest_configs']})['ansible_facts']['xen']
+    assert xen['guest_configs'][pattern]['error'] == ('config_paths entry names nothing: the directory %s of the '
+                                                      'pattern does not exist' % mistyped)
+
+
+def test_a_failing_part_is_reported_and_only_its_controls_say_unknown(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    host.answers[('xl', 'dmesg')] = (1, '', 'libxl: error: cannot read the console ring\n')
+    result = run(capsys, monkeypatch, host, etc_args(dom0))
+    assert 'failed' not in result
+    _valid_utf8(result)
+    xen = result['ansible_facts']['xen']
+    assert xen['dmesg'] is None
+    assert list(xen['errors']) == ['dmesg']
+    assert 'cannot read the console ring' in xen['errors']['dmesg']
+    assert 'xen_facts could not read dmesg: ' in json.dumps(result['warnings'])
+    # the other parts were read
+    assert xen['flask'] == {'mode': 'disabled'} and xen['domains'][1]['name'] == 'test-pv-long'
+    checks = _by_check(xen)
+    remap = checks['interrupt_remapping']
+    assert remap['status'] == 'unknown'
+    assert 'dmesg could not be read: ' in remap['detail'] and 'cannot read the console ring' in remap['detail']
+    # a control that reads the hypervisor log, even for its detail, says unknown rather than judge without it
+    flask = checks['flask_active']
+    assert flask['status'] == 'unknown' and 'dmesg could not be read' in flask['detail']
+    # controls that do not read it are judged as usual
+    assert checks['tpm_present']['status'] == 'pass'
+    assert checks['pv_linear_pt_off']['status'] in ('pass', 'fail')
+    assert 'dmesg' not in checks['pv_linear_pt_off']['detail']

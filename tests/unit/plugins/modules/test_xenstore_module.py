@@ -214,3 +214,53 @@ def test_tool_failure_is_reported(capsys, store, monkeypatch):
     result = run(capsys, {'path': '/local/domain/0/name', 'state': 'read'})
     assert result['failed'] is True
     assert 'Permission denied' in result['msg'] and result['rc'] == 1
+
+
+@pytest.mark.parametrize('path,why', [
+    ('/local/domain/0', 'it is the home of domain 0: removing it takes everything the domain has in xenstore'),
+    ('/local/domain/4', 'it is the home of domain 4'),
+    ('/local/domain/0/backend', 'it is part of the structure of domain 0 (backend holds a whole subtree'),
+    ('/local/domain/4/device', 'it is part of the structure of domain 4 (device holds a whole subtree'),
+    ('/local/domain', 'it is a node directly below /local, part of the structure the toolstack keeps'),
+    ('/local', 'it is the top-level node /local the toolstack keeps its state in'),
+    ('/vm', 'it is the top-level node /vm'),
+    ('/tool', 'it is the top-level node /tool'),
+    ('/libxl', 'it is the top-level node /libxl'),
+    ('/libxl/4', 'it is a node directly below /libxl'),
+    ('/vm/00000000-0000-0000-0000-000000000000', 'it is a node directly below /vm'),
+    ('/tool/xenstored', 'it is a node directly below /tool'),
+])
+def test_removing_the_structure_is_refused(capsys, store, path, why):
+    before = json.dumps(store.nodes, sort_keys=True)
+    result = run(capsys, {'path': path, 'state': 'absent'})
+    assert result['failed'] is True
+    assert result['msg'].startswith('refusing to remove %s: %s' % (path, why))
+    assert result['msg'].endswith('Remove the keys below it that you mean instead (for example %s/<key>); '
+                                  'nothing was changed' % path)
+    assert store.ran == []
+    assert json.dumps(store.nodes, sort_keys=True) == before
+
+
+def test_removing_deeper_keys_is_allowed(capsys, store):
+    assert '/local/domain/0/backend/vif/4' in store.nodes
+    result = run(capsys, {'path': '/local/domain/0/backend/vif', 'state': 'absent'})
+    assert result['changed'] is True and result['exists'] is False
+    assert not any(p.startswith('/local/domain/0/backend/vif') for p in store.nodes)
+    assert '/local/domain/0/name' in store.nodes
+
+
+def test_duplicate_permission_entries_are_refused(capsys, store):
+    for perms, named in ((['n0', 'r4', 'r4'], 'r4 and r4'), (['n0', 'r4', 'W4'], 'r4 and W4')):
+        result = run(capsys, {'path': '/local/domain/0/name', 'perms': perms})
+        assert result['failed'] is True
+        assert result['msg'] == 'xenstore permissions name domain 4 twice (%s): give each domain once' % named
+    assert store.ran == []
+
+
+def test_reading_the_root_is_refused_up_front(capsys, store):
+    result = run(capsys, {'path': '/', 'state': 'read'})
+    assert result['failed'] is True
+    assert result['msg'] == ('reading the xenstore root / is not supported: its permissions cannot be read '
+                             '(xenstore-ls lists the nodes below a path, not the path itself); read a key below '
+                             'it, for example /local/domain/0')
+    assert store.ran == []

@@ -228,10 +228,11 @@ def test_malformed_file_says_line_and_column(capsys, tmp_path):
 @pytest.mark.parametrize('args,words', [
     (dict(settings={'Memory': 512}), "'Memory' is not a valid xl setting name"),
     (dict(remove=['bad key']), "'bad key' is not a valid xl setting name"),
-    (dict(settings={'memory': 1.5}), 'settings.memory: unsupported value type float'),
-    (dict(settings={'memory': None}), 'settings.memory: unsupported value type NoneType'),
-    (dict(settings={'disk': [{'a': 1}]}), 'settings.disk: unsupported value type dict in a list'),
-    (dict(settings={'memory': -5}), 'negative number'),
+    (dict(settings={'memory': 1.5}), 'settings.memory is the number 1.5: xl has no fractions'),
+    (dict(settings={'memory': None}), 'settings.memory is null: give a string, an integer or a list of them '
+                                      '(to remove the key, put it in remove)'),
+    (dict(settings={'disk': [{'a': 1}]}), 'settings.disk[0] is a mapping: xl has no mappings'),
+    (dict(settings={'memory': -5}), 'settings.memory is -5: xl takes integers from 0 to 9223372036854775807'),
     (dict(settings={'memory': 5}, remove=['memory']), 'keys both in settings and in remove: memory'),
 ])
 def test_bad_input_is_refused_before_anything_changes(capsys, tmp_path, guest, args, words):
@@ -256,3 +257,95 @@ def test_edits_xl_conf(capsys, tmp_path):
                                         settings={'autoballoon': 'off', 'vif.default.backend': 'netdd'}))
     assert result['changed_keys'] == ['autoballoon', 'vif.default.backend']
     assert path.read_bytes() == original + b'autoballoon = "off"\nvif.default.backend = "netdd"\n'
+
+
+# --------------------------------------------------------------------------- write safety, odd input
+
+def test_editing_through_a_link_edits_the_target_and_keeps_the_link(capsys, tmp_path):
+    """/etc/xen/auto/web1.cfg -> ../web1.cfg: the link stays a link and the file it names gets the change."""
+    etc = tmp_path / 'xen'
+    (etc / 'auto').mkdir(parents=True)
+    target = etc / 'web1.cfg'
+    target.write_bytes(fixture_bytes('xlcfg', 'pv-direct-kernel.cfg'))
+    target.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(str(target), 65534, 65534)
+    owner = (target.stat().st_uid, target.stat().st_gid)
+    link = etc / 'auto' / 'web1.cfg'
+    link.symlink_to('../web1.cfg')
+    old = target.read_bytes()
+    result = run(capsys, tmp_path, dict(path=str(link), validate=False, settings={'memory': 4096}, backup=True))
+    assert result['changed'] is True and result['path'] == str(link)
+    assert link.is_symlink() and os.readlink(str(link)) == '../web1.cfg'
+    assert b'memory = 4096' in target.read_bytes()
+    st = target.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == owner + (0o640,)
+    # the backup lies beside the target, not in auto/ where xendomains would start it as a guest
+    assert os.path.dirname(result['backup_file']) == str(etc)
+    with open(result['backup_file'], 'rb') as handle:
+        assert handle.read() == old
+    assert sorted(os.listdir(str(etc / 'auto'))) == ['web1.cfg']
+
+
+def test_non_utf8_file_with_diff_and_backup_succeeds_and_keeps_its_bytes(capsys, tmp_path, no_xl):
+    """The reproduction of the issue: a Latin-1 comment, -D, backup: the run must succeed with a valid diff."""
+    path = tmp_path / 'g.cfg'
+    raw = b'# caf\xe9\nmemory = 512\n'
+    path.write_bytes(raw)
+    result = run(capsys, tmp_path, dict(path=str(path), settings={'memory': 2048}, backup=True), diff=True)
+    assert 'failed' not in result
+    assert result['changed'] is True
+    assert path.read_bytes() == b'# caf\xe9\nmemory = 2048\n'
+    assert result['diff']['before'] == '# caf\\xe9\nmemory = 512\n'
+    assert result['diff']['after'] == '# caf\\xe9\nmemory = 2048\n'
+    with open(result['backup_file'], 'rb') as handle:
+        assert handle.read() == raw
+
+
+def test_non_utf8_byte_where_xl_wants_syntax_names_line_and_offset(capsys, tmp_path):
+    path = tmp_path / 'g.cfg'
+    path.write_bytes(b'memory = 512\ncaf\xe9 = 1\n')
+    digest = _sha(path)
+    result = run(capsys, tmp_path, dict(path=str(path), validate=False, settings={'memory': 2048}))
+    assert result['failed'] is True
+    assert result['msg'].startswith('cannot parse %s at line 2, column 4: lexical error' % path)
+    assert result['msg'].endswith('line 2 holds a byte that is not UTF-8 (0xE9 at byte offset 16 of the file): '
+                                  'xl settings are ASCII, so remove or fix that byte')
+    result['msg'].encode('utf-8')
+    assert _sha(path) == digest
+
+
+@pytest.mark.parametrize('settings,words', [
+    ({'kernel': ['a', 'b']}, 'settings.kernel is a list, but xl reads kernel as a single string or number'),
+    ({'memory': 2 ** 70}, 'settings.memory is %d: xl takes integers from 0 to 9223372036854775807' % 2 ** 70),
+    ({'vif': [['a'], 'b']}, 'settings.vif[0] is a list: xl reads vif as a flat list of strings and integers'),
+    ({'vnuma': [[['deep']]]}, 'settings.vnuma[0][0] is a list: vnuma takes lists of strings and integers, '
+                              'nested once at most'),
+    ({'disk': ['a', None]}, 'settings.disk[1] is null'),
+    ({'disk': 'phy:/dev/vg/web1,xvda,w'}, "settings.disk is a single value, but xl reads disk as a list; give a "
+                                          "list, for example ['phy:/dev/vg/web1,xvda,w']"),
+    ({'name': {'a': 1}}, 'settings.name is a mapping: xl has no mappings'),
+    ({'autoballoon': None}, 'settings.autoballoon is null'),
+])
+def test_value_types_are_checked_without_xl(capsys, tmp_path, guest, no_xl, settings, words):
+    digest = _sha(guest)
+    result = run(capsys, tmp_path, dict(path=str(guest), settings=settings, backup=True))
+    assert result['failed'] is True
+    assert result['msg'].startswith(words)
+    assert _sha(guest) == digest
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('web1.cfg')) == ['web1.cfg']
+
+
+def test_lists_of_lists_where_xl_reads_them(capsys, tmp_path, guest, no_xl):
+    result = run(capsys, tmp_path, dict(path=str(guest), settings={
+        'vnuma': [['pnode=0', 'size=512', 'vcpus=0', 'vdistances=10'], ['pnode=0', 'size=512', 'vcpus=1']],
+        'memory': 2 ** 63 - 1}))
+    assert result['changed'] is True
+    assert "vnuma = [ [ 'pnode=0', 'size=512', 'vcpus=0', 'vdistances=10' ], [ 'pnode=0', 'size=512', " \
+        "'vcpus=1' ] ]" in guest.read_text()
+
+
+def test_empty_path_says_so(capsys, tmp_path):
+    result = run(capsys, tmp_path, dict(path='', settings={'memory': 1}))
+    assert result['failed'] is True
+    assert result['msg'] == 'path is empty: give the xl configuration file to edit'

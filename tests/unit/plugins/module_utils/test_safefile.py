@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""safefile on real files, real symbolic links and real directories."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import os
+import stat
+
+import pytest
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import safefile
+from ansible_collections.xenguard.hardening.plugins.module_utils.safefile import SafeFileError
+
+LATIN1 = b'# caf\xe9\nmemory = 512\n'
+
+
+def _sha(path):
+    with open(str(path), 'rb') as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _names(directory):
+    return sorted(os.listdir(str(directory)))
+
+
+@pytest.fixture
+def linked(tmp_path):
+    """/etc/xen shaped: web1.cfg, and auto/web1.cfg a relative link to it (as Debian's xendomains uses)."""
+    etc = tmp_path / 'xen'
+    auto = etc / 'auto'
+    auto.mkdir(parents=True)
+    target = etc / 'web1.cfg'
+    target.write_bytes(LATIN1)
+    target.chmod(0o640)
+    link = auto / 'web1.cfg'
+    link.symlink_to(os.path.join('..', 'web1.cfg'))
+    return dict(etc=etc, auto=auto, target=target, link=link)
+
+
+def test_write_through_a_link_edits_the_target_and_keeps_the_link(linked):
+    state = safefile.read(str(linked['link']))
+    assert state.is_link and state.target == str(linked['target'].resolve())
+    assert state.data == LATIN1
+    out = safefile.write(state, LATIN1.replace(b'512', b'2048'))
+    assert os.path.islink(str(linked['link']))
+    assert os.readlink(str(linked['link'])) == os.path.join('..', 'web1.cfg')
+    assert linked['target'].read_bytes() == b'# caf\xe9\nmemory = 2048\n'
+    assert stat.S_IMODE(linked['target'].stat().st_mode) == 0o640
+    assert out == {'target': str(linked['target'].resolve()), 'backup_file': None}
+    # no temporary file is left in either directory
+    assert _names(linked['etc']) == ['auto', 'web1.cfg'] and _names(linked['auto']) == ['web1.cfg']
+
+
+def test_mode_and_owner_are_kept_and_backup_is_beside_the_target(linked):
+    target = linked['target']
+    target.chmod(0o604)
+    before = target.stat()
+    state = safefile.read(str(linked['link']))
+    out = safefile.write(state, b'memory = 1\n', backup=True)
+    after = target.stat()
+    assert (stat.S_IMODE(after.st_mode), after.st_uid, after.st_gid) == \
+        (0o604, before.st_uid, before.st_gid)
+    assert after.st_ino != before.st_ino  # replaced by rename, not rewritten in place
+    backup = out['backup_file']
+    assert os.path.dirname(backup) == str(linked['etc'].resolve())
+    assert backup.startswith(str(target.resolve()) + '.') and backup.endswith('~')
+    with open(backup, 'rb') as handle:
+        assert handle.read() == LATIN1
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o604
+    assert not os.path.islink(backup)
+
+
+def test_a_file_changed_after_reading_is_not_overwritten(linked):
+    state = safefile.read(str(linked['target']))
+    linked['target'].write_bytes(b'memory = 4\n')
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'memory = 5\n', backup=True)
+    assert 'changed while this module was deciding what to write' in err.value.msg
+    assert 'nothing was changed' in err.value.msg
+    assert linked['target'].read_bytes() == b'memory = 4\n'
+    # neither the temporary file nor the backup is left behind
+    assert _names(linked['etc']) == ['auto', 'web1.cfg']
+
+
+def test_a_link_turned_elsewhere_after_reading_is_not_followed(linked, tmp_path):
+    state = safefile.read(str(linked['link']))
+    other = tmp_path / 'other.cfg'
+    other.write_bytes(LATIN1)
+    linked['link'].unlink()
+    linked['link'].symlink_to(other)
+    digests = (_sha(linked['target']), _sha(other))
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    assert 'relinked' in err.value.msg
+    assert (_sha(linked['target']), _sha(other)) == digests
+
+
+def test_dangling_link_and_non_files_are_refused(tmp_path):
+    dangling = tmp_path / 'dangling.cfg'
+    dangling.symlink_to(tmp_path / 'gone.cfg')
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(dangling))
+    assert err.value.msg == ('%s is a symbolic link to %s, which does not exist; fix or remove the link '
+                             '(nothing was changed)' % (dangling, tmp_path / 'gone.cfg'))
+    assert not os.path.lexists(str(tmp_path / 'gone.cfg'))
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(tmp_path))
+    assert 'is not a regular file' in err.value.msg
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(tmp_path / 'missing.cfg'))
+    assert 'does not exist; this module edits existing files only' in err.value.msg
+    with pytest.raises(SafeFileError) as err:
+        safefile.read('')
+    assert err.value.msg.startswith('path is empty')
+
+
+def test_new_file_is_created_with_the_mode_asked(tmp_path):
+    path = tmp_path / 'xen.cfg'
+    state = safefile.read(str(path), must_exist=False)
+    assert not state.exists
+    out = safefile.write(state, b'GRUB_CMDLINE_XEN_DEFAULT="smt=0"\n', backup=True, new_mode=0o644)
+    assert path.read_bytes() == b'GRUB_CMDLINE_XEN_DEFAULT="smt=0"\n'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert out['backup_file'] is None
+    assert _names(tmp_path) == ['xen.cfg']
+
+
+def test_a_file_created_meanwhile_is_not_overwritten(tmp_path):
+    path = tmp_path / 'xen.cfg'
+    state = safefile.read(str(path), must_exist=False)
+    path.write_bytes(b'someone else\n')
+    with pytest.raises(SafeFileError):
+        safefile.write(state, b'mine\n')
+    assert path.read_bytes() == b'someone else\n'
+
+
+def test_failure_to_write_the_temporary_file_leaves_the_file(linked, monkeypatch):
+    state = safefile.read(str(linked['link']))
+    digest = _sha(linked['target'])
+
+    def broken_fsync(fd):
+        raise OSError(5, 'Input/output error')
+    monkeypatch.setattr(safefile.os, 'fsync', broken_fsync)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    assert err.value.msg == ('cannot write a temporary file in %s for %s: Input/output error; %s (the target '
+                             'of the link %s) was not changed'
+                             % (linked['etc'].resolve(), linked['link'], linked['target'].resolve(),
+                                linked['link']))
+    assert _sha(linked['target']) == digest
+    assert _names(linked['etc']) == ['auto', 'web1.cfg']
+
+
+def test_restore_puts_the_original_back(linked):
+    state = safefile.read(str(linked['link']))
+    written = safefile.write(state, b'x = 1\n')
+    assert safefile.restore(state, written) == '%s was restored to its original content' % linked['link']
+    assert linked['target'].read_bytes() == LATIN1
+    assert os.path.islink(str(linked['link']))
+
+
+def test_display_and_clean_make_valid_utf8():
+    assert safefile.display_text(LATIN1) == '# caf\\xe9\nmemory = 512\n'
+    text = LATIN1.decode('utf-8', 'surrogateescape')
+    assert safefile.display(text) == '# caf\\xe9\nmemory = 512\n'
+    cleaned = safefile.clean({'diff': {'before': text}, 'cmdline': [text], 'n': 1, 'ok': True})
+    assert cleaned == {'diff': {'before': '# caf\\xe9\nmemory = 512\n'}, 'cmdline': ['# caf\\xe9\nmemory = 512\n'],
+                       'n': 1, 'ok': True}
+    assert safefile.describe_non_utf8('g.cfg', LATIN1) == 'g.cfg is not UTF-8: byte 0xE9 at offset 5 (line 1)'
+    assert safefile.describe_non_utf8('g.cfg', 'café\n'.encode('utf-8')) is None
+
+
+def test_failed_rename_says_the_file_was_not_changed_and_where_the_backup_is(linked, monkeypatch):
+    state = safefile.read(str(linked['target']))
+
+    def broken_rename(src, dst):
+        raise OSError(16, 'Device or resource busy')
+    monkeypatch.setattr(safefile.os, 'rename', broken_rename)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=True)
+    monkeypatch.undo()
+    backup = err.value.details['backup_file']
+    assert err.value.msg == ('cannot rename the new content over %s: Device or resource busy; %s was not changed '
+                             '(the backup %s was made)' % (linked['target'].resolve(), linked['target'], backup))
+    assert linked['target'].read_bytes() == LATIN1
+    # only the backup is left beside the file, no temporary file
+    assert _names(linked['etc']) == sorted(['auto', 'web1.cfg', os.path.basename(backup)])
+
+
+def test_failed_directory_flush_says_the_file_holds_the_new_content(linked, monkeypatch):
+    state = safefile.read(str(linked['target']))
+
+    def broken_fsync_dir(directory):
+        raise OSError(5, 'Input/output error')
+    monkeypatch.setattr(safefile, '_fsync_dir', broken_fsync_dir)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    assert err.value.msg.startswith('%s holds the new content, but flushing its directory' % linked['target'])
+    assert linked['target'].read_bytes() == b'x = 1\n'
+
+
+def test_failed_backup_leaves_the_file(linked, monkeypatch):
+    state = safefile.read(str(linked['target']))
+
+    def no_backup(state):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(safefile, '_make_backup', no_backup)
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=True)
+    assert err.value.msg == ('cannot make the backup of %s in %s: No space left on device; %s was not changed'
+                             % (linked['target'], linked['etc'].resolve(), linked['target']))
+    assert linked['target'].read_bytes() == LATIN1
+    assert _names(linked['etc']) == ['auto', 'web1.cfg']
+
+
+def test_a_backup_name_taken_by_a_link_is_not_followed(linked, tmp_path, monkeypatch):
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'precious\n')
+    planted = str(linked['target'].resolve()) + '.planted~'
+    os.symlink(str(victim), planted)
+    monkeypatch.setattr(safefile, '_backup_name', lambda target: planted)
+    state = safefile.read(str(linked['target']))
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=True)
+    assert 'cannot make the backup' in err.value.msg
+    assert victim.read_bytes() == b'precious\n' and linked['target'].read_bytes() == LATIN1
+
+
+def test_restore_of_a_created_file_removes_it(tmp_path):
+    path = tmp_path / 'new.cfg'
+    state = safefile.read(str(path), must_exist=False)
+    written = safefile.write(state, b'x = 1\n')
+    assert safefile.restore(state, written) == '%s was removed again' % path
+    assert not path.exists()
