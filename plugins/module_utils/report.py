@@ -440,6 +440,7 @@ _JS = u'''
   var rank={fail:0,unknown:1,waived:2,pass:3,not_applicable:4,'':5};
   function key(row,col,kind){
     var cell=row.cells[col];
+    if(!cell||cell.colSpan>1)return kind==='num'?-1:5;
     if(kind==='name')return cell.getAttribute('data-v');
     if(kind==='num')return parseFloat(cell.getAttribute('data-v'));
     var s=cell.getAttribute('data-s')||'';return rank[s];
@@ -478,7 +479,10 @@ _JS = u'''
   var q=new URLSearchParams(location.hash.replace(/^#\\?/,''));
   if(q.get('host'))text.value=q.get('host');if(q.get('status'))status.value=q.get('status');
   if(q.get('control'))ctl.value=q.get('control');
-  apply();document.body.setAttribute('data-ready','1');
+  apply();
+  if(q.get('sort')){for(var h=0;h<heads.length;h++){if(heads[h].getAttribute('data-control')===q.get('sort')||
+    heads[h].textContent===q.get('sort')){heads[h].click();break;}}}
+  document.body.setAttribute('data-ready','1');
 })();
 '''
 
