@@ -526,8 +526,8 @@ def to_html(report):
             out.append(u'<div class="tot state-bad">%s<b>%d</b></div>' % (esc(_STATE_LABEL[state]),
                                                                           totals['by_state'][state]))
     for status in STATUSES:
-        out.append(u'<div class="tot %s">%s<b id="t-%s">%d</b></div>' % (status, esc(_LABEL[status]), status,
-                                                                        totals['by_status'][status]))
+        out.append(u'<div class="tot %s">%s<b id="t-%s">%d</b></div>'
+                   % (status, esc(_LABEL[status]), status, totals['by_status'][status]))
     out.append(u'</div>')
     if report['problems']:
         out.append(u'<h2>Problems (%d)</h2><ul class="problems" id="problems">' % len(report['problems']))

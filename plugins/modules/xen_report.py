@@ -12,7 +12,7 @@ module: xen_report
 short_description: Write the fleet report (JSON, JUnit XML, HTML) of an audit on the controller
 version_added: 0.1.0
 description:
-  - Runs on the Ansible controller (an action plugin): for each host of O(hosts) it reads the
+  - Runs on the Ansible controller (an action plugin). For each host of O(hosts) it reads the
     result the audit registered for M(xenguard.hardening.xen_facts) and the host's waivers from
     its variables, and writes three files to O(dest) - C(report.json) (schema in
     C(docs/report-schema.json)), C(report.xml) (JUnit, a test case per host and control) and
@@ -96,10 +96,15 @@ totals:
   description: Hosts per audit state, host-control results per status, and how many hosts neither fail nor have an unknown control.
   returned: always
   type: dict
-  sample: {hosts: 2, compliant_hosts: 0, by_state: {audited: 1, not_dom0: 1, unreachable: 0, failed: 0, not_audited: 0},
-           by_status: {pass: 12, fail: 6, unknown: 2, not_applicable: 2, waived: 1}}
+  sample:
+    hosts: 2
+    compliant_hosts: 0
+    by_state: {audited: 1, not_dom0: 1, unreachable: 0, failed: 0, not_audited: 0}
+    by_status: {pass: 12, fail: 6, unknown: 2, not_applicable: 2, waived: 1}
 problems:
-  description: What is wrong in the input (a waiver for an unknown control, an expiry that is not a date, a previous report of another schema, no hosts); each says what to do.
+  description:
+    - What is wrong in the input (a waiver for an unknown control, an expiry that is not a date, a previous
+      report of another schema, no hosts); each says what to do.
   returned: always
   type: list
   elements: str

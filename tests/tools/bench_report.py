@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Report generation for many synthetic hosts (make bench-report): builds the report from N hosts'
 control results (statuses drawn with a fixed seed, some hosts unreachable or not a dom0, waivers on
@@ -50,7 +49,7 @@ def synthetic_hosts(count, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=1000)
     args = parser.parse_args()
     today = datetime.date(2026, 11, 29)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet report page in a real headless browser (make report-browser-test).
 
@@ -15,7 +14,6 @@ Run from the collection's copy (make report-browser-test does that)."""
 import argparse
 import datetime
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -117,7 +115,8 @@ def run_browser(browser, args, timeout=60):
     cmd = [browser, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
            '--no-first-run', '--user-data-dir=' + profile, '--virtual-time-budget=5000'] + args
     try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                              check=False)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     if proc.returncode != 0:
@@ -144,7 +143,7 @@ def check(condition, message):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--out', default='build/report-browser', help='where the report is written')
     parser.add_argument('--screenshot', default='build/report-screenshot.png')
     args = parser.parse_args()

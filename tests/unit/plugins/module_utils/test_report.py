@@ -118,8 +118,8 @@ def test_a_mixed_fleet_matches_the_schema_and_counts_right():
     report = build(hosts)
     validate(report)
     assert report['schema_version'] == rp.SCHEMA_VERSION == 1
-    assert [h['state'] for h in report['hosts']] == ['audited', 'audited', 'not_dom0', 'unreachable', 'failed',
-                                                      'not_audited']
+    assert [h['state'] for h in report['hosts']] == [
+        'audited', 'audited', 'not_dom0', 'unreachable', 'failed', 'not_audited']
     totals = report['totals']
     n = len(CONTROLS)
     assert totals['hosts'] == 6 and totals['compliant_hosts'] == 1
@@ -382,4 +382,3 @@ def test_hostile_names_and_evidence_are_escaped_everywhere():
     assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quoted&#x27;' in page
     assert 'alert' not in ''.join(parsed.script)
     assert parsed.tags.get('table') == 3  # the matrix, one host's evidence, the controls
-
