@@ -13,6 +13,7 @@ import os
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import jsonschema  # tests/unit/requirements.txt for ansible-test; the lane venvs have it with ansible-lint
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import report as rp
@@ -57,7 +58,6 @@ def host(name, reg, waivers=None):
 
 
 def validate(report):
-    jsonschema = pytest.importorskip('jsonschema')
     with open(SCHEMA) as handle:
         schema = json.load(handle)
     jsonschema.Draft202012Validator.check_schema(schema)
