@@ -71,20 +71,25 @@ class ActionModule(ActionBase):
             except ValueError:
                 raise AnsibleActionFail('today=%r is not a date: write it as YYYY-MM-DD' % args['today'])
         hostvars = task_vars.get('hostvars', {})
-        hosts = []
+        hosts, problems = [], []
         for name in args['hosts']:
-            hv = hostvars[name] if name in hostvars else {}
-            registered = hv.get(args['result_var']) if hasattr(hv, 'get') else None
-            waivers = hv.get(args['waivers_var']) if hasattr(hv, 'get') else None
-            hosts.append(rp.host_input(name, _plain(registered) if registered is not None else None,
-                                       _plain(waivers) if waivers is not None else None))
+            values = {}
+            for var in (args['result_var'], args['waivers_var']):
+                try:
+                    value = hostvars[name].get(var) if name in hostvars else None
+                    values[var] = _plain(value) if value is not None else None
+                except Exception as exc:  # e.g. a waiver list that templates an undefined variable
+                    values[var] = None
+                    problems.append({'host': name, 'control': None,
+                                     'message': 'cannot read the variable %s of this host: %s' % (var, exc)})
+            hosts.append(rp.host_input(name, values[args['result_var']], values[args['waivers_var']]))
 
         dest = os.path.abspath(os.path.expanduser(args['dest']))
         paths = dict((name, os.path.join(dest, name)) for name in FILES)
         current = _read(paths['report.json'])
         old, dummy = rp.check_previous(current)
         now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-        report = rp.build_report(hosts, CONTROLS, today, now, previous=current)
+        report = rp.build_report(hosts, CONTROLS, today, now, previous=current, problems=problems)
         unchanged = old is not None and rp.fingerprint(old) == rp.fingerprint(report) \
             and all(os.path.exists(path) for path in paths.values())
 

@@ -273,16 +273,17 @@ def compare(previous, hosts):
     return changes
 
 
-def build_report(hosts, catalogue, today, generated_at, previous=None):
+def build_report(hosts, catalogue, today, generated_at, previous=None, problems=None):
     """The report (a dict of schema SCHEMA_VERSION).
 
     hosts: host_input() dicts, in inventory order; catalogue: the controls (catalogue.CONTROLS);
     today: a datetime.date (waiver expiry); generated_at: ISO 8601 text; previous: the last
-    report.json (text or dict) or None.
+    report.json (text or dict) or None; problems: what the caller found wrong already
+    ({host, control, message} each).
     """
     if not isinstance(today, datetime.date):
         raise ReportError('today must be a date, not %r' % (today,))
-    problems = []
+    problems = list(problems or [])
     known_ids = set(control['id'] for control in catalogue)
     seen = set()
     host_reports = []

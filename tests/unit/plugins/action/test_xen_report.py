@@ -51,7 +51,8 @@ def inventory(tmp_path, fail=()):
                                         {'control': 'XG-NOPE-01', 'reason': 'typo', 'expires': '2027-01-31'}]},
         'plain': {'xenguard_audit': {'changed': False, 'ansible_facts': {'xen': {
             'is_dom0': False, 'reason': 'not running on the Xen hypervisor', 'controls': []}}}},
-        'gone': {'xenguard_audit': {'unreachable': True, 'msg': 'ssh: connect to host gone port 22: timed out'}},
+        'gone': {'xenguard_audit': {'unreachable': True, 'msg': 'ssh: connect to host gone port 22: timed out'},
+                 'xenguard_waivers': '{{ waivers_nobody_defined }}'},
     }
     path = tmp_path / 'inventory.json'
     path.write_text(json.dumps({'all': {'hosts': hosts}}))
@@ -88,8 +89,10 @@ def test_check_mode_then_write_then_idempotent_then_difference(tmp_path):
     assert sorted(os.listdir(str(out))) == ['report.html', 'report.json', 'report.xml']
     assert result['totals']['by_state'] == {'audited': 1, 'not_dom0': 1, 'unreachable': 1, 'failed': 0,
                                             'not_audited': 0}
-    assert result['problems'] == ['dom0-a: waiver #2 names the unknown control XG-NOPE-01: no control of the '
-                                  'catalogue has this id (see docs/controls.md); the waiver is ignored']
+    assert result['problems'][0].startswith('gone: cannot read the variable xenguard_waivers of this host: ')
+    assert 'waivers_nobody_defined' in result['problems'][0]
+    assert result['problems'][1:] == ['dom0-a: waiver #2 names the unknown control XG-NOPE-01: no control of the '
+                                      'catalogue has this id (see docs/controls.md); the waiver is ignored']
     first = json.loads((out / 'report.json').read_text())
     assert [h['state'] for h in first['hosts']] == ['audited', 'not_dom0', 'unreachable']
     assert first['hosts'][0]['results'][0]['detail'] == 'evidence of XG-IOMMU-01'
