@@ -377,7 +377,8 @@ def to_junit(report):
                                                               body)
                 if control.get('remediation'):
                     text += '\nremediation: ' + control['remediation']
-                inner = '<failure type="fail" message="%s">%s</failure>' % (xml_attr(body), xml_text(text))
+                inner = '<failure type="%s" message="%s">%s</failure>' % (
+                    xml_attr(result.get('problem') or 'fail'), xml_attr(body), xml_text(text))
             elif status == UNKNOWN:
                 counts['errors'] += 1
                 inner = '<error type="unknown" message="%s"/>' % xml_attr(body)
@@ -586,9 +587,11 @@ def to_html(report):
         out.append(u'<table><tr><th>control</th><th>status</th><th>evidence</th></tr>')
         for result in host['results']:
             extra = ''
+            if result.get('problem'):
+                extra += u'<br><small>problem: <code>%s</code></small>' % esc(result['problem'])
             waiver = result.get('waiver')
             if waiver:
-                extra = u'<br><i>waiver%s until %s: %s</i>' % (' EXPIRED' if waiver['expired'] else '',
+                extra += u'<br><i>waiver%s until %s: %s</i>' % (' EXPIRED' if waiver['expired'] else '',
                                                                esc(waiver['expires']), esc(waiver['reason']))
             out.append(u'<tr><td><a href="#c-%s">%s</a> %s</td><td class="%s">%s</td><td class="detail">%s%s</td>'
                        u'</tr>' % (esc(result['id']), esc(result['id']),

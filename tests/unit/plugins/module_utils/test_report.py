@@ -155,7 +155,9 @@ def test_optional_problem_and_reference_fields_are_kept_and_shown():
     assert result['problem'] == 'iommu_disabled_in_firmware'
     control = [c for c in report['controls'] if c['id'] == 'XG-IOMMU-01'][0]
     assert control['reference'] == 'xen-command-line: iommu'
-    assert 'xen-command-line: iommu' in rp.to_html(report)
+    page = rp.to_html(report)
+    assert 'xen-command-line: iommu' in page and 'problem: <code>iommu_disabled_in_firmware</code>' in page
+    assert ET.fromstring(rp.to_junit(report)).find('.//failure').get('type') == 'iommu_disabled_in_firmware'
     assert 'problem' not in result_of(report, 'h', 'XG-IOMMU-02')
 
 
