@@ -156,15 +156,24 @@ def _host_report(entry, known_ids, today, problems):
     waivers, waiver_problems = parse_waivers(name, entry.get('waivers'), known_ids)
     problems.extend(waiver_problems)
     host = {'name': name, 'state': state, 'message': message,
-            'xen_version': (xen or {}).get('version') if state == AUDITED else None,
+            'xen_version': None,
             'cmdline': ' '.join(str(arg) for arg in ((xen or {}).get('cmdline') or [])) if state == AUDITED else '',
             'results': []}
     if state == AUDITED:
+        if xen.get('version') is not None:
+            host['xen_version'] = str(xen['version'])
+        seen = set()
         for control in xen.get('controls') or []:
             if not isinstance(control, dict) or not isinstance(control.get('id'), str):
                 problems.append({'host': name, 'control': None,
                                  'message': 'a control result without an id was left out: %r' % (control,)})
                 continue
+            if control['id'] in seen:
+                problems.append({'host': name, 'control': control['id'],
+                                 'message': 'control %s has a second result on this host: only the first counts'
+                                            % control['id']})
+                continue
+            seen.add(control['id'])
             status = control.get('status')
             if status not in (PASS, FAIL, UNKNOWN, NA):
                 problems.append({'host': name, 'control': control['id'],
@@ -591,8 +600,8 @@ def to_html(report):
                 extra += u'<br><small>problem: <code>%s</code></small>' % esc(result['problem'])
             waiver = result.get('waiver')
             if waiver:
-                extra += u'<br><i>waiver%s until %s: %s</i>' % (' EXPIRED' if waiver['expired'] else '',
-                                                               esc(waiver['expires']), esc(waiver['reason']))
+                extra += u'<br><i>waiver%s until %s: %s</i>' % (
+                    ' EXPIRED' if waiver['expired'] else '', esc(waiver['expires']), esc(waiver['reason']))
             out.append(u'<tr><td><a href="#c-%s">%s</a> %s</td><td class="%s">%s</td><td class="detail">%s%s</td>'
                        u'</tr>' % (esc(result['id']), esc(result['id']),
                                    esc(by_id.get(result['id'], {}).get('title', '')), result['status'],

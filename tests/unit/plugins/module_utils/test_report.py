@@ -274,12 +274,17 @@ def test_a_control_the_catalogue_does_not_know_is_reported_with_a_problem():
     reg = registered()
     reg['ansible_facts']['xen']['controls'].append({'id': 'XG-NEW-01', 'status': 'fail', 'detail': 'd'})
     reg['ansible_facts']['xen']['controls'].append({'status': 'fail'})
+    reg['ansible_facts']['xen']['controls'].append({'id': 'XG-IOMMU-01', 'status': 'fail', 'detail': 'again'})
+    reg['ansible_facts']['xen']['version'] = 4.17
     report = build([host('h', reg)])
     validate(report)
     assert report['controls'][-1]['id'] == 'XG-NEW-01'
-    assert len(report['problems']) == 2
-    assert 'control XG-NEW-01 is not in this collection\'s catalogue' in messages(report)[1]
+    assert len(report['problems']) == 3
     assert messages(report)[0].startswith('a control result without an id was left out')
+    assert messages(report)[1] == 'control XG-IOMMU-01 has a second result on this host: only the first counts'
+    assert 'control XG-NEW-01 is not in this collection\'s catalogue' in messages(report)[2]
+    assert result_of(report, 'h', 'XG-IOMMU-01')['status'] == 'pass'
+    assert report['hosts'][0]['summary']['pass'] == len(CONTROLS) and report['hosts'][0]['xen_version'] == '4.17'
 
 
 def test_a_host_named_twice_is_reported_once():
