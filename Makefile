@@ -66,7 +66,7 @@ $(VENV_IMPORTER)/.stamp: tests/requirements/importer.txt
 collection:
 	@mkdir -p $(COLL_DIR)
 	@rsync -a --delete --exclude=/.git --exclude='/.venv*' --exclude=/.cache --exclude=/.ansible --exclude=/build \
-	  --exclude=/tests/output --exclude=/lab-state --exclude=__pycache__ --exclude='*.pyc' ./ $(COLL_DIR)/
+	  --exclude=/tests/output --exclude=/lab-state --exclude=/xenguard-report --exclude=__pycache__ --exclude='*.pyc' ./ $(COLL_DIR)/
 	@# a repository of its own, so ansible-test lists these files and not the enclosing checkout's
 	@test -d $(COLL_DIR)/.git || git -C $(COLL_DIR) init -q
 
