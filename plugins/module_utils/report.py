@@ -158,10 +158,13 @@ def _host_report(entry, known_ids, today, problems):
     host = {'name': name, 'state': state, 'message': message,
             'xen_version': None,
             'cmdline': ' '.join(str(arg) for arg in ((xen or {}).get('cmdline') or [])) if state == AUDITED else '',
-            'results': []}
+            'fact_errors': {}, 'results': []}
     if state == AUDITED:
         if xen.get('version') is not None:
             host['xen_version'] = str(xen['version'])
+        errors = xen.get('errors')
+        if isinstance(errors, dict):
+            host['fact_errors'] = dict((str(part), str(reason)) for part, reason in errors.items())
         seen = set()
         for control in xen.get('controls') or []:
             if not isinstance(control, dict) or not isinstance(control.get('id'), str):
@@ -593,6 +596,10 @@ def to_html(report):
             continue
         out.append(u'<p>Xen %s; booted Xen command line: <code>%s</code></p>'
                    % (esc(host.get('xen_version') or '?'), esc(host.get('cmdline') or '(empty)')))
+        if host.get('fact_errors'):
+            out.append(u'<p class="problems">Facts that could not be read (the controls that need them say '
+                       u'unknown): %s</p>' % '; '.join(u'<b>%s</b>: %s' % (esc(part), esc(reason)) for part, reason
+                                                       in sorted(host['fact_errors'].items())))
         out.append(u'<table><tr><th>control</th><th>status</th><th>evidence</th></tr>')
         for result in host['results']:
             extra = ''

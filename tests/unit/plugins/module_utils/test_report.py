@@ -146,6 +146,18 @@ def test_results_of_the_real_engine_are_read_as_they_are():
         [(r['id'], r['status'], r['detail']) for r in results]
 
 
+def test_facts_that_could_not_be_read_are_shown_with_the_host():
+    reg = registered({'XG-FLASK-01': 'unknown'})
+    reg['ansible_facts']['xen']['errors'] = {'flask': 'xl getenforce failed (exit 1): <permission denied>'}
+    report = build([host('h', reg), host('ok', registered())])
+    validate(report)
+    assert report['hosts'][0]['fact_errors'] == {'flask': 'xl getenforce failed (exit 1): <permission denied>'}
+    assert report['hosts'][1]['fact_errors'] == {}
+    page = rp.to_html(report)
+    assert '<b>flask</b>: xl getenforce failed (exit 1): &lt;permission denied&gt;' in page
+    assert page.count('Facts that could not be read') == 1
+
+
 def test_optional_problem_and_reference_fields_are_kept_and_shown():
     extra = {'XG-IOMMU-01': {'problem': 'iommu_disabled_in_firmware',
                              'reference': 'xen-command-line: iommu'}}
