@@ -33,6 +33,8 @@ help:
 	@echo "make lint sanity-2.19 sanity-2.21 build-check importer docs-check   single static stages"
 	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
 	@echo "make bench-lab   lab timings (image build, boot, reboot)"
+	@echo "make bench-report             fleet report generation for 1,000 synthetic hosts (seconds, peak memory)"
+	@echo "make report-browser-test      the report page in headless chromium; screenshot in build/"
 
 ## ---------------------------------------------------------------- set-up
 .PHONY: deps venv venv313 venv-importer collection ansible-test-offline
@@ -64,7 +66,7 @@ $(VENV_IMPORTER)/.stamp: tests/requirements/importer.txt
 collection:
 	@mkdir -p $(COLL_DIR)
 	@rsync -a --delete --exclude=/.git --exclude='/.venv*' --exclude=/.cache --exclude=/.ansible --exclude=/build \
-	  --exclude=/tests/output --exclude=/lab-state --exclude=__pycache__ --exclude='*.pyc' ./ $(COLL_DIR)/
+	  --exclude=/tests/output --exclude=/lab-state --exclude=/xenguard-report --exclude=__pycache__ --exclude='*.pyc' ./ $(COLL_DIR)/
 	@# a repository of its own, so ansible-test lists these files and not the enclosing checkout's
 	@test -d $(COLL_DIR)/.git || git -C $(COLL_DIR) init -q
 
@@ -126,6 +128,23 @@ importer: venv venv-importer
 	  grep -E '^(WARNING|ERROR)|Traceback' build/importer.log; tail -n 1 build/importer.log; \
 	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|^WARNING|Traceback' build/importer.log; then \
 	    echo "galaxy-importer found problems (full log: build/importer.log)"; exit 1; fi
+
+## ---------------------------------------------------------------- the fleet report
+.PHONY: bench-report report-browser-test
+# Report generation for 1,000 synthetic hosts: seconds and peak memory (goal <= 5 s, <= 300 MB).
+bench-report: venv collection
+	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python tests/tools/bench_report.py --hosts 1000
+
+# The report page in Debian's headless chromium (installed here when missing and run as root): matrix,
+# filters, sorting; keeps the page and a screenshot under build/ (build/report-screenshot.png).
+REPORT_BROWSER_APT := chromium
+report-browser-test: venv collection
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing apt packages: $(REPORT_BROWSER_APT)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(REPORT_BROWSER_APT) >/dev/null; \
+	  else echo "chromium is missing: install it (apt-get install $(REPORT_BROWSER_APT)) or run this as root"; exit 1; fi; fi
+	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) timeout 300 $(abspath $(VENV))/bin/python tests/tools/report_browser_test.py \
+	  --out $(CURDIR)/build/report-browser --screenshot $(CURDIR)/build/report-screenshot.png
 
 ## ---------------------------------------------------------------- pipelines
 .PHONY: static test
