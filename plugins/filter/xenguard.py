@@ -24,14 +24,11 @@ import re
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six import string_types
-from ansible.utils.display import Display
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
     GrubConfigError, merge_tokens, validate_options)
-
-display = Display()
 
 # Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
 ENTRY_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
@@ -346,8 +343,9 @@ def _reboot_plan(chk):
             chk.bad(name, 'is not set; tasks_from: plan needs xenguard_reboot_plan_role (who asks), '
                           'xenguard_reboot_plan_change (the change in words) and xenguard_reboot_plan_options '
                           '(Xen options, name -> value)')
-    chk.pattern('xenguard_reboot_plan_role', PLAN_ROLE_RE, 'a role name (lower-case letters, digits, _)',
-                'hypervisor')
+    if chk.values.get('xenguard_reboot_plan_role') is not None:
+        chk.pattern('xenguard_reboot_plan_role', PLAN_ROLE_RE, 'a role name (lower-case letters, digits, _)',
+                    'hypervisor')
     name = 'xenguard_reboot_plan_change'
     if chk.has(name) and chk.values[name] is not None:
         value = chk.values[name]
@@ -413,6 +411,9 @@ def xenguard_unknown_variables(names, warn=True):
     prefixes, known = known_variables()
     unknown = sorted(set(to_text(n) for n in names if to_text(n).startswith(prefixes)) - known)
     if warn:
+        from ansible.utils.display import Display  # controller only; imported when there is something to say
+
+        display = Display()
         for name in unknown:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             display.warning('The variable %s is set but no role of xenguard.hardening knows it, so it has no '
