@@ -386,11 +386,16 @@ def _roles_dir():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
 
 
+_KNOWN = {}
+
+
 def known_variables(roles_dir=None):
     """(prefixes, names): the variable prefixes of the collection and every name its roles declare."""
     import yaml  # the controller always has PyYAML (Ansible needs it)
 
     roles_dir = roles_dir or _roles_dir()
+    if roles_dir in _KNOWN:
+        return _KNOWN[roles_dir]
     prefixes = ['xenguard_']
     names = set(RESULT_NAMES)
     for spec_path in sorted(glob.glob(os.path.join(roles_dir, '*', 'meta', 'argument_specs.yml'))):
@@ -400,7 +405,8 @@ def known_variables(roles_dir=None):
             specs = (yaml.safe_load(handle) or {}).get('argument_specs') or {}
         for entry in specs.values():
             names.update((entry or {}).get('options') or {})
-    return tuple(prefixes), names
+    _KNOWN[roles_dir] = (tuple(prefixes), frozenset(names))
+    return _KNOWN[roles_dir]
 
 
 def xenguard_unknown_variables(names, warn=True):

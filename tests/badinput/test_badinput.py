@@ -249,10 +249,10 @@ def _role_playbook(cases, root, facts_file):
              'vars': {'xenguard_reboot_xen_cfg': os.path.join(root, 'etc/default/grub.d/xen.cfg')}}]
 
 
-@pytest.fixture(scope='session')
-def role_results(fakehost):
-    """Runs every role row (one ansible-playbook per role, side by side) and returns per row
-    {failed, msg, task, hash_before, hash_after, writes}."""
+@pytest.fixture(scope='session', autouse=True)
+def role_runs(fakehost):
+    """Starts the role rows at the beginning of the session (one ansible-playbook per role, side by side),
+    so that they run while the module rows run in this process."""
     base = fakehost['base']
     root = os.path.join(base, 'roleroot')
     shutil.copytree(fakehost['template'], root, symlinks=True)
@@ -277,18 +277,31 @@ def role_results(fakehost):
         cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
                '--check', book, '-e', '__bi_out=' + out]
         procs[role] = (subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), out, log)
-    results = {}
-    for role, (proc, out, log) in procs.items():
-        proc.wait()
+    yield {'procs': procs, 'before': before}
+    for proc, out, log in procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         log.close()
+
+
+@pytest.fixture(scope='session')
+def role_results(role_runs):
+    """Per role row: {failed, msg, task, hash_before, hash_after, log} once its playbook has ended."""
+    results = {}
+    for role, (proc, out, log) in role_runs['procs'].items():
+        proc.wait()
+        log.flush()
+        with open(log.name) as handle:
+            text = handle.read()
         if not os.path.exists(out):
-            with open(log.name) as handle:
-                pytest.fail('ansible-playbook for role %s did not finish:\n%s' % (role, handle.read()[-4000:]))
+            pytest.fail('ansible-playbook for role %s did not finish:\n%s' % (role, text[-4000:]))
         with open(out) as handle:
             data = json.load(handle)
         for case_id, outcome in data['results'].items():
-            outcome['hash_before'] = before
+            outcome['hash_before'] = role_runs['before']
             outcome['hash_after'] = data['hashes'].get(case_id)
+            outcome['log'] = text
             results[case_id] = outcome
     return results
 
@@ -302,6 +315,8 @@ def test_role_row(case, role_results, fakehost):
         assert 'usable' in outcome.get('task', '') or 'arg spec' in outcome.get('task', '') \
             or case.get('refused_by', '\0') in outcome.get('task', ''), \
             'refused by %r, not by the checks before any change' % outcome.get('task')
+    for fragment in case.get('warns') or []:
+        assert fragment in outcome['log'], 'no warning saying %r' % fragment
     assert outcome['hash_after'].strip() == outcome['hash_before'].strip(), 'a file of the fake root changed'
     assert writes(fakehost['log'], case['id']) == [], 'a write command ran'
 
