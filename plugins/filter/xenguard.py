@@ -38,7 +38,7 @@ PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+$')
 RELEASE_RE = re.compile(r'^[0-9]+\.[0-9]+$')
 DOM0_SIZE_RE = re.compile(r'^[0-9]+[TtGgMmKk]?$')
 CONRING_RE = re.compile(r'^[0-9]+[GgMmKk]?$')
-PLAN_ROLE_RE = re.compile(r'^[a-z][a-z0-9_]*$')
+PLAN_ROLE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
 
 # Names the roles set themselves (facts), besides the variables their argument specs declare.
@@ -344,7 +344,7 @@ def _reboot_plan(chk):
                           'xenguard_reboot_plan_change (the change in words) and xenguard_reboot_plan_options '
                           '(Xen options, name -> value)')
     if chk.values.get('xenguard_reboot_plan_role') is not None:
-        chk.pattern('xenguard_reboot_plan_role', PLAN_ROLE_RE, 'a role name (lower-case letters, digits, _)',
+        chk.pattern('xenguard_reboot_plan_role', PLAN_ROLE_RE, 'a role name (letters, digits, _ . -)',
                     'hypervisor')
     name = 'xenguard_reboot_plan_change'
     if chk.has(name) and chk.values[name] is not None:

@@ -111,6 +111,14 @@ def test_pending_changes_are_checked_entry_by_entry():
     assert 'xenguard_pending_boot_changes[0]' not in text
 
 
+def test_plan_role_names_as_the_scenarios_use_them():
+    values = {'xenguard_reboot_plan_role': 'fallback-test', 'xenguard_reboot_plan_change': 'x',
+              'xenguard_reboot_plan_options': {'dom0_mem': '64M'}}
+    assert f.xenguard_input_problems(values, 'reboot_plan') == []
+    values['xenguard_reboot_plan_role'] = 'Bad Role'
+    assert 'role name' in f.xenguard_input_problems(values, 'reboot_plan')[0]
+
+
 def test_plan_without_its_variables():
     problems = f.xenguard_input_problems({'xenguard_reboot_plan_role': None}, 'reboot_plan')
     assert len(problems) == 3 and all('tasks_from: plan needs' in p for p in problems)
