@@ -41,9 +41,10 @@ CONRING_RE = re.compile(r'^[0-9]+[GgMmKk]?$')
 PLAN_ROLE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
 
-# Names the roles set themselves (facts), besides the variables their argument specs declare.
+# Names the roles set themselves (facts), and the host pattern of the collection's playbooks, besides the
+# variables the roles' argument specs declare.
 RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline', 'xenguard_reboot_required',
-                'xenguard_reboot_summary', 'xen_iommu_result')
+                'xenguard_reboot_summary', 'xen_iommu_result', 'xenguard_hosts')
 
 HYPERVISOR_MANAGED = ('smt', 'pv-linear-pt', 'pv', 'dom0_mem', 'ucode', 'conring_size')
 HYPERVISOR_FORBIDDEN = ('noreboot', 'no-reboot', 'placeholder')
