@@ -1,0 +1,442 @@
+# -*- coding: utf-8 -*-
+# Copyright: xenguard maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Filters the roles use to decide before they act.
+
+- ``xen_planned_cmdline``: the Xen command line exactly as ``xen_boot_options`` would write it.
+- ``xen_control``: one catalogue control evaluated over a host's facts, optionally with a planned command
+  line in place of the booted one ("the catalogue decides; roles act").
+- ``xen_control_offenders``: the tokens of a command line that each on their own fail a control.
+- ``xenguard_input_problems``: what is wrong with the variables of one role entry point, each problem
+  saying what is wrong and what to do (checked before anything changes).
+- ``xenguard_unknown_variables``: variable names with a collection prefix that no role declares (typos).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import difflib
+import glob
+import os
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.six import string_types
+
+from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
+from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
+    GrubConfigError, merge_tokens, validate_options)
+
+# Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
+ENTRY_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+SAFE_PATH_RE = re.compile(r'^/[A-Za-z0-9_.+@/-]*$')
+COMMAND_RE = re.compile(r'^[A-Za-z0-9_./=:,+-]+( [A-Za-z0-9_./=:,+-]+)*$')
+PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+$')
+RELEASE_RE = re.compile(r'^[0-9]+\.[0-9]+$')
+DOM0_SIZE_RE = re.compile(r'^[0-9]+[TtGgMmKk]?$')
+CONRING_RE = re.compile(r'^[0-9]+[GgMmKk]?$')
+PLAN_ROLE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
+
+# Names the roles set themselves (facts), and the host pattern of the collection's playbooks, besides the
+# variables the roles' argument specs declare.
+RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline', 'xenguard_reboot_required',
+                'xenguard_reboot_summary', 'xen_iommu_result', 'xenguard_hosts')
+
+HYPERVISOR_MANAGED = ('smt', 'pv-linear-pt', 'pv', 'dom0_mem', 'ucode', 'conring_size')
+HYPERVISOR_FORBIDDEN = ('noreboot', 'no-reboot', 'placeholder')
+
+
+# ---------------------------------------------------------------- command line and catalogue
+
+def xen_planned_cmdline(tokens, options):
+    """The token list ``xen_boot_options`` writes: ``options`` merged into ``tokens``."""
+    if not isinstance(tokens, (list, tuple)):
+        raise AnsibleFilterError('xen_planned_cmdline: the command line must be a list of tokens, got %s'
+                                 % type(tokens).__name__)
+    if not isinstance(options, dict):
+        raise AnsibleFilterError('xen_planned_cmdline: the options must be a mapping of name to value, got %s'
+                                 % type(options).__name__)
+    try:
+        validate_options(dict(options))
+    except GrubConfigError as exc:
+        raise AnsibleFilterError('xen_planned_cmdline: %s' % exc.msg)
+    return merge_tokens([to_text(t) for t in tokens], dict(options))
+
+
+def _control(control_id):
+    for control in CONTROLS:
+        if control['id'] == control_id:
+            return control
+    raise AnsibleFilterError('no control %r in the catalogue of this collection' % (control_id,))
+
+
+def _with_cmdline(facts, cmdline):
+    """The facts with ``cmdline`` as the only source of the command line (nothing from this boot's logs)."""
+    judged = dict(facts)
+    judged['is_dom0'] = True
+    judged['cmdline'] = [to_text(t) for t in cmdline]
+    judged['info'] = dict((k, v) for k, v in (facts.get('info') or {}).items() if k != 'xen_commandline')
+    judged['dmesg'] = {}
+    return judged
+
+
+def xen_control(facts, control_id, cmdline=None):
+    """The result ``{id, title, status, detail, ...}`` of one catalogue control over ``facts``.
+
+    With ``cmdline`` (a token list) the control judges that command line instead of the booted one
+    and ignores what this boot logged: it answers "would this planned command line pass?".
+    """
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError('xen_control: the facts must be a mapping (ansible_facts.xen)')
+    control = _control(control_id)
+    if cmdline is not None:
+        if not isinstance(cmdline, (list, tuple)):
+            raise AnsibleFilterError('xen_control: cmdline must be a list of tokens')
+        facts = _with_cmdline(facts, cmdline)
+    return evaluate(facts, controls=[control])[0]
+
+
+def xen_control_offenders(tokens, control_id, facts=None):
+    """The tokens of ``tokens`` that on their own make ``control_id`` fail, in order, without duplicates."""
+    if not isinstance(tokens, (list, tuple)):
+        raise AnsibleFilterError('xen_control_offenders: the command line must be a list of tokens')
+    control = _control(control_id)
+    base = facts if isinstance(facts, dict) else {}
+    found = []
+    for token in tokens:
+        token = to_text(token)
+        if token in found:
+            continue
+        if evaluate(_with_cmdline(base, [token]), controls=[control])[0]['status'] == 'fail':
+            found.append(token)
+    return found
+
+
+# ---------------------------------------------------------------- role inputs
+
+def _kind(value):
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'a boolean (%s)' % value
+    if isinstance(value, int):
+        return 'the number %d' % value
+    if isinstance(value, float):
+        return 'the number %r' % value
+    if isinstance(value, string_types):
+        return 'the string %r' % to_text(value)
+    if isinstance(value, dict):
+        return 'a mapping'
+    if isinstance(value, (list, tuple)):
+        return 'a list'
+    return 'a %s' % type(value).__name__
+
+
+class _Checker(object):
+    def __init__(self, values):
+        self.values = values
+        self.problems = []
+
+    def has(self, name):
+        return name in self.values
+
+    def bad(self, name, text):
+        self.problems.append('%s: %s.' % (name, text))
+
+    def boolean(self, name):
+        if not self.has(name):
+            return
+        value = self.values[name]
+        if isinstance(value, bool) or (isinstance(value, string_types) and value.lower() in BOOL_STRINGS):
+            return
+        self.bad(name, 'is %s, not a boolean; use true or false' % _kind(value))
+
+    def choice(self, name, choices):
+        if self.has(name) and self.values[name] not in choices:
+            self.bad(name, 'is %s; use one of %s' % (_kind(self.values[name]), ', '.join(choices)))
+
+    def seconds(self, name):
+        if not self.has(name):
+            return
+        value = self.values[name]
+        if isinstance(value, string_types) and re.match(r'^-?[0-9]+$', value.strip()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.bad(name, 'is %s, not a whole number of seconds; give for example 300' % _kind(value))
+        elif value < 1:
+            self.bad(name, 'is %d; a timeout must be at least 1 second' % value)
+        elif value > 86400:
+            self.bad(name, 'is %d seconds, more than a day; give a timeout of at most 86400' % value)
+
+    def path(self, name):
+        if not self.has(name):
+            return
+        value = self.values[name]
+        if not isinstance(value, string_types):
+            self.bad(name, 'is %s, not a path; give an absolute path' % _kind(value))
+        elif not SAFE_PATH_RE.match(value) or '/../' in value + '/':
+            self.bad(name, 'is %r; give an absolute path of letters, digits and _ . + @ / - only (no spaces, '
+                           'quotes, shell characters or ..)' % to_text(value))
+
+    def pattern(self, name, regex, what, example):
+        if not self.has(name):
+            return
+        value = self.values[name]
+        if isinstance(value, bool) or not isinstance(value, string_types + (int,)) \
+                or not regex.match(to_text(value)):
+            self.bad(name, 'is %s, not %s; for example %s' % (_kind(value), what, example))
+
+    def xen_options(self, name, value):
+        if not isinstance(value, dict):
+            self.bad(name, 'is %s; give a mapping of Xen option name to value (true: a bare flag, null: remove)'
+                     % _kind(value))
+            return False
+        for key in value:
+            if not isinstance(key, string_types):
+                self.bad(name, 'has the key %s, not an option name; YAML reads unquoted yes/no/on/off and numbers '
+                               'as booleans and numbers: quote the option name' % _kind(key))
+                return False
+        try:
+            validate_options(dict(value))
+        except GrubConfigError as exc:
+            self.bad(name, exc.msg)
+            return False
+        return True
+
+
+def _releases(chk, name):
+    if not chk.has(name):
+        return
+    value = chk.values[name]
+    if not isinstance(value, (list, tuple)):
+        chk.bad(name, 'is %s; give a list of Xen releases as quoted strings, for example ["4.17", "4.20"]'
+                % _kind(value))
+        return
+    for item in value:
+        if isinstance(item, float):
+            text = repr(item)
+            hint = (' (YAML reads an unquoted %s0 as the number %s)' % (text, text)
+                    if len(text.split('.')[-1]) == 1 else '')
+            chk.bad(name, 'YAML read the release %s as a number%s; quote every release, for example '
+                          '["4.17", "4.20"]' % (text, hint))
+        elif not isinstance(item, string_types) or not RELEASE_RE.match(item):
+            chk.bad(name, 'has %s, not a Xen release major.minor; quote every release, for example '
+                          '["4.17", "4.20"]' % _kind(item))
+
+
+def _microcode(chk, name):
+    if not chk.has(name):
+        return
+    value = chk.values[name]
+    if value == 'auto':
+        return
+    if isinstance(value, string_types):
+        chk.bad(name, 'is the string %r; give auto or a list of package names, for example [%s]'
+                % (to_text(value), to_text(value) if PACKAGE_RE.match(value) else 'intel-microcode'))
+        return
+    if not isinstance(value, (list, tuple)):
+        chk.bad(name, 'is %s; give auto or a list of package names, for example [intel-microcode]' % _kind(value))
+        return
+    for item in value:
+        if not isinstance(item, string_types) or not PACKAGE_RE.match(item):
+            chk.bad(name, 'has %s, not a Debian package name (lower-case letters, digits, + . -); '
+                          'for example [intel-microcode]' % _kind(item))
+
+
+def _hypervisor(chk):
+    _releases(chk, 'xen_hypervisor_supported_versions')
+    for name in ('xen_hypervisor_smt_off', 'xen_hypervisor_pv_linear_pt_off', 'xen_hypervisor_pv32_off',
+                 'xen_hypervisor_autoballoon_off', 'xen_hypervisor_ucode_scan'):
+        chk.boolean(name)
+    name = 'xen_hypervisor_dom0_mem'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, string_types) or (value not in ('', 'auto') and not DOM0_SIZE_RE.match(value)):
+            chk.bad(name, 'is %s, not a size; give a size such as 4G or 4096M, auto (keep the booted size) or '
+                          '"" (leave dom0_mem alone)' % _kind(value))
+        elif DOM0_SIZE_RE.match(value) and re.match(r'^0+[TtGgMmKk]?$', value):
+            chk.bad(name, 'is %s; dom0 needs memory: give a size such as 4G' % value)
+    chk.path('xen_hypervisor_xl_conf')
+    _microcode(chk, 'xen_hypervisor_microcode_packages')
+    name = 'xen_hypervisor_conring_size'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, string_types) or (value != '' and not CONRING_RE.match(value)):
+            chk.bad(name, 'is %s, not a size; give for example 1M, or "" to leave it alone' % _kind(value))
+    chk.choice('xen_hypervisor_spec_ctrl_policy', ('refuse', 'remove', 'report'))
+    name = 'xen_hypervisor_extra_options'
+    if chk.has(name) and chk.xen_options(name, chk.values[name]):
+        extra = chk.values[name]
+        managed = sorted(set(k[3:] if k.startswith('no-') else k for k in extra) & set(HYPERVISOR_MANAGED))
+        if managed:
+            chk.bad(name, 'repeats %s, which the role manages with its own variable; set that variable instead'
+                    % ', '.join(managed))
+        forbidden = sorted(set(extra) & set(HYPERVISOR_FORBIDDEN))
+        if forbidden:
+            chk.bad(name, 'holds %s: the one safe reboot relies on Xen rebooting after a panic; remove it'
+                    % ', '.join(forbidden))
+
+
+def _iommu(chk):
+    for name in ('xen_iommu_check', 'xen_iommu_required', 'xen_iommu_pin_required'):
+        chk.boolean(name)
+
+
+def _reboot_common(chk):
+    chk.path('xenguard_reboot_xen_cfg')
+
+
+def _reboot(chk):
+    _reboot_common(chk)
+    chk.boolean('xenguard_reboot_ok')
+    chk.choice('xenguard_reboot_with_guests', ('refuse', 'shutdown'))
+    for name in ('xenguard_reboot_guest_shutdown_timeout', 'xenguard_reboot_timeout',
+                 'xenguard_reboot_fallback_timeout', 'xenguard_reboot_connect_timeout'):
+        chk.seconds(name)
+    chk.pattern('xenguard_reboot_command', COMMAND_RE, 'a plain command (words of letters, digits and _ . / = : , '
+                '+ -, no shell characters)', 'systemctl reboot')
+    chk.path('xenguard_reboot_grub_dir')
+    chk.path('xenguard_reboot_state_dir')
+    chk.pattern('xenguard_reboot_entry_id', ENTRY_ID_RE, 'a GRUB menu id (a letter or digit, then up to 63 '
+                'letters, digits, _ . -; no quotes, spaces or shell characters)', 'xenguard-trial')
+    _pending(chk)
+
+
+def _pending(chk):
+    name = 'xenguard_pending_boot_changes'
+    fix = ('it is the list other roles record with tasks_from: plan (entries {role, change, options, tokens}); '
+           'do not set it by hand, or leave it undefined')
+    if chk.has(name) and chk.values[name] is not None:
+        value = chk.values[name]
+        if not isinstance(value, (list, tuple)):
+            chk.bad(name, 'is %s; %s' % (_kind(value), fix))
+        else:
+            for index, entry in enumerate(value):
+                where = '%s[%d]' % (name, index)
+                if not isinstance(entry, dict):
+                    chk.bad(where, 'is %s, not an entry; %s' % (_kind(entry), fix))
+                    continue
+                if not isinstance(entry.get('change'), string_types) or not entry.get('change'):
+                    chk.bad(where, 'has no change (the words that say what it changes); %s' % fix)
+                if 'options' not in entry:
+                    chk.bad(where, 'has no options (the Xen options to boot); %s' % fix)
+                else:
+                    chk.xen_options(where + '.options', entry['options'])
+                tokens = entry.get('tokens', [])
+                if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, string_types) for t in tokens):
+                    chk.bad(where, 'has tokens that are not a list of strings; %s' % fix)
+    name = 'xenguard_expected_xen_cmdline'
+    if chk.has(name) and chk.values[name] is not None:
+        value = chk.values[name]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(t, string_types) for t in value):
+            chk.bad(name, 'is %s, not a list of Xen command-line tokens; it is recorded by tasks_from: plan, '
+                          'leave it undefined' % _kind(value))
+
+
+def _reboot_plan(chk):
+    _reboot_common(chk)
+    for name in ('xenguard_reboot_plan_role', 'xenguard_reboot_plan_change', 'xenguard_reboot_plan_options'):
+        if not chk.has(name) or chk.values[name] is None:
+            chk.bad(name, 'is not set; tasks_from: plan needs xenguard_reboot_plan_role (who asks), '
+                          'xenguard_reboot_plan_change (the change in words) and xenguard_reboot_plan_options '
+                          '(Xen options, name -> value)')
+    if chk.values.get('xenguard_reboot_plan_role') is not None:
+        chk.pattern('xenguard_reboot_plan_role', PLAN_ROLE_RE, 'a role name (letters, digits, _ . -)',
+                    'hypervisor')
+    name = 'xenguard_reboot_plan_change'
+    if chk.has(name) and chk.values[name] is not None:
+        value = chk.values[name]
+        if not isinstance(value, string_types) or not value.strip():
+            chk.bad(name, 'is %s; say in words what the change does, for example "pin iommu=required"'
+                    % _kind(value))
+    name = 'xenguard_reboot_plan_options'
+    if chk.has(name) and chk.values[name] is not None:
+        if chk.xen_options(name, chk.values[name]) and not chk.values[name]:
+            chk.bad(name, 'is empty; name at least one Xen option to set (or null to remove)')
+    _pending(chk)
+
+
+ENTRY_POINTS = {
+    'hypervisor': _hypervisor,
+    'iommu': _iommu,
+    'reboot': _reboot,
+    'reboot_plan': _reboot_plan,
+}
+
+
+def xenguard_input_problems(values, entry_point):
+    """The problems of the variables ``values`` (name -> value) of a role entry point, as a list of
+    sentences; empty when everything is usable."""
+    if entry_point not in ENTRY_POINTS:
+        raise AnsibleFilterError('xenguard_input_problems: unknown entry point %r (known: %s)'
+                                 % (entry_point, ', '.join(sorted(ENTRY_POINTS))))
+    if not isinstance(values, dict):
+        raise AnsibleFilterError('xenguard_input_problems: the values must be a mapping of variable name to value')
+    chk = _Checker(values)
+    ENTRY_POINTS[entry_point](chk)
+    return chk.problems
+
+
+# ---------------------------------------------------------------- unknown variables
+
+def _roles_dir():
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
+
+
+_KNOWN = {}
+
+
+def known_variables(roles_dir=None):
+    """(prefixes, names): the variable prefixes of the collection and every name its roles declare."""
+    import yaml  # the controller always has PyYAML (Ansible needs it)
+
+    roles_dir = roles_dir or _roles_dir()
+    if roles_dir in _KNOWN:
+        return _KNOWN[roles_dir]
+    prefixes = ['xenguard_']
+    names = set(RESULT_NAMES)
+    for spec_path in sorted(glob.glob(os.path.join(roles_dir, '*', 'meta', 'argument_specs.yml'))):
+        role = os.path.basename(os.path.dirname(os.path.dirname(spec_path)))
+        prefixes.append('xen_%s_' % role)
+        with open(spec_path) as handle:
+            specs = (yaml.safe_load(handle) or {}).get('argument_specs') or {}
+        for entry in specs.values():
+            names.update((entry or {}).get('options') or {})
+    _KNOWN[roles_dir] = (tuple(prefixes), frozenset(names))
+    return _KNOWN[roles_dir]
+
+
+def xenguard_unknown_variables(names, warn=True):
+    """The names in ``names`` with a prefix of this collection (xenguard_, xen_<role>_) that no role
+    declares: most likely typos, which would otherwise be ignored silently. Warns once per name."""
+    if not isinstance(names, (list, tuple)):
+        raise AnsibleFilterError('xenguard_unknown_variables: give a list of variable names')
+    prefixes, known = known_variables()
+    unknown = sorted(set(to_text(n) for n in names if to_text(n).startswith(prefixes)) - known)
+    if warn:
+        from ansible.utils.display import Display  # controller only; imported when there is something to say
+
+        display = Display()
+        for name in unknown:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            display.warning('The variable %s is set but no role of xenguard.hardening knows it, so it has no '
+                            'effect: check its spelling%s.'
+                            % (name, (' (did you mean %s?)' % close[0]) if close else ''))
+    return unknown
+
+
+class FilterModule(object):
+    """xenguard.hardening filters."""
+
+    def filters(self):
+        return {
+            'xen_planned_cmdline': xen_planned_cmdline,
+            'xen_control': xen_control,
+            'xen_control_offenders': xen_control_offenders,
+            'xenguard_input_problems': xenguard_input_problems,
+            'xenguard_unknown_variables': xenguard_unknown_variables,
+        }

@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The filters the roles decide with, and the one-shot GRUB script rendered with hostile values.
+
+Here and not in tests/unit: these tests load Ansible's controller side (errors, templating), which changes
+how modules run in-process by tests/unit report their warnings.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.xenguard.hardening.plugins.filter import xenguard as f
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
+
+COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLES = os.path.join(COLLECTION, 'roles')
+
+
+def defaults(role):
+    with open(os.path.join(ROLES, role, 'defaults', 'main.yml')) as handle:
+        return yaml.safe_load(handle)
+
+
+# ---------------------------------------------------------------- planned command line and the catalogue
+
+def test_planned_cmdline_writes_yaml_booleans_as_the_module_does():
+    options = {'spec-ctrl': False, 'tsx': True, 'xpti': False, 'smt': 0}
+    planned = f.xen_planned_cmdline(['console=com1', 'smt=1'], options)
+    assert planned == ['console=com1', 'smt=0', 'spec-ctrl=0', 'tsx', 'xpti=0']
+
+
+def test_planned_cmdline_refuses_what_the_module_refuses():
+    with pytest.raises(AnsibleFilterError, match='unsafe'):
+        f.xen_planned_cmdline([], {'console': 'com1; reboot'})
+    with pytest.raises(AnsibleFilterError, match='list of tokens'):
+        f.xen_planned_cmdline('smt=0', {})
+
+
+def test_control_judges_the_planned_line_not_the_booted_one():
+    facts = {'is_dom0': True, 'cmdline': ['spec-ctrl=no'], 'dmesg': {'spec_ctrl': {'disabled': True}}}
+    assert f.xen_control(facts, 'XG-XEN-02')['status'] == 'fail'
+    planned = f.xen_control(facts, 'XG-XEN-02', cmdline=['smt=0'])
+    assert planned['status'] == 'pass' and planned['id'] == 'XG-XEN-02'
+    bad = f.xen_control({'is_dom0': True, 'cmdline': []}, 'XG-XEN-02',
+                        cmdline=f.xen_planned_cmdline([], {'spec-ctrl': False}))
+    assert bad['status'] == 'fail' and 'spec-ctrl=0' in bad['detail']
+
+
+def test_control_unknown_id():
+    with pytest.raises(AnsibleFilterError, match='no control'):
+        f.xen_control({'is_dom0': True}, 'XG-NOPE-99')
+
+
+def test_offenders_are_the_tokens_that_fail_on_their_own():
+    tokens = ['console=com1', 'spec-ctrl=no', 'smt=0', 'spec-ctrl=no', 'spec-ctrl=ibpb-entry']
+    assert f.xen_control_offenders(tokens, 'XG-XEN-02') == ['spec-ctrl=no']
+    assert f.xen_control_offenders([], 'XG-XEN-02') == []
+
+
+# ---------------------------------------------------------------- role inputs
+
+@pytest.mark.parametrize('role, entry', [('hypervisor', 'hypervisor'), ('iommu', 'iommu'), ('reboot', 'reboot')])
+def test_the_defaults_are_usable(role, entry):
+    assert f.xenguard_input_problems(defaults(role), entry) == []
+
+
+def test_versions_read_as_numbers_say_so():
+    problems = f.xenguard_input_problems({'xen_hypervisor_supported_versions': [4.17, 4.20]}, 'hypervisor')
+    assert len(problems) == 2
+    assert 'the number 4.2' in problems[1] and 'quote' in problems[1]
+    assert f.xenguard_input_problems({'xen_hypervisor_supported_versions': '4.17'}, 'hypervisor')
+
+
+def test_microcode_string_is_refused_with_the_list_to_write():
+    problems = f.xenguard_input_problems({'xen_hypervisor_microcode_packages': 'intel-microcode'}, 'hypervisor')
+    assert problems and '[intel-microcode]' in problems[0]
+    assert f.xenguard_input_problems({'xen_hypervisor_microcode_packages': ['amd64-microcode']}, 'hypervisor') == []
+
+
+@pytest.mark.parametrize('value', ["x'; touch PWNED; : '", "bob's-trial", '', 'a b', '$(id)', 'a/b', '-x', 'x' * 65,
+                                   'a\nb', True, None, ['a']])
+def test_entry_id_must_be_a_plain_menu_id(value):
+    problems = f.xenguard_input_problems({'xenguard_reboot_entry_id': value}, 'reboot')
+    assert problems and 'xenguard_reboot_entry_id' in problems[0]
+
+
+@pytest.mark.parametrize('value, ok', [(-1, False), (0, False), ('-5', False), ('soon', False), (True, False),
+                                       (10 ** 6, False), (1, True), ('300', True), (86400, True)])
+def test_timeouts(value, ok):
+    problems = f.xenguard_input_problems({'xenguard_reboot_timeout': value}, 'reboot')
+    assert (problems == []) is ok, problems
+
+
+def test_pending_changes_are_checked_entry_by_entry():
+    bad = [{'change': 'x', 'options': {'smt': 0}}, 3, {'options': {'a b': 1}}]
+    problems = f.xenguard_input_problems({'xenguard_pending_boot_changes': bad}, 'reboot')
+    text = ' '.join(problems)
+    assert 'xenguard_pending_boot_changes[1]: is the number 3' in text
+    assert 'xenguard_pending_boot_changes[2]: has no change' in text
+    assert 'not a valid Xen option name' in text
+    assert 'xenguard_pending_boot_changes[0]' not in text
+
+
+def test_plan_role_names_as_the_scenarios_use_them():
+    values = {'xenguard_reboot_plan_role': 'fallback-test', 'xenguard_reboot_plan_change': 'x',
+              'xenguard_reboot_plan_options': {'dom0_mem': '64M'}}
+    assert f.xenguard_input_problems(values, 'reboot_plan') == []
+    values['xenguard_reboot_plan_role'] = 'Bad Role'
+    assert 'role name' in f.xenguard_input_problems(values, 'reboot_plan')[0]
+
+
+def test_plan_without_its_variables():
+    problems = f.xenguard_input_problems({'xenguard_reboot_plan_role': None}, 'reboot_plan')
+    assert len(problems) == 3 and all('tasks_from: plan needs' in p for p in problems)
+
+
+def test_extra_options_yaml_keys_and_managed_names():
+    assert 'quote the option name' in f.xenguard_input_problems(
+        {'xen_hypervisor_extra_options': {True: 1}}, 'hypervisor')[0]
+    assert 'repeats smt' in f.xenguard_input_problems({'xen_hypervisor_extra_options': {'no-smt': True}},
+                                                      'hypervisor')[0]
+    assert 'noreboot' in f.xenguard_input_problems({'xen_hypervisor_extra_options': {'noreboot': True}},
+                                                   'hypervisor')[0]
+
+
+def test_unknown_entry_point():
+    with pytest.raises(AnsibleFilterError):
+        f.xenguard_input_problems({}, 'nope')
+
+
+# ---------------------------------------------------------------- unknown variables
+
+def test_unknown_variables_are_the_typos():
+    names = ['xen_hypervisor_smt_of', 'xenguard_reboot_ok', 'xenguard_pending_boot_changes', 'xen_iommu_chek',
+             'xen_unrelated_thing', 'other', 'xenguard_hosts']
+    assert f.xenguard_unknown_variables(names, warn=False) == ['xen_hypervisor_smt_of', 'xen_iommu_chek']
+
+
+def test_every_declared_variable_has_a_default_or_is_required():
+    prefixes, known = f.known_variables()
+    assert 'xenguard_reboot_entry_id' in known and 'xen_iommu_pin_required' in known
+    assert 'xen_hypervisor_' in prefixes
+    for role in ('iommu', 'hypervisor', 'reboot'):
+        assert set(defaults(role)) <= known
+
+
+# ---------------------------------------------------------------- the one-shot GRUB script
+
+FAKE_20_LINUX_XEN = '''#!/bin/sh
+cat <<'MENU'
+menuentry 'Debian GNU/Linux, with Xen hypervisor' --class debian $menuentry_id_option 'xen-gnulinux-simple-1' {
+    multiboot2 /boot/xen.gz placeholder XEN_CMDLINE
+}
+MENU
+'''
+
+
+def render_trial(entry_id, cmdline):
+    with open(os.path.join(ROLES, 'reboot', 'templates', 'etc', 'grub.d', '42_xenguard_trial.j2')) as handle:
+        source = handle.read()
+    templar = Templar(loader=DataLoader(), variables={
+        'ansible_managed': 'Managed by xenguard.hardening', 'xenguard_reboot_entry_id': entry_id,
+        '__xenguard_reboot_plan': {'cmdline': cmdline}})
+    return templar.template(trust_as_template(source))
+
+
+HOSTILE_IDS = ["x'; touch PWNED; : '", "bob's-trial", 'a&b/c\\d|e', '$(touch PWNED)', '`touch PWNED`',
+               'a"b', 'two words', 'new\nline', '; touch PWNED #', 'xenguard-trial']
+
+
+@pytest.mark.parametrize('entry_id', HOSTILE_IDS)
+def test_trial_script_quotes_hostile_values(entry_id, tmp_path):
+    fake = tmp_path / '20_linux_xen'
+    fake.write_text(FAKE_20_LINUX_XEN)
+    fake.chmod(0o755)
+    cmdline = ["console=com1'", 'smt=0', '$(touch PWNED)']
+    script = tmp_path / '42_xenguard_trial'
+    script.write_text(render_trial(entry_id, cmdline).replace('/etc/grub.d/20_linux_xen', str(fake)))
+    assert subprocess.run(['sh', '-n', str(script)], check=False).returncode == 0
+    out = subprocess.run(['sh', '-c', '. "$1" > "$2"; printf "%s|%s" "$XENGUARD_ID" "$GRUB_CMDLINE_XEN_DEFAULT"',
+                          '_', str(script), str(tmp_path / 'menu')], cwd=str(tmp_path), capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == '%s|%s' % (entry_id, ' '.join(cmdline))
+    assert not (tmp_path / 'PWNED').exists()
+    first = (tmp_path / 'menu').read_text().splitlines()[0]
+    if '\n' not in entry_id:
+        assert first.endswith("$menuentry_id_option '%s' {" % entry_id)
+    assert first.startswith("menuentry 'xenguard trial: Xen with new options (one-shot)'")
+
+
+def test_the_lab_xen_cfg_parses_as_the_module_reads_it():
+    # the recorded xen.cfg the bad-input suite uses holds the tokens the planned-line filter starts from
+    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1' in fixture('debian12-xen-4.17/etc-default-grub.d-xen.cfg.lab.txt')
