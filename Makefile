@@ -93,7 +93,7 @@ units-2.21: venv313 collection ansible-test-offline
 # Hostile and odd input to every module and role entry point (tests/badinput/cases.yml), with fake xl,
 # xenstore-*, update-grub... on PATH. Rows marked fixed_by: <branch> are expected failures while that branch
 # is listed in BADINPUT_PENDING; empty it (make badinput BADINPUT_PENDING=) once the branches are merged.
-BADINPUT_PENDING ?= xg-xen-02
+BADINPUT_PENDING ?= h1
 badinput: venv collection
 	cd $(COLL_DIR) && BADINPUT_PENDING=$(BADINPUT_PENDING) PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python -m pytest \
 	  tests/badinput -q -p no:cacheprovider -rx
