@@ -29,6 +29,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (  # 
     parse_xl_info,
     split_xen_cmdline,
 )
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig  # noqa: E402
 
 
 def xl_info(host):
@@ -41,3 +42,8 @@ def booted_cmdline(host):
     info = xl_info(host)
     assert "xen_commandline" in info, "xl info has no xen_commandline"
     return split_xen_cmdline(info["xen_commandline"])
+
+
+def xl_config_keys(text):
+    """The settings of an xl configuration file (or xl.conf) as xl reads them."""
+    return XlConfig.parse(text).as_dict()

@@ -11,6 +11,7 @@
 - ``xenguard_input_problems``: what is wrong with the variables of one role entry point, each problem
   saying what is wrong and what to do (checked before anything changes).
 - ``xenguard_unknown_variables``: variable names with a collection prefix that no role declares (typos).
+- ``xl_list``: the table ``xl list`` prints, parsed by the collection's own parser.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,6 +28,8 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
     GrubConfigError, merge_tokens, validate_options)
 
@@ -48,6 +51,19 @@ RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline'
 
 HYPERVISOR_MANAGED = ('smt', 'pv-linear-pt', 'pv', 'dom0_mem', 'ucode', 'conring_size')
 HYPERVISOR_FORBIDDEN = ('noreboot', 'no-reboot', 'placeholder')
+
+
+# ---------------------------------------------------------------- xl output
+
+def xl_list(text):
+    """The domains of ``xl list`` output (name, domid, mem, vcpus, state, time), as xen_facts reads them."""
+    if not isinstance(text, string_types):
+        raise AnsibleFilterError('xl_list: expected the text xl list printed, got %s' % type(text).__name__)
+    try:
+        return parse_xl_list(to_text(text))
+    except XenGuardError as exc:
+        line = exc.details.get('line')
+        raise AnsibleFilterError('xl_list: %s%s' % (exc.msg, '' if line is None or line in exc.msg else ' (%s)' % line))
 
 
 # ---------------------------------------------------------------- command line and catalogue
@@ -434,6 +450,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            'xl_list': xl_list,
             'xen_planned_cmdline': xen_planned_cmdline,
             'xen_control': xen_control,
             'xen_control_offenders': xen_control_offenders,

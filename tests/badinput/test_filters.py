@@ -202,3 +202,28 @@ def test_trial_script_quotes_hostile_values(entry_id, tmp_path):
 def test_the_lab_xen_cfg_parses_as_the_module_reads_it():
     # the recorded xen.cfg the bad-input suite uses holds the tokens the planned-line filter starts from
     assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1' in fixture('debian12-xen-4.17/etc-default-grub.d-xen.cfg.lab.txt')
+
+
+# ---------------------------------------------------------------- xl_list (the reboot role's guest list)
+
+def test_xl_list_reads_recorded_output_with_the_collections_parser():
+    domains = f.xl_list(fixture('debian12-xen-4.17/xl-list-v.dom0-plus-pv-domu.txt'))
+    assert [(d['name'], d['domid']) for d in domains][0] == ('Domain-0', 0)
+    guests = [d['name'] for d in domains if d['domid'] != 0]
+    assert guests == ['test-pv-long']
+    # a name with spaces survives (the old role split each line at white space and kept the first word)
+    spaced = 'Name                                        ID   Mem VCPUs\tState\tTime(s)\n' \
+             'Domain-0                                     0  1024     2     r-----      10.0\n' \
+             'web server 1                                 3   512     1     -b----       1.5\n'
+    assert [d['name'] for d in f.xl_list(spaced)] == ['Domain-0', 'web server 1']
+
+
+@pytest.mark.parametrize('bad, says', [
+    ('libxl: error: cannot connect\n', 'no "Name ... ID" header'),
+    ('Name ID Mem VCPUs State Time(s)\nDomain-0 0 x\n', 'Cannot parse xl list line'),
+    (None, 'expected the text xl list printed'),
+])
+def test_xl_list_refuses_what_is_not_an_xl_list_table(bad, says):
+    with pytest.raises(AnsibleFilterError) as err:
+        f.xl_list(bad)
+    assert says in str(err.value)
