@@ -12,6 +12,8 @@ PY313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13
 VENV ?= .venv
 VENV313 ?= .venv313
 VENV_IMPORTER ?= .venv-importer
+VENV_DOCS ?= .venv-docs
+VENV_BUILDER ?= .venv-builder
 PY ?= $(VENV)/bin/python
 STAGE := tests/tools/stage
 COLL_ROOT := $(CURDIR)/.cache/collections
@@ -128,6 +130,30 @@ importer: venv venv-importer
 	  grep -E '^(WARNING|ERROR)|Traceback' build/importer.log; tail -n 1 build/importer.log; \
 	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|^WARNING|Traceback' build/importer.log; then \
 	    echo "galaxy-importer found problems (full log: build/importer.log)"; exit 1; fi
+
+## ---------------------------------------------------------------- docs site and execution environment
+.PHONY: docs venv-docs ee venv-builder
+venv-docs: $(VENV_DOCS)/.stamp
+$(VENV_DOCS)/.stamp: tests/requirements/docs.txt
+	$(PY311) -m venv $(VENV_DOCS)
+	$(VENV_DOCS)/bin/pip install -qq -r $<
+	touch $@
+
+# The HTML docs site (build/docs/html/index.html) of the collection as a user installs it (the tarball):
+# antsibull-docs writes the pages of every module and role (a role's variables from its argument spec) and
+# the extra docs (docs/docsite: the controls page), Sphinx builds them offline; a warning fails the build.
+DOCS := build/docs
+docs: venv venv-docs
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/install $(DOCS)/rst
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(DOCS) . >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(DOCS)/install $(VENV)/bin/ansible-galaxy collection install --force -p $(DOCS)/install $(DOCS)/xenguard-hardening-$(VERSION).tar.gz >/dev/null
+	chmod og-w $(DOCS)/rst
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(DOCS)/install PATH=$(abspath $(VENV_DOCS))/bin:$$PATH antsibull-docs lint-collection-docs \
+	  --plugin-docs --skip-rstcheck $(DOCS)/install/ansible_collections/xenguard/hardening
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(DOCS)/install PATH=$(abspath $(VENV_DOCS))/bin:$$PATH antsibull-docs collection --use-current \
+	  --squash-hierarchy --dest-dir $(DOCS)/rst xenguard.hardening
+	$(VENV_DOCS)/bin/sphinx-build -q -b html -c tests/tools/docsite -W --keep-going -j 2 $(DOCS)/rst $(DOCS)/html
+	@echo "docs site: $(DOCS)/html/index.html"
 
 ## ---------------------------------------------------------------- the fleet report
 .PHONY: bench-report report-browser-test
