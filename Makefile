@@ -12,6 +12,8 @@ PY313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13
 VENV ?= .venv
 VENV313 ?= .venv313
 VENV_IMPORTER ?= .venv-importer
+VENV_DOCS ?= .venv-docs
+VENV_BUILDER ?= .venv-builder
 PY ?= $(VENV)/bin/python
 STAGE := tests/tools/stage
 COLL_ROOT := $(CURDIR)/.cache/collections
@@ -36,6 +38,8 @@ help:
 	@echo "make bench-lab   lab timings (image build, boot, reboot)"
 	@echo "make bench-report             fleet report generation for 1,000 synthetic hosts (seconds, peak memory)"
 	@echo "make report-browser-test      the report page in headless chromium; screenshot in build/"
+	@echo "make docs        the HTML docs site (build/docs/html/index.html)"
+	@echo "make ee          the execution environment's build context (build/ee)"
 
 ## ---------------------------------------------------------------- set-up
 .PHONY: deps venv venv313 venv-importer collection ansible-test-offline
@@ -138,6 +142,48 @@ importer: venv venv-importer
 	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|^WARNING|Traceback' build/importer.log; then \
 	    echo "galaxy-importer found problems (full log: build/importer.log)"; exit 1; fi
 
+## ---------------------------------------------------------------- docs site and execution environment
+.PHONY: docs venv-docs ee venv-builder
+venv-docs: $(VENV_DOCS)/.stamp
+$(VENV_DOCS)/.stamp: tests/requirements/docs.txt
+	$(PY311) -m venv $(VENV_DOCS)
+	$(VENV_DOCS)/bin/pip install -qq -r $<
+	touch $@
+
+# The HTML docs site (build/docs/html/index.html) of the collection as a user installs it (the tarball):
+# antsibull-docs writes the pages of every module and role (a role's variables from its argument spec) and
+# the extra docs (docs/docsite: the controls page), Sphinx builds them offline; a warning fails the build.
+DOCS := build/docs
+docs: venv venv-docs
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/install $(DOCS)/rst
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(DOCS) . >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(DOCS)/install $(VENV)/bin/ansible-galaxy collection install --force -p $(DOCS)/install $(DOCS)/xenguard-hardening-$(VERSION).tar.gz >/dev/null
+	chmod og-w $(DOCS)/rst
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(DOCS)/install PATH=$(abspath $(VENV_DOCS))/bin:$$PATH antsibull-docs lint-collection-docs \
+	  --plugin-docs --skip-rstcheck $(DOCS)/install/ansible_collections/xenguard/hardening
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(DOCS)/install PATH=$(abspath $(VENV_DOCS))/bin:$$PATH antsibull-docs collection --use-current \
+	  --squash-hierarchy --dest-dir $(DOCS)/rst xenguard.hardening
+	$(VENV_DOCS)/bin/sphinx-build -q -b html -c tests/tools/docsite -W --keep-going -j 2 $(DOCS)/rst $(DOCS)/html
+	@echo "docs site: $(DOCS)/html/index.html"
+
+venv-builder: $(VENV_BUILDER)/.stamp
+$(VENV_BUILDER)/.stamp: tests/requirements/builder.txt
+	$(PY311) -m venv $(VENV_BUILDER)
+	$(VENV_BUILDER)/bin/pip install -qq -r $<
+	touch $@
+
+# The execution environment's build context (build/ee: Containerfile and what it copies) from
+# execution-environment.yml and the collection tarball; no image is built (podman/docker build does that).
+ee: venv venv-builder
+	rm -rf build/ee build/xenguard-hardening-*.tar.gz && mkdir -p build
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build . >/dev/null
+	$(VENV_BUILDER)/bin/ansible-builder create -f execution-environment.yml --context build/ee --output-filename Containerfile
+	@test "$$(ls build/ee/_build/collections/)" = "$(notdir $(TARBALL))" \
+	  || { echo "build/ee lacks the collection tarball $(notdir $(TARBALL))"; exit 1; }
+	@grep -q 'xenguard-hardening.tar.gz' build/ee/_build/requirements.yml && grep -q '^FROM .* AS galaxy' build/ee/Containerfile \
+	  || { echo "build/ee/Containerfile does not install the collection"; exit 1; }
+	@echo "execution environment build context: build/ee (podman build -f build/ee/Containerfile -t xenguard-ee build/ee)"
+
 ## ---------------------------------------------------------------- the fleet report
 .PHONY: bench-report report-browser-test
 # Report generation for 1,000 synthetic hosts: seconds and peak memory (goal <= 5 s, <= 300 MB).
@@ -158,6 +204,7 @@ report-browser-test: venv collection
 ## ---------------------------------------------------------------- pipelines
 .PHONY: static test
 static: lint changelog-lint docs-check build-check importer sanity-2.19 sanity-2.21
+static: docs ee
 
 test: deps venv
 	tests/tools/pipeline

@@ -16,7 +16,9 @@ cleanup() {
   step "stopping the lab host"
   "${lab[@]}" down --name "$name" >/dev/null 2>&1 || true
   [ "$rc" -eq 0 ] && step "demo finished" || step "demo failed (exit $rc): see the messages above"
+  [ -z "$report_paths" ] || printf '%s\n' "$report_paths"  # the reports' paths last, where a reader looks
 }
+report_paths=
 trap cleanup EXIT
 
 step "dom0 image for $dist (built once, then cached)"
@@ -34,11 +36,34 @@ INV
 export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_PIPELINING=True ANSIBLE_STDOUT_CALLBACK=default
 playbook() { "$venv/bin/ansible-playbook" -i "$inventory" "$@"; }
 
+# the fleet reports (report.html/.json/.xml) of the two audits, kept after the demo
+reports=${XENGUARD_DEMO_REPORTS:-build/demo}
+rm -rf "$reports/before" "$reports/after"
+
 step "where the host stands before hardening (playbooks/audit.yml)"
-playbook playbooks/audit.yml
+playbook playbooks/audit.yml -e xenguard_report_dir="$PWD/$reports/before"
 
 step "hardening: playbooks/site.yml with xenguard_reboot_ok=true (one reboot at the end)"
 playbook playbooks/site.yml -e xenguard_reboot_ok=true
 
 step "where the host stands afterwards"
-playbook playbooks/audit.yml
+# the before report as the previous one of the after report: its page shows what got better
+mkdir -p "$reports/after" && cp "$reports/before/report.json" "$reports/after/report.json"
+playbook playbooks/audit.yml -e xenguard_report_dir="$PWD/$reports/after"
+
+step "the reports"
+for when in before after; do
+  for f in report.html report.json report.xml; do
+    test -s "$reports/$when/$f" || { echo "the $when report lacks $f ($reports/$when)"; exit 1; }
+  done
+done
+report_paths="reports (report.html, report.json, report.xml in each):
+  before hardening: $PWD/$reports/before/report.html
+  after hardening:  $PWD/$reports/after/report.html (with what changed since the before report)"
+if command -v xdg-open >/dev/null 2>&1 && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  report_paths+="
+open them in your browser: xdg-open $PWD/$reports/before/report.html; xdg-open $PWD/$reports/after/report.html"
+else
+  report_paths+="
+no browser here: copy $reports/ to a machine with one and open report.html there (a single file, no network needed)"
+fi
