@@ -142,7 +142,8 @@ def test_unknown_entry_point():
 
 def test_unknown_variables_are_the_typos():
     names = ['xen_hypervisor_smt_of', 'xenguard_reboot_ok', 'xenguard_pending_boot_changes', 'xen_iommu_chek',
-             'xen_unrelated_thing', 'other', 'xenguard_hosts']
+             'xen_unrelated_thing', 'other', 'xenguard_hosts', 'xenguard_serial', 'xenguard_max_fail_percentage',
+             'xenguard_waivers', 'xenguard_report_dir']
     assert f.xenguard_unknown_variables(names, warn=False) == ['xen_hypervisor_smt_of', 'xen_iommu_chek']
 
 
