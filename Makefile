@@ -117,8 +117,11 @@ lint: venv collection
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
 
+# Generated docs are current: the control catalogue pages, the role README variable tables (from
+# meta/argument_specs.yml) and the module pages' option and return tables (from DOCUMENTATION / RETURN).
 docs-check: venv
 	$(PY) tests/tools/gen_controls_doc.py --check
+	$(PY) tests/tools/gen_docs.py --check
 
 # What a user does: build the tarball, install it, read every module's and role's docs from it.
 build-check: venv
