@@ -65,6 +65,15 @@ C_CASES = [
     ((4, 20), ['-E', '12abc'], {'nodes': 1000}, False, 0, []),    # 4.20 refuses it (get_optval_uint)
     ((4, 17), ['-Q', 'nodes=5'], {'nodes': 1000}, False, 0, []),  # 4.17's -Q knows three names only
     ((4, 20), ['-Q', 'nodes=5'], {'nodes': 5}, False, 0, []),
+    ((4, 17), ['-Q', 'transaction-nodes=9', '-Q', 'outstanding=3'], {'transaction-nodes': 9, 'outstanding': 3},
+     False, 0, []),
+    ((4, 20), ['-Q', 'watches=7', '-Q', 'transactions=2', '-Q', 'node-permissions=1', '-Q', 'node-size=99'],
+     {'watches': 7, 'transactions': 2, 'node-permissions': 1, 'node-size': 99}, False, 0, []),
+    ((4, 17), ['-q', 'outstanding=3'], {}, False, 0, []),         # the soft quota is memory only
+    ((4, 20), ['-Q', 'memory'], {}, False, 0, []),                # no '=': refused
+    ((4, 20), ['-Q', 'memory=-1'], {}, False, 0, []),
+    ((4, 20), ['-Q', 'memory=2147483648'], {}, False, 0, []),     # above INT_MAX: refused
+    ((4, 20), ['-Q', 'memory=2147483647'], {'memory': 2147483647}, False, 0, []),
     ((4, 20), ['-Q', 'path-max=99999'], {'path-max': 2048}, False, 0, []),
     ((4, 17), ['-M', '99999'], {'path-max': 2048}, False, 0, []),  # capped at XENSTORE_REL_PATH_MAX
     ((4, 17), ['-S', '-1'], {'node-size': -1}, False, 1, []),     # compared as unsigned: no limit
@@ -75,6 +84,9 @@ C_CASES = [
     ((4, 20), ['--transaction'], {}, False, 0, ['--transaction']),  # an argument is missing
     ((4, 20), ['--no-fork=yes'], {}, False, 0, ['--no-fork=yes']),
     ((4, 20), ['-Z'], {}, False, 0, ['-Z']),
+    ((4, 20), ['-K', '-T'], {}, True, 0, ['-T']),                 # -T needs its file name
+    ((4, 20), ['-H'], {}, False, 0, []),                          # H:: takes an optional argument
+    ((4, 20), ['-Hx', '-K'], {}, True, 0, []),
 ]
 
 
@@ -90,8 +102,21 @@ def test_c_xenstored_arguments(release, args, quotas, keep, off, unrecognised):
     assert bool(state['dangerous']) is keep
 
 
+def test_defaults_are_xens():
+    # C: xenstored_core.c quota_* (4.17) and domain.c hard_quotas[]/soft_quotas[] (4.20) - the same numbers
+    assert xenstored.C_DEFAULTS == {
+        'nodes': 1000, 'watches': 128, 'transactions': 10, 'outstanding': 20, 'transaction-nodes': 1024,
+        'memory': 2621440, 'node-permissions': 5, 'path-max': 2048, 'node-size': 2048, 'memory-soft': 2097152}
+    # OCaml: define.ml, quota.ml, perms.ml (path_max = Xenbus.Partial.xenstore_rel_path_max)
+    assert xenstored.OCAML_DEFAULTS == {
+        'quota-activate': True, 'quota-maxentity': 1000, 'quota-maxsize': 2048, 'quota-maxwatch': 100,
+        'quota-transaction': 10, 'quota-maxrequests': 1024, 'quota-maxoutstanding': 1024,
+        'quota-maxwatchevents': 1024, 'quota-path-max': 2048, 'perms-activate': True, 'perms-watch-activate': True}
+    assert (xenstored.C_XENSTORED, xenstored.OXENSTORED) == ('xenstored', 'oxenstored')
+    assert xenstored.OXENSTORED_CONF == '/etc/xen/oxenstored.conf'
+
+
 def test_c_xenstored_defaults_are_limits():
-    assert xenstored.C_DEFAULTS['memory'] == 2621440 and xenstored.C_DEFAULTS['nodes'] == 1000
     state = xenstored.c_xenstored_state([], (4, 20))
     assert state['rules'] == 'C xenstored 4.18 and later' and state['off'] == []
     assert xenstored.c_xenstored_state([], (4, 17))['rules'] == 'C xenstored 4.17'
