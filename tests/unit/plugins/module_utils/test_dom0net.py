@@ -57,6 +57,10 @@ def test_parse_the_recorded_layouts():
         ('inet', '192.0.2.2', 24, 'global'), ('inet6', 'fd00::2', 64, 'global'),
         ('inet6', 'fe80::fc:ff:fe00:1', 64, 'link')]
     assert single['ifb0']['kind'] == 'ifb' and single['eth0']['kind'] is None
+    assert single['eth0']['flags'] == ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP']
+    assert dom0net.bridges(layout('single-nic-host')['interfaces']) == {}
+    assert dom0net.bridges([{'name': 'br-empty', 'kind': 'bridge'}, {'name': 'x', 'kind': 'bridge_slave'}]) == \
+        {'br-empty': []}
     stock = layout('bridge-with-dom0-address')
     assert dom0net.bridges(stock['interfaces']) == {'xenbr0': ['eth1', 'vif1.0']}
     ifaces = by_name(stock)
@@ -68,9 +72,9 @@ def test_parse_the_recorded_layouts():
 
 
 @pytest.mark.parametrize('text,message', [
-    ('', 'printed no JSON'),
-    ('Option "-j" is unknown, try "ip -help".', 'printed no JSON'),
-    ('{"ifname": "eth0"}', 'printed dict, not a list'),
+    ('', r'^ip -j addr show printed no JSON \(.*\); iproute2 4\.13 or later is needed for -j$'),
+    ('Option "-j" is unknown, try "ip -help".', '^ip -j addr show printed no JSON'),
+    ('{"ifname": "eth0"}', '^ip -j addr show printed dict, not a list of interfaces$'),
 ])
 def test_parse_errors_say_what_ip_printed(text, message):
     with pytest.raises(dom0net.NetworkParseError, match=message):
@@ -89,6 +93,7 @@ def test_parse_skips_what_is_no_interface_and_no_address():
     ({'accept_ra': '1\n', 'autoconf': '0', 'forwarding': '0', 'disable_ipv6': '1'},
      {'accept_ra': 1, 'autoconf': 0, 'forwarding': 0, 'disable_ipv6': 1}),
     ({'accept_ra': None, 'autoconf': 'x'}, {}),
+    ({'accept_ra': 'x', 'autoconf': '0', 'disable_ipv6': '1'}, {'autoconf': 0, 'disable_ipv6': 1}),
     (None, {}),
 ])
 def test_parse_ipv6_conf(values, expected):
@@ -101,6 +106,7 @@ def test_parse_ipv6_conf(values, expected):
     ({'accept_ra': 1, 'forwarding': 1}, False),   # a router ignores them unless accept_ra is 2
     ({'accept_ra': 2, 'forwarding': 1}, True),
     ({}, True),                                  # the kernel's default: accept_ra 1, forwarding 0
+    ({'forwarding': 1}, False),
 ])
 def test_accepts_ra(ipv6, expected):
     assert dom0net.accepts_ra(ipv6) is expected
@@ -111,6 +117,7 @@ def test_accepts_ra(ipv6, expected):
     (['mac=00:16:3e:00:00:01'], {'xenbr0'}),                   # xl's default bridge
     (['bridge=br-guests, backend=0'], {'br-guests'}),
     (['bridge=xenbr1,backend=netdd'], set()),                  # a driver domain's bridge, not dom0's
+    (['bridge=xenbr1,backend=netdd', 'bridge=xenbr2'], {'xenbr2'}),
     (['bridge=xenbr1,backend=Domain-0'], {'xenbr1'}),
     ('bridge=xenbr2', {'xenbr2'}),
     ([], set()),
