@@ -54,6 +54,7 @@ _C_LONG_COMMON = (
     ('live-update', 0, 'U'))
 _C_LONG_OLD = (('no-domain-init', 0, 'D'), ('output-pid', 0, 'P'), ('no-recovery', 0, 'R'),
                ('internal-db', 2, 'I'), ('verbose', 0, 'V'))
+_C_LONG_NEW = (('trace-control', 1, '1'),)  # 4.19+: --trace-control=+<switch> (core.c, option value 1)
 # -Q names each generation accepts (4.17: set_quota in xenstored_core.c; 4.18+: hard_quotas[].name)
 _C_Q_NAMES_417 = ('outstanding', 'transaction-nodes', 'memory')
 _C_Q_NAMES_418 = ('nodes', 'watches', 'outstanding', 'memory', 'transactions', 'transaction-nodes',
@@ -75,9 +76,9 @@ OCAML_DEFAULTS = {
     'perms-watch-activate': True,
 }
 _OCAML_BOOLS = ('quota-activate', 'perms-activate', 'perms-watch-activate')
-_OCAML_LONG = (('--no-domain-init', 0), ('--config-file', 1), ('--no-fork', 0), ('--reraise-top-level', 0),
-               ('--no-access-log', 0), ('--pid-file', 1), ('-T', 1), ('--restart', 0), ('--live', 0),
-               ('--config-test', 0), ('--disable-socket', 0), ('--help', 0))
+# parse_arg.ml speclist (OCaml's Arg also takes --name=value)
+_OCAML_OPTIONS = ('--no-domain-init', '--config-file', '--no-fork', '--reraise-top-level', '--no-access-log',
+                  '--pid-file', '-T', '--restart', '--live', '--config-test', '--disable-socket', '--help')
 
 
 def implementation(exe, comm):
@@ -182,7 +183,7 @@ def _getopt(args, short, longs):
 def c_xenstored_state(argv, release):
     """What C xenstored enforces, from its arguments (argv without argv[0])."""
     generation = _generation(release)
-    longs = _C_LONG_COMMON + (_C_LONG_OLD if generation != '4.19' else ())
+    longs = _C_LONG_COMMON + (_C_LONG_OLD if generation != '4.19' else _C_LONG_NEW)
     options, unknown = _getopt(list(argv), _C_SHORT[generation], longs)
     quotas = dict(C_DEFAULTS)
     notes = []
@@ -294,7 +295,7 @@ def oxenstored_state(argv, conf_text, conf_error=None):
     for arg in argv:
         if arg.startswith('-'):
             name = arg.split('=', 1)[0]
-            (options if name in dict(_OCAML_LONG) else unknown).append(arg)
+            (options if name in _OCAML_OPTIONS else unknown).append(arg)
     settings, errors = parse_oxenstored_conf(conf_text)
     off = []
     if not settings['quota-activate']:

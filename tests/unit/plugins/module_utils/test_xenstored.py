@@ -27,6 +27,7 @@ PIDFILE = ['--pid-file', '/var/run/xen/xenstored.pid']
     (C_420, 'xenstored', 'xenstored'),
     (None, 'oxenstored', 'oxenstored'),           # exe not readable: the process name
     ('/usr/sbin/oxenstored (deleted)', '', 'oxenstored'),  # upgraded under the running daemon
+    ('/usr/sbin/xenstored (deleted)', None, 'xenstored'),
     ('/usr/bin/bash', 'bash', None),
     (None, 'xenstore-watch', None),
 ])
@@ -79,6 +80,14 @@ C_CASES = [
     ((4, 17), ['-S', '-1'], {'node-size': -1}, False, 1, []),     # compared as unsigned: no limit
     ((4, 20), ['-I'], {}, False, 0, ['-I']),                     # --internal-db is gone after 4.18
     ((4, 17), ['-I'], {}, False, 0, []),
+    ((4, 19), ['-I'], {}, False, 0, ['-I']),
+    ((4, 18), ['-I'], {}, False, 0, ['-I']),                     # 4.18 dropped -I but kept -D -P -R -V
+    ((4, 18), ['-DPRV', '-K'], {}, True, 0, []),
+    ((4, 18), ['-Q', 'nodes=5'], {'nodes': 5}, False, 0, []),     # 4.18 has every -Q name
+    ((4, 17), ['-E', 'abc'], {'nodes': 0}, False, 0, []),         # strtol of no number: 0
+    ((4, 20), ['-:'], {}, False, 0, ['-:']),
+    ((4, 20), ['--trace-control', '-K'], {}, False, 0, []),       # its switch, not an option
+    ((4, 20), ['--trace', 'x'], {}, False, 0, ['--trace']),      # trace-file or trace-control?
     ((4, 17), ['--entry-nb=200', '-t', '3', '-A', '2', '-S4096'],
      {'nodes': 200, 'transactions': 3, 'node-permissions': 2, 'node-size': 4096}, False, 0, []),
     ((4, 20), ['--transaction'], {}, False, 0, ['--transaction']),  # an argument is missing
@@ -237,3 +246,46 @@ def test_raised_lists_only_numbers_above_the_default():
     state = xenstored.oxenstored_state([], 'quota-maxsize = 4096\nquota-activate = true\nquota-maxwatch = 1\n')
     assert xenstored.raised(state) == ['quota-maxsize=4096 (default 2048)']
     assert xenstored.raised({}) == []
+
+
+# Every option of C xenstored as Xen's source declares it (struct option options[] and the getopt string):
+# (long name, takes an argument: 0 no, 1 yes, 2 only attached with '=', short letter or None)
+C_OPTIONS_417 = [
+    ('no-domain-init', 0, 'D'), ('entry-nb', 1, 'E'), ('pid-file', 1, 'F'), ('event', 1, None),
+    ('master-domid', 1, None), ('help', 0, 'H'), ('no-fork', 0, 'N'), ('priv-domid', 1, None),
+    ('output-pid', 0, 'P'), ('entry-size', 1, 'S'), ('trace-file', 1, 'T'), ('transaction', 1, 't'),
+    ('perm-nb', 1, 'A'), ('path-max', 1, 'M'), ('quota', 1, 'Q'), ('quota-soft', 1, 'q'), ('timeout', 1, 'w'),
+    ('no-recovery', 0, 'R'), ('internal-db', 2, 'I'), ('keep-orphans', 0, 'K'), ('verbose', 0, 'V'),
+    ('watch-nb', 1, 'W'), ('live-update', 0, 'U')]
+C_OPTIONS_420 = [
+    ('entry-nb', 1, 'E'), ('pid-file', 1, 'F'), ('event', 1, None), ('master-domid', 1, None), ('help', 2, 'H'),
+    ('no-fork', 0, 'N'), ('priv-domid', 1, None), ('entry-size', 1, 'S'), ('trace-file', 1, 'T'),
+    ('trace-control', 1, None), ('transaction', 1, 't'), ('perm-nb', 1, 'A'), ('path-max', 1, 'M'),
+    ('quota', 1, 'Q'), ('quota-soft', 1, 'q'), ('timeout', 1, 'w'), ('keep-orphans', 0, 'K'), ('watch-nb', 1, 'W'),
+    ('live-update', 0, 'U')]
+
+
+@pytest.mark.parametrize('release,options', [((4, 17), C_OPTIONS_417), ((4, 20), C_OPTIONS_420)])
+def test_every_c_option_is_read_as_xen_declares_it(release, options):
+    for name, takes, letter in options:
+        if name == 'help':
+            takes = 0  # --help has no argument in options[]; 4.20's getopt string gives -H an optional one
+        forms = [['--' + name]] + ([['-' + letter]] if letter else [])
+        for form in forms:
+            state = xenstored.c_xenstored_state(form + ['-K'], release)
+            assert state['unrecognised'] == [], (form, state['unrecognised'])
+            # an option taking an argument takes the next word, -K; the others leave it an option
+            swallowed = takes == 1 and name != 'keep-orphans'
+            assert state['keep_orphans'] is (not swallowed), form
+    names = set(o[0] for o in options)
+    for gone in set(o[0] for o in C_OPTIONS_417 + C_OPTIONS_420) - names:
+        assert xenstored.c_xenstored_state(['--' + gone], release)['unrecognised'] == ['--' + gone]
+
+
+@pytest.mark.parametrize('args,unrecognised', [
+    (['--no-domain-init', '--config-file', '/x', '--no-fork', '--reraise-top-level', '--no-access-log',
+      '--pid-file', '/p', '-T', '/t', '--restart', '--live', '--config-test', '--disable-socket', '--help'], []),
+    (['--config-file=/x', '-K', '--bogus'], ['-K', '--bogus']),  # oxenstored has no -K (it refuses to start)
+])
+def test_oxenstored_arguments(args, unrecognised):
+    assert xenstored.oxenstored_state(args, None)['unrecognised'] == unrecognised
