@@ -167,14 +167,14 @@ def _getopt(args, short, longs):
                     found.append((letter, None))
                     continue
                 if chars:
-                    found.append((letter, chars))
-                elif takes[letter] == 1 and i < len(args):
+                    found.append((letter, chars))  # the rest of the word is its argument
+                elif takes[letter] == 2:
+                    found.append((letter, None))   # an optional argument is only ever attached
+                elif i < len(args):
                     found.append((letter, args[i]))
                     i += 1
-                elif takes[letter] == 1:
-                    unknown.append('-' + letter)
                 else:
-                    found.append((letter, None))
+                    unknown.append('-' + letter)
                 break
         # a word that is no option: xenstored refuses to start ("No arguments desired")
     return found, unknown

@@ -80,7 +80,22 @@ C_CASES = [
     ((4, 17), ['-S', '-1'], {'node-size': -1}, False, 1, []),     # compared as unsigned: no limit
     ((4, 20), ['-I'], {}, False, 0, ['-I']),                     # --internal-db is gone after 4.18
     ((4, 17), ['-I'], {}, False, 0, []),
-    ((4, 19), ['-I'], {}, False, 0, ['-I']),
+    ((4, 19), ['-D'], {}, False, 0, ['-D']),                     # 4.19 dropped -D -P -R -V too
+    ((4, 17), ['-X'], {}, False, 0, ['-X']),
+    ((4, 18), ['-X'], {}, False, 0, ['-X']),
+    ((4, 20), ['-X'], {}, False, 0, ['-X']),
+    ((4, 20), ['--bogus', '-K'], {}, True, 0, ['--bogus']),      # an unknown option does not stop the others
+    ((4, 20), ['-H', '-K'], {}, True, 0, []),
+    ((4, 20), ['-Q', 'outstanding=1', '-Q', 'transaction-nodes=2', '-Q', 'path-max=100'],
+     {'outstanding': 1, 'transaction-nodes': 2, 'path-max': 100}, False, 0, []),
+    ((4, 17), ['--entry-nb', '1', '--entry-size', '2', '--transaction', '3', '--perm-nb', '4', '--path-max', '5',
+               '--watch-nb', '6', '--quota', 'memory=7', '--quota-soft', 'memory=8', '--keep-orphans'],
+     {'nodes': 1, 'node-size': 2, 'transactions': 3, 'node-permissions': 4, 'path-max': 5, 'watches': 6,
+      'memory': 7, 'memory-soft': 8}, True, 0, []),
+    ((4, 20), ['--entry-nb', '1', '--entry-size', '2', '--transaction', '3', '--perm-nb', '4', '--path-max', '5',
+               '--watch-nb', '6', '--quota', 'memory=7', '--quota-soft', 'memory=8', '--keep-orphans'],
+     {'nodes': 1, 'node-size': 2, 'transactions': 3, 'node-permissions': 4, 'path-max': 5, 'watches': 6,
+      'memory': 7, 'memory-soft': 8}, True, 0, []),
     ((4, 18), ['-I'], {}, False, 0, ['-I']),                     # 4.18 dropped -I but kept -D -P -R -V
     ((4, 18), ['-DPRV', '-K'], {}, True, 0, []),
     ((4, 18), ['-Q', 'nodes=5'], {'nodes': 5}, False, 0, []),     # 4.18 has every -Q name
