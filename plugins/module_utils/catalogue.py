@@ -75,11 +75,21 @@ CONTROLS = [
         'severity': 'high',
         'role': 'network_split',
         'reboot': False,
-        'check': 'not_gathered',
-        'params': {'what': 'dom0 network interfaces and addresses'},
-        'remediation': 'Split the control network from the guest network: dom0 keeps its address on the '
-                       'control NIC only; the guest NIC becomes a bridge without a dom0 address and '
-                       'nftables drops traffic to dom0 from the guest side.',
+        'check': 'dom0_off_guest_network',
+        'params': {'guest_interfaces': []},
+        'remediation': 'Split the control network from the guest network: dom0 keeps its addresses on the '
+                       'control NIC only; the guest NIC becomes a port of a bridge that has no dom0 address, '
+                       'IPv4 or IPv6, link-local included (sysctl net.ipv6.conf.<bridge and NIC>.disable_ipv6=1, '
+                       'which also stops router advertisements and autoconfiguration there), and nftables '
+                       'drops traffic to dom0 from the guest side. The guest network is the bridges named in '
+                       'the guest_interfaces parameter, else every bridge with a guest vif (vif<domid>.<devid>, '
+                       '-emu, tap<domid>.<devid>) or named by a guest configuration (vif bridge=, default '
+                       'xenbr0), with their ports. Read from ip -j -d addr show and '
+                       '/proc/sys/net/ipv6/conf/<interface>/ (accept_ra counts when 2, or 1 with forwarding '
+                       'off). Xen\'s vif-bridge script flushes a vif\'s addresses and the kernel then gives '
+                       'it an IPv6 link-local one scoped to that port: that one alone is not counted. '
+                       'Reference: xl-network-configuration(5) "bridge"; Xen tools/hotplug/Linux/'
+                       'xen-network-common.sh; Linux Documentation/networking/ip-sysctl.rst.',
     },
     # ------------------------------------------------------------------ Driver domain
     {
@@ -306,9 +316,23 @@ CONTROLS = [
         'severity': 'low',
         'role': 'hypervisor',
         'reboot': False,
-        'check': 'not_gathered',
-        'params': {'what': 'the xenstored options (quotas)'},
-        'remediation': "Start xenstored with per-domain quotas (entries, watches, transactions, node size) "
-                       "so one guest cannot exhaust the store.",
+        'check': 'xenstored_quotas',
+        'remediation': "Run xenstored with its per-domain quotas in force and without -K. Judged from the "
+                       "running daemon: /proc/<pid>/cmdline and, for oxenstored, the file it reads "
+                       "(--config-file, else /etc/xen/oxenstored.conf; Debian 12 runs oxenstored). C xenstored "
+                       "limits every guest by default (nodes 1000, watches 128, transactions 10, outstanding "
+                       "requests 20, memory 2.5 MiB, node size 2048; -E/-W/-t/-S/-A/-M and -Q name=N change "
+                       "them, from 4.18 -Q takes every quota name); it fails with -Q memory=0 (0 switches the "
+                       "memory quota off) or with -K/--keep-orphans, which keeps a destroyed guest's nodes, "
+                       "re-owned by the privileged domain that no quota counts, instead of deleting them (Xen's "
+                       "own help: 'this is a security risk!'). oxenstored fails with quota-activate = false "
+                       "(no node, size and watch quotas), quota-maxwatch or quota-transaction <= 0, "
+                       "quota-maxrequests < 0, perms-activate = false or perms-watch-activate = false; a "
+                       "value oxenstored cannot read leaves the default (no comment after a value). Set "
+                       "XENSTORED_ARGS in /etc/default/xencommons (C xenstored) or edit oxenstored.conf, then "
+                       "restart the daemon (only with no guest running) or reboot. Unknown when no daemon runs "
+                       "in dom0 (xenstore in a stub domain). Reference: Xen tools/xenstore/xenstored_core.c "
+                       "(4.17), tools/xenstored/core.c and domain.c (4.20), tools/ocaml/xenstored/xenstored.ml, "
+                       "define.ml, quota.ml, oxenstored.conf.in; tools/hotplug/Linux/launch-xenstore.in.",
     },
 ]

@@ -25,6 +25,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import bool_word, cmdline_option
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, xenstored
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,12 +192,6 @@ def _iommu(facts):
 
 # ---------------------------------------------------------------------------------------------
 # checks: one per `check` name of the catalogue
-
-@check('not_gathered')
-def check_not_gathered(facts, params):
-    return UNKNOWN, 'the facts do not include %s yet, so this control cannot be judged' % (
-        params.get('what') or 'what this control needs')
-
 
 def _directio(facts):
     """(True/False, caps) from xl info virt_caps: hvm_directio/pv_directio is Xen's iommu_enabled
@@ -785,6 +780,106 @@ def check_vif_backends_not_dom0(facts, params):
     where = sorted(set(str(v.get('backend_domid')) for v in vifs))
     return PASS, 'all %d guest vifs have their backend outside dom0 (backend domains %s)' % (
         len(vifs), ', '.join(where))
+
+
+def _quota_summary(state, implementation):
+    quotas = state.get('quotas') or {}
+    if implementation == 'oxenstored':
+        shown = ('quota-maxentity', 'quota-maxsize', 'quota-maxwatch', 'quota-transaction', 'quota-maxrequests')
+        return 'quota-activate = true, ' + ', '.join('%s = %s' % (k, quotas.get(k)) for k in shown)
+    shown = ('nodes', 'watches', 'transactions', 'outstanding', 'memory', 'node-size')
+    return ', '.join('%s=%s' % (k, quotas.get(k)) for k in shown)
+
+
+@check('xenstored_quotas')
+def check_xenstored_quotas(facts, params):
+    daemon = facts.get('xenstored')
+    if not isinstance(daemon, dict):
+        return _missing('xenstore daemon facts (xenstored)')
+    if not daemon.get('found'):
+        return UNKNOWN, daemon.get('reason') or 'no xenstore daemon was found in dom0'
+    impl = daemon.get('implementation') or 'xenstored'
+    who = '%s (pid %s)' % (impl, daemon.get('pid'))
+    if daemon.get('config_error'):
+        return UNKNOWN, '%s reads %s, which could not be read: %s' % (
+            who, daemon.get('config_path'), daemon['config_error'])
+    state = daemon.get('state') or {}
+    if state.get('dangerous'):
+        return FAIL, '%s: %s' % (who, '; '.join(state['dangerous'] + (state.get('off') or []))), (
+            'xenstored_keep_orphans' if state.get('keep_orphans') else 'xenstored_unsafe_option')
+    if state.get('off'):
+        return FAIL, '%s runs without some per-domain quotas: %s' % (who, '; '.join(state['off'])), \
+            'xenstored_quota_off'
+    raised = xenstored.raised(state)
+    where = ('from %s' % daemon.get('config_path')) if impl == 'oxenstored' else \
+        'from its arguments (%s); quotas changed later with xenstore-control are not seen' % (
+            ' '.join(daemon.get('argv')[1:]) or 'none: Xen\'s defaults')
+    return PASS, '%s limits every guest (%s) %s%s%s' % (
+        who, _quota_summary(state, impl), where,
+        '; raised above Xen\'s default: %s' % ', '.join(raised) if raised else '',
+        '; %s' % '; '.join(state['notes']) if state.get('notes') else '')
+
+
+def _guest_network(interfaces, params, guest_configs):
+    """(names, how) of the interfaces that make up the guest network, or (None, why) when none is seen."""
+    by_name = dict((i['name'], i) for i in interfaces)
+    named = [str(n) for n in params.get('guest_interfaces') or []]
+    if named:
+        return named, 'named by guest_interfaces'
+    all_bridges = dom0net.bridges(interfaces)
+    found = sorted(b for b, ports in all_bridges.items() if any(dom0net.GUEST_PORT.match(p) for p in ports))
+    configured = sorted(b for b in dom0net.vif_bridges(guest_configs) if b in by_name and b not in found)
+    how = ['bridges carrying guest vifs'] if found else []
+    if configured:
+        how.append('bridges the guest configurations name')
+    return found + configured, ' and '.join(how)
+
+
+@check('dom0_off_guest_network')
+def check_dom0_off_guest_network(facts, params):
+    network = facts.get('network')
+    if not isinstance(network, dict) or not isinstance(network.get('interfaces'), list):
+        return _missing("dom0's network interfaces (network)")
+    interfaces = network['interfaces']
+    by_name = dict((i['name'], i) for i in interfaces)
+    configs = facts.get('guest_configs') if isinstance(facts.get('guest_configs'), dict) else {}
+    guest, how = _guest_network(interfaces, params, configs)
+    if not guest:
+        return NA, 'no guest network in dom0: no bridge carries a guest vif (vif<domid>.<devid>), no guest ' \
+            'configuration names a dom0 bridge, and guest_interfaces is empty (%d interfaces: %s)' % (
+                len(interfaces), ', '.join(sorted(by_name)) or 'none')
+    absent = [name for name in guest if name not in by_name]
+    if absent:
+        return UNKNOWN, 'guest_interfaces names %s, which dom0 does not have (interfaces: %s)' % (
+            ', '.join(absent), ', '.join(sorted(by_name)))
+    ports = dom0net.bridges(interfaces)
+    members = []
+    for name in guest:
+        for member in [name] + sorted(ports.get(name, [])):
+            if member not in members:
+                members.append(member)
+    offences = []
+    for name in members:
+        iface = by_name.get(name) or {}
+        is_guest_port = bool(dom0net.GUEST_PORT.match(name))
+        for addr in iface.get('addresses') or []:
+            # Xen's hotplug scripts flush a vif's addresses; the kernel then gives it an IPv6 link-local
+            # address scoped to that port, whose frames all go to the bridge: only other addresses count there
+            if is_guest_port and addr.get('family') == 'inet6' and addr.get('scope') == 'link':
+                continue
+            offences.append('%s has %s/%s' % (name, addr.get('address'), addr.get('prefixlen')))
+        ipv6 = iface.get('ipv6')
+        if is_guest_port or not isinstance(ipv6, dict) or ipv6.get('disable_ipv6'):
+            continue
+        if dom0net.accepts_ra(ipv6):
+            offences.append('%s accepts IPv6 router advertisements (accept_ra=%s)' % (name, ipv6.get('accept_ra', 1)))
+        if ipv6.get('autoconf', 1):
+            offences.append('%s configures IPv6 addresses itself (autoconf=1)' % name)
+    shown = '%s (%s)' % (', '.join(members), how)
+    if offences:
+        return FAIL, 'dom0 is reachable on the guest network %s: %s' % (shown, '; '.join(offences)), \
+            'dom0_address_on_guest_network'
+    return PASS, 'dom0 has no address on the guest network %s and takes no IPv6 autoconfiguration there' % shown
 
 
 @check('tpm_present')

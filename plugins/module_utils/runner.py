@@ -27,6 +27,7 @@ PACKAGE_HINTS = {
     'xenstore-ls': 'xenstore-utils',
     'xenstore-exists': 'xenstore-utils',
     'xenstore-list': 'xenstore-utils',
+    'ip': 'iproute2',
 }
 
 C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}

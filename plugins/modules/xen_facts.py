@@ -38,7 +38,7 @@ options:
         returned as V(null). V(controls) needs every part, so it implies V(all).
     type: list
     elements: str
-    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, controls]
+    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, controls]
     default: [all]
   config_paths:
     description:
@@ -69,7 +69,10 @@ attributes:
     description: Returns C(ansible_facts.xen).
 notes:
   - Needs root (C(xl) talks to the hypervisor) and the C(xl) and C(xenstore-ls) commands
-    (Debian packages C(xen-utils-*) and C(xenstore-utils)).
+    (Debian packages C(xen-utils-*) and C(xenstore-utils)); the C(network) part needs C(ip) from
+    iproute2 4.13 or later (for C(-j)).
+  - The C(xenstored) part reads C(/proc/<pid>/cmdline) of the running C(xenstored) or C(oxenstored) and,
+    for C(oxenstored), its configuration file; quotas changed later with C(xenstore-control) are not seen.
   - C(xl list -l) leaves out settings at their default and prints some defaults as
     C(<default>); those are returned as V(null).
 seealso:
@@ -176,6 +179,24 @@ ansible_facts:
           description: The global xl configuration - C(path), its settings (C(keys)) and the C(error) that stopped it.
           type: dict
           sample: {path: /etc/xen/xl.conf, keys: {autoballoon: "off"}, error: null}
+        xenstored:
+          description: >-
+            The running xenstore daemon - C(found) (false with a C(reason) when no C(xenstored) or
+            C(oxenstored) process runs in dom0, for instance xenstore in a stub domain), C(pid),
+            C(implementation) (xenstored or oxenstored), C(exe), C(argv), C(release) (whose source rules
+            apply), C(config_path) and C(config_error) (oxenstored), and C(state) - the C(quotas) in force,
+            Xen's C(defaults), C(keep_orphans), the limits switched C(off), the C(dangerous) options,
+            C(unrecognised) arguments and C(notes).
+          type: dict
+          sample: {found: true, implementation: oxenstored, pid: 612, config_path: /etc/xen/oxenstored.conf}
+        network:
+          description: >-
+            dom0's network interfaces from C(ip -j -d addr show) - C(interfaces), each with C(name), C(kind)
+            (C(bridge) for a bridge), C(master) (the bridge of a port), C(flags), C(addresses) (C(family),
+            C(address), C(prefixlen), C(scope)) and C(ipv6) (C(accept_ra), C(autoconf), C(forwarding),
+            C(disable_ipv6) from C(/proc/sys/net/ipv6/conf/<interface>/); V(null) without IPv6).
+          type: dict
+          sample: {interfaces: [{name: xenbr0, kind: bridge, master: null, flags: [UP], addresses: [], ipv6: {disable_ipv6: 1}}]}
         controls:
           description: The result of every control (id, title, status, detail, problem, severity, role, reboot).
           type: list
@@ -210,6 +231,8 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import
     XenstoreClient,
     backends,
 )
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
     XlConfig,
@@ -223,7 +246,10 @@ TPM_DEV_GLOBS = ('/dev/tpm[0-9]*', '/dev/tpmrm[0-9]*')
 TPM_SYSFS_GLOB = '/sys/class/tpm/tpm[0-9]*'
 PROC_CPUINFO = '/proc/cpuinfo'
 XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
-PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls')
+PROC = '/proc'
+PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
+PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'xenstored', 'network',
+         'controls')
 _GLOB_CHARS = '*?['
 
 
@@ -345,7 +371,7 @@ def empty_facts(reason):
         'is_dom0': False, 'reason': reason, 'version': None, 'info': {}, 'cmdline': [],
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
         'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
-        'xsm': None, 'cpu': None, 'toolstack_env': None,
+        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None,
         'controls_summary': summarise([]), 'errors': {},
     }
 
@@ -387,6 +413,61 @@ def _read_dmesg(module, xl, info, params):
     return analyse_dmesg(params['dmesg_text'], cmdline=info.get('xen_commandline'))
 
 
+def _read_conf(path):
+    """(text, error) of a configuration file; (None, None) when it does not exist."""
+    if not os.path.exists(path):
+        return None, None
+    data = _read_bytes(path)
+    if data is None:
+        return None, 'cannot read the file'
+    return data.decode('utf-8', 'surrogateescape'), None
+
+
+def _readlink(path):
+    try:
+        return os.readlink(path)
+    except (IOError, OSError):
+        return None
+
+
+def xenstored_part(version):
+    """The xenstored fact: the first xenstored or oxenstored process in /proc, its arguments and configuration."""
+    try:
+        pids = sorted(int(name) for name in os.listdir(PROC) if name.isdigit())
+    except (IOError, OSError) as exc:
+        return xenstored.not_found('cannot list the processes in %s: %s' % (PROC, exc))
+    for pid in pids:
+        base = os.path.join(PROC, str(pid))
+        exe = _readlink(os.path.join(base, 'exe'))
+        comm = (_read(os.path.join(base, 'comm')) or '').strip()
+        if xenstored.implementation(exe, comm) is None:
+            continue
+        raw = _read_bytes(os.path.join(base, 'cmdline'))
+        if raw is None:
+            continue  # the process ended while we looked
+        argv = [a.decode('utf-8', 'surrogateescape') for a in raw.split(b'\0')]
+        if argv and argv[-1] == '':
+            argv.pop()
+        return xenstored.daemon_facts(pid, exe, comm, argv, version, _read_conf)
+    return xenstored.not_found(
+        'no xenstored or oxenstored process runs in dom0; xenstore may run in a stub domain '
+        '(XENSTORETYPE=domain in /etc/default/xencommons), whose options dom0 cannot read')
+
+
+def network_part(module):
+    """The network fact: ip -j -d addr show, and each interface's IPv6 settings."""
+    result = CommandRunner(module, 'ip').run(['-j', '-d', 'addr', 'show'])
+    interfaces = dom0net.parse_ip_addr(result.stdout)
+    for iface in interfaces:
+        conf = os.path.join(PROC_IPV6_CONF, iface['name'])
+        if not os.path.isdir(conf):
+            iface['ipv6'] = None  # no IPv6 on this interface (or in this kernel)
+            continue
+        iface['ipv6'] = dom0net.parse_ipv6_conf(
+            dict((key, _read(os.path.join(conf, key))) for key in dom0net.IPV6_KEYS))
+    return {'interfaces': interfaces}
+
+
 PART_READERS = {
     'dmesg': _read_dmesg,
     'flask': lambda module, xl, info, params: {'mode': xl.getenforce()},
@@ -395,6 +476,8 @@ PART_READERS = {
     'tpm': lambda module, xl, info, params: tpm_facts(),
     'guest_configs': lambda module, xl, info, params: guest_config_facts(params['config_paths'], module.warn),
     'xl_conf': lambda module, xl, info, params: xl_conf_facts(params['xl_conf_path']),
+    'xenstored': lambda module, xl, info, params: xenstored_part(xen_version(info)),
+    'network': lambda module, xl, info, params: network_part(module),
 }
 
 

@@ -39,6 +39,35 @@ HOSTS = {
         D12 + 'xenstore-ls-f.dom0-only.txt'),
 }
 
+NET_LAYOUT = 'dom0-network/ip-j-d-addr-show.bridge-with-dom0-address.json'
+OXENSTORED = '/usr/lib/xen-4.17/bin/oxenstored'
+
+
+def fake_proc(root, processes):
+    """A /proc with the given processes: {pid: (exe link target or None, comm, argv)}."""
+    root.mkdir()
+    (root / 'self').mkdir()
+    (root / 'meminfo').write_text('MemTotal: 1 kB\n')
+    for pid, (exe, comm, argv) in processes.items():
+        base = root / str(pid)
+        base.mkdir()
+        (base / 'comm').write_text(comm + '\n')
+        (base / 'cmdline').write_bytes(b''.join(a.encode('utf-8') + b'\0' for a in argv))
+        if exe:
+            os.symlink(exe, str(base / 'exe'))
+    return root
+
+
+def fake_ipv6_conf(root, recording):
+    """/proc/sys/net/ipv6/conf as a recorded ipv6-conf file lists it."""
+    root.mkdir()
+    for line in fixture(recording).splitlines():
+        ifname, key, value = line.split()
+        (root / ifname).mkdir(exist_ok=True)
+        (root / ifname / key).write_text(value + '\n')
+    return root
+
+
 GUEST_CFG = '''# a PV guest as the lab ran it
 name = "test-pv-long"
 kernel = "/boot/vmlinuz-6.1.0-50-amd64"
@@ -62,8 +91,9 @@ class Host(object):
             ('xl', 'getenforce'): recorded(enforce) + ('',),
             ('xl', 'list', '-l'): (0, fixture(listing), ''),
             ('xenstore-ls', '-f', '-p', '/local/domain'): (0, ls_fp(store, '/local/domain'), ''),
+            ('ip', '-j', '-d', 'addr', 'show'): (0, fixture(NET_LAYOUT), ''),
         }
-        self.binaries = ('xl', 'xenstore-ls')
+        self.binaries = ('xl', 'xenstore-ls', 'ip')
         self.ran = []
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
@@ -100,7 +130,17 @@ def dom0(tmp_path, monkeypatch):
     monkeypatch.setattr(xen_facts, 'SYS_HYPERVISOR_TYPE', str(hyp))
     monkeypatch.setattr(xen_facts, 'TPM_DEV_GLOBS', (str(dev / 'tpm[0-9]*'), str(dev / 'tpmrm[0-9]*')))
     monkeypatch.setattr(xen_facts, 'TPM_SYSFS_GLOB', str(sysfs / 'tpm[0-9]*'))
-    return {'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs}
+    xs_conf = etc / 'oxenstored.conf'
+    xs_conf.write_text(fixture('xenstored/oxenstored.conf.xen-4.17-default.txt'))
+    proc = fake_proc(tmp_path / 'proc', {
+        1: ('/usr/lib/systemd/systemd', 'systemd', ['/sbin/init']),
+        612: (OXENSTORED, 'oxenstored', [OXENSTORED, '--config-file', str(xs_conf), '--no-fork']),
+        700: (None, 'kworker/0:1', []),
+    })
+    monkeypatch.setattr(xen_facts, 'PROC', str(proc))
+    ipv6 = fake_ipv6_conf(tmp_path / 'ipv6-conf', 'dom0-network/ipv6-conf.bridge-with-dom0-address.txt')
+    monkeypatch.setattr(xen_facts, 'PROC_IPV6_CONF', str(ipv6))
+    return {'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs, 'proc': proc, 'xs_conf': xs_conf}
 
 
 def run(capsys, monkeypatch, host, args=None, check_mode=False):
@@ -123,7 +163,7 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     xen = result['ansible_facts']['xen']
     expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
                      'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary',
-                     'xsm', 'cpu', 'toolstack_env', 'errors'}
+                     'xsm', 'cpu', 'toolstack_env', 'xenstored', 'network', 'errors'}
     assert set(xen) == expected_keys
     assert xen['errors'] == {}
     assert xen['is_dom0'] is True and xen['reason'] == ''
@@ -407,3 +447,74 @@ def test_a_failing_part_is_reported_and_only_its_controls_say_unknown(capsys, mo
     assert checks['tpm_present']['status'] == 'pass'
     assert checks['pv_linear_pt_off']['status'] in ('pass', 'fail')
     assert 'dmesg' not in checks['pv_linear_pt_off']['detail']
+
+
+def _control(xen, cid):
+    return [c for c in xen['controls'] if c['id'] == cid][0]
+
+
+def test_xenstored_and_network_parts(capsys, monkeypatch, dom0):
+    xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-vtd-intremap-with-guest']),
+              etc_args(dom0))['ansible_facts']['xen']
+    daemon = xen['xenstored']
+    assert (daemon['found'], daemon['pid'], daemon['implementation'], daemon['release']) == \
+        (True, 612, 'oxenstored', [4, 17])
+    assert daemon['argv'] == [OXENSTORED, '--config-file', str(dom0['xs_conf']), '--no-fork']
+    assert daemon['config_path'] == str(dom0['xs_conf']) and daemon['config_error'] is None
+    assert daemon['state']['quotas']['quota-activate'] is True and daemon['state']['off'] == []
+    assert _control(xen, 'XG-XS-01')['status'] == 'pass'
+    ifaces = dict((i['name'], i) for i in xen['network']['interfaces'])
+    assert ifaces['xenbr0']['kind'] == 'bridge' and ifaces['eth1']['master'] == 'xenbr0'
+    assert ifaces['xenbr0']['ipv6'] == {'accept_ra': 1, 'autoconf': 1, 'forwarding': 0, 'disable_ipv6': 0}
+    assert ifaces['peer0']['ipv6'] is None  # not in the recorded /proc/sys/net/ipv6/conf
+    net = _control(xen, 'XG-NET-01')
+    assert net['status'] == 'fail' and 'xenbr0 has 198.51.100.1/24' in net['detail']
+
+
+def test_xenstored_not_running_and_oxenstored_conf_missing(capsys, monkeypatch, dom0, tmp_path):
+    monkeypatch.setattr(xen_facts, 'PROC', str(fake_proc(tmp_path / 'proc2', {
+        1: ('/usr/lib/systemd/systemd', 'systemd', ['/sbin/init'])})))
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
+    assert xen['xenstored']['found'] is False and xen['errors'] == {}
+    result = _control(xen, 'XG-XS-01')
+    assert result['status'] == 'unknown'
+    assert 'no xenstored or oxenstored process runs in dom0' in result['detail']
+    assert 'XENSTORETYPE=domain' in result['detail']
+    # a C xenstored started as Xen's launch-xenstore starts it, with -K in XENSTORED_ARGS
+    monkeypatch.setattr(xen_facts, 'PROC', str(fake_proc(tmp_path / 'proc3', {
+        431: ('/usr/lib/xen-4.20/bin/xenstored', 'xenstored',
+              ['/usr/lib/xen-4.20/bin/xenstored', '--pid-file', '/var/run/xen/xenstored.pid', '-K'])})))
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
+    assert xen['xenstored']['state']['keep_orphans'] is True
+    assert _control(xen, 'XG-XS-01')['status'] == 'fail'
+    # oxenstored reading /etc/xen/oxenstored.conf that is not there: Xen's defaults
+    monkeypatch.setattr(xen_facts, 'PROC', str(fake_proc(tmp_path / 'proc4', {
+        612: (None, 'oxenstored', ['oxenstored', '--config-file', str(tmp_path / 'absent.conf')])})))
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
+    assert 'does not exist' in _control(xen, 'XG-XS-01')['detail']
+    assert _control(xen, 'XG-XS-01')['status'] == 'pass'
+    # /proc cannot be listed
+    monkeypatch.setattr(xen_facts, 'PROC', str(tmp_path / 'no-proc'))
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), etc_args(dom0))['ansible_facts']['xen']
+    assert 'cannot list the processes in' in _control(xen, 'XG-XS-01')['detail']
+
+
+def test_a_failing_ip_makes_only_the_network_control_unknown(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    host.answers[('ip', '-j', '-d', 'addr', 'show')] = (255, '', 'Option "-j" is unknown, try "ip -help".\n')
+    xen = run(capsys, monkeypatch, host, etc_args(dom0))['ansible_facts']['xen']
+    assert xen['network'] is None and list(xen['errors']) == ['network']
+    assert 'Option "-j" is unknown' in xen['errors']['network']
+    net = _control(xen, 'XG-NET-01')
+    assert net['status'] == 'unknown' and 'network could not be read' in net['detail']
+    assert _control(xen, 'XG-XS-01')['status'] == 'pass'
+    # without the ip command: the package to install is named
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    host.binaries = ('xl', 'xenstore-ls')
+    xen = run(capsys, monkeypatch, host, etc_args(dom0))['ansible_facts']['xen']
+    assert 'install the package iproute2' in xen['errors']['network']
+    # a kernel without IPv6: no /proc/sys/net/ipv6/conf
+    monkeypatch.setattr(xen_facts, 'PROC_IPV6_CONF', str(dom0['proc'] / 'sys-net-ipv6-conf-absent'))
+    xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-vtd-intremap-with-guest']),
+              etc_args(dom0))['ansible_facts']['xen']
+    assert set(i['ipv6'] for i in xen['network']['interfaces']) == {None}
