@@ -135,14 +135,17 @@ build-check: venv
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/install $(VENV)/bin/ansible-doc -t role xenguard.hardening.$$r >/dev/null \
 	    || { echo "ansible-doc failed for role $$r"; exit 1; }; echo "ansible-doc -t role xenguard.hardening.$$r: ok"; done
 
+# The importer runs flake8 on every file under plugins/, also the YAML documentation files Ansible reads for
+# filter plugins (plugins/filter/<name>.yml): its "E999 SyntaxError" lines on those are not findings.
+IMPORTER_KNOWN := ^WARNING: plugins/filter/[a-z_]+\.yml:[0-9]+:[0-9]+: E999 SyntaxError
 # galaxy-importer on the tarball build-check made (built here when missing); its lint findings fail the stage.
 importer: venv venv-importer
 	@test -f $(TARBALL) || $(MAKE) --no-print-directory build-check
 	cd build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/tools/galaxy-importer.cfg PATH=$(abspath $(VENV_IMPORTER))/bin:$$PATH \
 	  $(abspath $(VENV_IMPORTER))/bin/python -m galaxy_importer.main $(notdir $(TARBALL)) > importer.log 2>&1; rc=$$?; \
 	  cd $(CURDIR); \
-	  grep -E '^(WARNING|ERROR)|Traceback' build/importer.log; tail -n 1 build/importer.log; \
-	  if [ $$rc -ne 0 ] || grep -qE '^ERROR|^WARNING|Traceback' build/importer.log; then \
+	  grep -vE "$(IMPORTER_KNOWN)" build/importer.log | grep -E '^(WARNING|ERROR)|Traceback'; tail -n 1 build/importer.log; \
+	  if [ $$rc -ne 0 ] || grep -vE "$(IMPORTER_KNOWN)" build/importer.log | grep -qE '^ERROR|^WARNING|Traceback'; then \
 	    echo "galaxy-importer found problems (full log: build/importer.log)"; exit 1; fi
 
 ## ---------------------------------------------------------------- docs site and execution environment

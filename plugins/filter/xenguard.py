@@ -24,7 +24,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.six import string_types
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
@@ -59,7 +58,7 @@ HYPERVISOR_FORBIDDEN = ('noreboot', 'no-reboot', 'placeholder')
 
 def xl_list(text):
     """The domains of ``xl list`` output (name, domid, mem, vcpus, state, time), as xen_facts reads them."""
-    if not isinstance(text, string_types):
+    if not isinstance(text, str):
         raise AnsibleFilterError('xl_list: expected the text xl list printed, got %s' % type(text).__name__)
     try:
         return parse_xl_list(to_text(text))
@@ -145,7 +144,7 @@ def _kind(value):
         return 'the number %d' % value
     if isinstance(value, float):
         return 'the number %r' % value
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         return 'the string %r' % to_text(value)
     if isinstance(value, dict):
         return 'a mapping'
@@ -169,7 +168,7 @@ class _Checker(object):
         if not self.has(name):
             return
         value = self.values[name]
-        if isinstance(value, bool) or (isinstance(value, string_types) and value.lower() in BOOL_STRINGS):
+        if isinstance(value, bool) or (isinstance(value, str) and value.lower() in BOOL_STRINGS):
             return
         self.bad(name, 'is %s, not a boolean; use true or false' % _kind(value))
 
@@ -181,7 +180,7 @@ class _Checker(object):
         if not self.has(name):
             return
         value = self.values[name]
-        if isinstance(value, string_types) and re.match(r'^-?[0-9]+$', value.strip()):
+        if isinstance(value, str) and re.match(r'^-?[0-9]+$', value.strip()):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.bad(name, 'is %s, not a whole number of seconds; give for example 300' % _kind(value))
@@ -194,7 +193,7 @@ class _Checker(object):
         if not self.has(name):
             return
         value = self.values[name]
-        if not isinstance(value, string_types):
+        if not isinstance(value, str):
             self.bad(name, 'is %s, not a path; give an absolute path' % _kind(value))
         elif not SAFE_PATH_RE.match(value) or '/../' in value + '/':
             self.bad(name, 'is %r; give an absolute path of letters, digits and _ . + @ / - only (no spaces, '
@@ -204,7 +203,7 @@ class _Checker(object):
         if not self.has(name):
             return
         value = self.values[name]
-        if isinstance(value, bool) or not isinstance(value, string_types + (int,)) \
+        if isinstance(value, bool) or not isinstance(value, (str, int)) \
                 or not regex.match(to_text(value)):
             self.bad(name, 'is %s, not %s; for example %s' % (_kind(value), what, example))
 
@@ -214,7 +213,7 @@ class _Checker(object):
                      % _kind(value))
             return False
         for key in value:
-            if not isinstance(key, string_types):
+            if not isinstance(key, str):
                 self.bad(name, 'has the key %s, not an option name; YAML reads unquoted yes/no/on/off and numbers '
                                'as booleans and numbers: quote the option name' % _kind(key))
                 return False
@@ -241,7 +240,7 @@ def _releases(chk, name):
                     if len(text.split('.')[-1]) == 1 else '')
             chk.bad(name, 'YAML read the release %s as a number%s; quote every release, for example '
                           '["4.17", "4.20"]' % (text, hint))
-        elif not isinstance(item, string_types) or not RELEASE_RE.match(item):
+        elif not isinstance(item, str) or not RELEASE_RE.match(item):
             chk.bad(name, 'has %s, not a Xen release major.minor; quote every release, for example '
                           '["4.17", "4.20"]' % _kind(item))
 
@@ -252,7 +251,7 @@ def _microcode(chk, name):
     value = chk.values[name]
     if value == 'auto':
         return
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         chk.bad(name, 'is the string %r; give auto or a list of package names, for example [%s]'
                 % (to_text(value), to_text(value) if PACKAGE_RE.match(value) else 'intel-microcode'))
         return
@@ -260,7 +259,7 @@ def _microcode(chk, name):
         chk.bad(name, 'is %s; give auto or a list of package names, for example [intel-microcode]' % _kind(value))
         return
     for item in value:
-        if not isinstance(item, string_types) or not PACKAGE_RE.match(item):
+        if not isinstance(item, str) or not PACKAGE_RE.match(item):
             chk.bad(name, 'has %s, not a Debian package name (lower-case letters, digits, + . -); '
                           'for example [intel-microcode]' % _kind(item))
 
@@ -273,7 +272,7 @@ def _hypervisor(chk):
     name = 'xen_hypervisor_dom0_mem'
     if chk.has(name):
         value = chk.values[name]
-        if not isinstance(value, string_types) or (value not in ('', 'auto') and not DOM0_SIZE_RE.match(value)):
+        if not isinstance(value, str) or (value not in ('', 'auto') and not DOM0_SIZE_RE.match(value)):
             chk.bad(name, 'is %s, not a size; give a size such as 4G or 4096M, auto (keep the booted size) or '
                           '"" (leave dom0_mem alone)' % _kind(value))
         elif DOM0_SIZE_RE.match(value) and re.match(r'^0+[TtGgMmKk]?$', value):
@@ -283,7 +282,7 @@ def _hypervisor(chk):
     name = 'xen_hypervisor_conring_size'
     if chk.has(name):
         value = chk.values[name]
-        if not isinstance(value, string_types) or (value != '' and not CONRING_RE.match(value)):
+        if not isinstance(value, str) or (value != '' and not CONRING_RE.match(value)):
             chk.bad(name, 'is %s, not a size; give for example 1M, or "" to leave it alone' % _kind(value))
     chk.choice('xen_hypervisor_spec_ctrl_policy', ('refuse', 'remove', 'report'))
     name = 'xen_hypervisor_extra_options'
@@ -338,19 +337,19 @@ def _pending(chk):
                 if not isinstance(entry, dict):
                     chk.bad(where, 'is %s, not an entry; %s' % (_kind(entry), fix))
                     continue
-                if not isinstance(entry.get('change'), string_types) or not entry.get('change'):
+                if not isinstance(entry.get('change'), str) or not entry.get('change'):
                     chk.bad(where, 'has no change (the words that say what it changes); %s' % fix)
                 if 'options' not in entry:
                     chk.bad(where, 'has no options (the Xen options to boot); %s' % fix)
                 else:
                     chk.xen_options(where + '.options', entry['options'])
                 tokens = entry.get('tokens', [])
-                if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, string_types) for t in tokens):
+                if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
                     chk.bad(where, 'has tokens that are not a list of strings; %s' % fix)
     name = 'xenguard_expected_xen_cmdline'
     if chk.has(name) and chk.values[name] is not None:
         value = chk.values[name]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(t, string_types) for t in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
             chk.bad(name, 'is %s, not a list of Xen command-line tokens; it is recorded by tasks_from: plan, '
                           'leave it undefined' % _kind(value))
 
@@ -368,7 +367,7 @@ def _reboot_plan(chk):
     name = 'xenguard_reboot_plan_change'
     if chk.has(name) and chk.values[name] is not None:
         value = chk.values[name]
-        if not isinstance(value, string_types) or not value.strip():
+        if not isinstance(value, str) or not value.strip():
             chk.bad(name, 'is %s; say in words what the change does, for example "pin iommu=required"'
                     % _kind(value))
     name = 'xenguard_reboot_plan_options'
