@@ -32,6 +32,7 @@ help:
 	@echo "make demo        boot a lab Xen host, show its controls, harden it, show them again"
 	@echo "make test        the whole test pipeline (what CI runs)"
 	@echo "make units       unit tests with coverage (fast)"
+	@echo "make agreement   roles, audit and validators agree (tests/agreement)"
 	@echo "make badinput    the bad-input suite (tests/badinput: hostile and odd input to every module and role)"
 	@echo "make lint sanity-2.19 sanity-2.21 build-check importer docs-check   single static stages"
 	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
@@ -81,7 +82,7 @@ ansible-test-offline:
 	@for v in 24_2 24_3 25_0 25_1 25_2 25_3; do cp tests/tools/get_pip_offline.py $$HOME/.ansible/test/cache/get_pip_$$v.py; done
 
 ## ---------------------------------------------------------------- stages
-.PHONY: badinput units units-2.19 units-2.21 sanity-2.19 sanity-2.21 lint build-check importer docs-check changelog-lint
+.PHONY: agreement badinput units units-2.19 units-2.21 sanity-2.19 sanity-2.21 lint build-check importer docs-check changelog-lint
 units: venv collection
 	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python -m pytest tests/unit -q -p no:cacheprovider \
 	  --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=0 \
@@ -98,6 +99,9 @@ units-2.21: venv313 collection ansible-test-offline
 # xenstore-*, update-grub... on PATH. Rows marked fixed_by: <branch> are expected failures while that branch
 # is listed in BADINPUT_PENDING; empty it (make badinput BADINPUT_PENDING=) once the branches are merged.
 BADINPUT_PENDING ?= h1
+agreement: venv collection
+	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python -m pytest tests/agreement -q -p no:cacheprovider
+
 badinput: venv collection
 	cd $(COLL_DIR) && BADINPUT_PENDING=$(BADINPUT_PENDING) PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python -m pytest \
 	  tests/badinput -q -p no:cacheprovider -rx
