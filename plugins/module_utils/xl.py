@@ -14,6 +14,7 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.xenguard.hardening.plugins.module_utils import xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     CommandRunner,
     XenCommandError,
@@ -175,9 +176,6 @@ _IOMMU_DISABLED_WHY = [
     re.compile(r'IOMMU.*(not|cannot be) (enabled|supported).*firmware|BIOS bug', re.IGNORECASE),
 ]
 
-_FALSE_WORDS = ('0', 'no', 'off', 'false', 'disable')
-_TRUE_WORDS = ('1', 'yes', 'on', 'true', 'enable')
-
 
 def xen_log_lines(text):
     """The lines of `xl dmesg` with the "(XEN) " prefix and any timestamp removed."""
@@ -200,49 +198,6 @@ def dmesg_cmdline(text):
     return found
 
 
-def split_xen_cmdline(cmdline):
-    """Split a Xen command line into tokens, dropping GRUB's leading `placeholder` word."""
-    tokens = (cmdline or '').split()
-    return [t for t in tokens if t != 'placeholder']
-
-
-def cmdline_option(tokens, name):
-    """The value of the last `name=value` (or bare `name` -> '', `no-name` -> 'no') token."""
-    value = None
-    for token in tokens:
-        if token == name:
-            value = ''
-        elif token == 'no-' + name:
-            value = 'no'
-        elif token.startswith(name + '='):
-            value = token[len(name) + 1:]
-    return value
-
-
-def bool_word(word):
-    """Xen's boolean words: True, False, or None when the word is not one of them."""
-    word = word.strip().lower()
-    if word in _FALSE_WORDS:
-        return False
-    if word in _TRUE_WORDS or word == '':
-        return True
-    return None
-
-
-def spec_ctrl_disabled_by(tokens):
-    """True when `spec-ctrl=` turns Xen's own speculative mitigations off (=no, =0, =no-xen)."""
-    value = cmdline_option(tokens, 'spec-ctrl')
-    if value is None:
-        return False
-    for item in value.split(','):
-        item = item.strip().lower()
-        if item in _FALSE_WORDS:
-            return True
-        if item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
-            return True
-    return False
-
-
 def analyse_dmesg(text, cmdline=None):
     """What the hypervisor log says about IOMMU, XSM/FLASK, SMT and speculative mitigations.
 
@@ -252,7 +207,7 @@ def analyse_dmesg(text, cmdline=None):
     lines = xen_log_lines(text)
     if cmdline is None:
         cmdline = dmesg_cmdline(text)
-    tokens = split_xen_cmdline(cmdline)
+    tokens = xencmdline.split(cmdline)
 
     iommu = {'vendor': 'none', 'enabled': False, 'interrupt_remapping': False,
              'queued_invalidation': None, 'disabled_reason': None, 'lines': []}
@@ -332,13 +287,11 @@ def analyse_dmesg(text, cmdline=None):
     elif xsm_framework_seen or flask_off:
         xsm['framework'] = 'dummy'
 
-    smt_option = cmdline_option(tokens, 'smt')
-    if smt_option is not None:
-        smt['enabled'] = bool_word(smt_option)
+    smt['enabled'] = xencmdline.bool_option(tokens, 'smt')
     if smt['enabled'] is None and smt_warning:
         smt['enabled'] = True
 
-    spec['disabled'] = spec_ctrl_disabled_by(tokens)
+    spec['disabled'] = bool(xencmdline.mitigations_off(tokens))
 
     return {'iommu': iommu, 'xsm': xsm, 'smt': smt, 'spec_ctrl': spec}
 

@@ -165,9 +165,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.runner import X
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
     XlRunner,
     analyse_dmesg,
-    split_xen_cmdline,
     xen_version,
 )
+from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import split as split_xen_cmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import (
     XenstoreClient,
     backends,

@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Xen command line as Xen reads it. Every verdict here was checked against Xen's source at the
+RELEASE-4.17.x and RELEASE-4.20.x tags (the file and function are named next to each table)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import xencmdline as xc
+from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError
+
+
+# ---------------------------------------------------------------- tokens (kernel.c parse_params)
+
+def test_split_drops_placeholder_and_accepts_lists():
+    tokens = xc.split('placeholder  console=com1 iommu=required  smt=0 ')
+    assert tokens == ['console=com1', 'iommu=required', 'smt=0']
+    assert xc.split(None) == []
+    assert xc.split(['placeholder', 'smt=0', 1]) == ['smt=0', '1']
+
+
+@pytest.mark.parametrize('token,parts', [
+    ('smt', ('smt', '', False)),
+    ('no-smt', ('smt', '', True)),
+    ('no-smt=1', ('smt', '1', True)),
+    ('spec-ctrl=xen=0', ('spec-ctrl', 'xen=0', False)),        # the value holds "="
+    ('dom0_mem=1G,max:1G', ('dom0_mem', '1G,max:1G', False)),
+])
+def test_token_parts(token, parts):
+    assert xc.token_parts(token) == parts
+    assert xc.token_name(token) == parts[0]
+
+
+def test_occurrences_and_custom_values():
+    tokens = ['iommu=1', 'no-iommu', 'no-iommu=1', 'iommux=1', 'iommu']
+    assert [v for _t, v, _n in xc.occurrences(tokens, 'iommu')] == ['1', '', '1', '']
+    # parse_params: OPT_CUSTOM gets "no" for no-name and refuses no-name=value
+    assert xc.custom_values(tokens, 'iommu') == [('iommu=1', '1'), ('no-iommu', 'no'), ('iommu', '')]
+    assert xc.last_value(tokens, 'iommu') == ''
+    assert xc.last_value(tokens, 'pv') is None
+
+
+# ---------------------------------------------------------------- booleans (kernel.c parse_bool/parse_boolean)
+
+@pytest.mark.parametrize('word,value', [
+    ('1', True), ('on', True), ('yes', True), ('true', True), ('enable', True),
+    ('0', False), ('no', False), ('off', False), ('false', False), ('disable', False),
+    ('OFF', None), ('Yes', None), ('TRUE', None), ('Disable', None), ('', None), ('2', None), ('enabled', None),
+    (' no', None), ('no ', None),
+])
+def test_parse_bool_is_exact_and_case_sensitive(word, value):
+    assert xc.parse_bool(word) is value
+
+
+@pytest.mark.parametrize('item,value', [
+    ('ibpb', 1), ('no-ibpb', 0), ('ibpb=0', 0), ('ibpb=on', 1), ('ibpb=maybe', -2), ('ibpb=ON', -2),
+    ('no-ibpb=1', -1), ('ibpb-entry', -1), ('ibp', -1), ('xibpb', -1), ('ibpbx=1', -1),
+])
+def test_parse_boolean(item, value):
+    assert xc.parse_boolean('ibpb', item) == value
+
+
+@pytest.mark.parametrize('item,word,same', [
+    ('none', 'none', True), ('none,x', 'none', True), ('none=1', 'none', True), ('none:', 'none', True),
+    ('none;', 'none', True), ('nonex', 'none', False), ('non', 'none', False),
+])
+def test_cmdline_strcmp(item, word, same):
+    assert xc.cmdline_strcmp(item, word) is same
+
+
+@pytest.mark.parametrize('cmdline,value', [
+    ('smt=0', False), ('smt', True), ('no-smt', False), ('no-smt=0', True), ('no-smt=1', False),
+    ('smt=OFF', None), ('smt=0 smt=OFF', False), ('smt=0 smt=on', True), ('', None), ('smtx=0', None),
+])
+def test_bool_option(cmdline, value):
+    # kernel.c parse_params OPT_BOOL: an invalid value leaves the setting alone
+    assert xc.bool_option(cmdline, 'smt') is value
+
+
+# ---------------------------------------------------------------- sizes (lib/parse-size.c, strtoull base 0)
+
+@pytest.mark.parametrize('text,value,rest', [
+    ('16', 16 << 10, ''), ('16k', 16 << 10, ''), ('16K', 16 << 10, ''), ('1m', 1 << 20, ''), ('2G', 2 << 30, ''),
+    ('1t', 1 << 40, ''), ('512b', 512, ''), ('512B', 512, ''), ('0x100000', 0x100000 << 10, ''),
+    ('0X10M', 16 << 20, ''), ('010', 8 << 10, ''), ('08', 0, '8'), ('0x', 0, 'x'), ('', 0, ''),
+    ('-1', 0, '-1'), ('1Q', 1 << 10, 'Q'), ('50%', 50, '%'), ('0xbb', 0xbb << 10, ''),
+])
+def test_parse_size_and_unit(text, value, rest):
+    assert xc.parse_size_and_unit(text) == (value, rest)
+
+
+@pytest.mark.parametrize('text,value', [
+    ('64k', 65536), ('0x100000', 0x100000 << 10), ('010', 8192), ('0', 0), ('1M ', None), ('-1M', None),
+    ('lots', None), ('1Mx', None),
+])
+def test_size_bytes(text, value):
+    assert xc.size_bytes(text) == value
+
+
+@pytest.mark.parametrize('text,value', [('64', 64), ('0x40', 64), ('0100', 64), ('', None), ('-1', None),
+                                        ('1k', None)])
+def test_integer(text, value):
+    assert xc.integer(text) == value
+
+
+@pytest.mark.parametrize('version,result', [
+    ('4.17.5', (4, 17, 5)), ('4.20.5-pre', (4, 20, 5)), ((4, 20), (4, 20, 0)), ('4', None), (None, None),
+    ('garbage', None), ([4, 'x'], None),
+])
+def test_version_tuple(version, result):
+    assert xc.version_tuple(version) == result
+
+
+# ---------------------------------------------------------------- dom0_mem (x86/dom0_build.c parse_dom0_mem)
+
+def test_dom0_mem_is_cumulative():
+    mem = xc.dom0_mem('dom0_mem=4G dom0_mem=max:4G,min:1G')
+    assert mem['size']['bytes'] == mem['max']['bytes'] == 4 << 30
+    assert mem['min']['bytes'] == 1 << 30
+    assert xc.dom0_mem('console=com1') is None
+    assert xc.dom0_mem('dom0_mem=1G dom0_mem=2G')['size']['bytes'] == 2 << 30
+
+
+@pytest.mark.parametrize('value,part,expected', [
+    ('-1G', 'size', {'minus': True, 'bytes': 1 << 30, 'percent': 0, 'text': '-1G'}),
+    ('1G+25%', 'size', {'minus': False, 'bytes': 1 << 30, 'percent': 25, 'text': '1G+25%'}),
+    ('max:50%', 'max', {'minus': False, 'bytes': 0, 'percent': 50, 'text': '50%'}),
+])
+def test_dom0_mem_amounts(value, part, expected):
+    assert xc.dom0_mem(['dom0_mem=' + value])[part] == expected
+
+
+@pytest.mark.parametrize('value', ['', 'lots', '100%', '1G+2G', '25%+1G', '1G+2%+3%', 'max:', 'x:1G', '1G;'])
+def test_dom0_mem_refused(value):
+    with pytest.raises(XenCmdlineError) as err:
+        xc.dom0_mem(['dom0_mem=' + value])
+    assert 'is not an amount Xen reads' in err.value.msg
+
+
+# ---------------------------------------------------------------- iommu= and dom0-iommu= (passthrough/iommu.c)
+
+@pytest.mark.parametrize('cmdline,key,value', [
+    ('iommu=required iommu=verbose', 'force', True),
+    ('iommu=required=1', 'force', True), ('iommu=force=yes', 'force', True),
+    ('iommu=force,no-required', 'force', False), ('iommu=Required', 'force', None),
+    ('iommu=on,bogus,required', 'force', True),     # an invalid item does not stop the rest
+    ('iommu=no', 'enable', False), ('no-iommu', 'enable', False), ('iommu=1 iommu=0', 'enable', False),
+    ('iommu=quarantine=scratch-page', 'quarantine', 'scratch-page'),
+    ('iommu=no-quarantine', 'quarantine', False), ('iommu=quarantine', 'quarantine', True),
+    ('iommu=dom0-strict', 'dom0_strict', True), ('dom0-iommu=strict,no-strict', 'dom0_strict', False),
+    ('iommu=dom0-passthrough=1', 'dom0_passthrough', True), ('dom0-iommu=passthrough', 'dom0_passthrough', True),
+    ('dom0-iommu=none', 'dom0_none', True), ('dom0-iommu=none=0', 'dom0_none', True),   # cmdline_strcmp
+    ('dom0-iommu=nonex', 'dom0_none', None),
+])
+def test_iommu_state(cmdline, key, value):
+    assert xc.iommu_state(cmdline)[key] == value
+
+
+# ---------------------------------------------------------------- ucode= (x86/cpu/microcode/core.c parse_ucode)
+
+@pytest.mark.parametrize('cmdline,version,loads', [
+    ('ucode=scan', '4.17.5', True), ('ucode=scan', '4.20.1', True), ('ucode=-1', '4.20.1', True),
+    ('ucode=nmi=0', '4.17.5', False), ('ucode=no-scan', '4.17.5', False), ('ucode=0', '4.17.5', False),
+    ('ucode=scan ucode=no-scan', '4.20.1', False), ('ucode=scan,digest-check=0', '4.20.1', True),
+    ('ucode=2,scan', '4.20.1', True),
+    # 4.20: scan and an index replace each other; 4.17 keeps both
+    ('ucode=scan,2,no-scan', '4.17.5', True), ('ucode=scan,2,no-scan', '4.20.1', False),
+    ('ucode=2,no-scan', '4.17.5', True), ('ucode=allow-same', '4.17.5', False), ('ucode=x', None, False),
+    ('no-ucode', None, False),
+])
+def test_loads_microcode(cmdline, version, loads):
+    assert xc.loads_microcode(cmdline, version) is loads
+
+
+# ---------------------------------------------------------------- mitigations (x86/spec_ctrl.c)
+
+@pytest.mark.parametrize('cmdline,offending', [
+    ('spec-ctrl=no', ['spec-ctrl=no']), ('spec-ctrl=0', ['spec-ctrl=0']), ('spec-ctrl=disable', ['spec-ctrl=disable']),
+    ('no-spec-ctrl', ['no-spec-ctrl']), ('spec-ctrl=no-xen', ['spec-ctrl=no-xen']),
+    ('spec-ctrl=xen=0', ['spec-ctrl=xen=0']), ('spec-ctrl=xen=off', ['spec-ctrl=xen=off']),
+    ('spec-ctrl=no-xen,BTI', ['spec-ctrl=no-xen,BTI']), ('spec-ctrl=yes,no', ['spec-ctrl=yes,no']),
+    ('spec-ctrl=no spec-ctrl=ibpb', ['spec-ctrl=no']), ('spec-ctrl=pv=0', ['spec-ctrl=pv=0']),
+    ('spec-ctrl=hvm=no', ['spec-ctrl=hvm=no']), ('spec-ctrl=msr-sc=pv=0', ['spec-ctrl=msr-sc=pv=0']),
+    ('spec-ctrl=bti-thunk=jmp', ['spec-ctrl=bti-thunk=jmp']), ('spec-ctrl=bhb-seq=none', ['spec-ctrl=bhb-seq=none']),
+    ('spec-ctrl=verw=0', ['spec-ctrl=verw=0']), ('spec-ctrl=md-clear=hvm=0', ['spec-ctrl=md-clear=hvm=0']),
+    ('spec-ctrl=ibpb=0', ['spec-ctrl=ibpb=0']), ('spec-ctrl=eager-fpu=0', ['spec-ctrl=eager-fpu=0']),
+    ('spec-ctrl=no-gds-mit', ['spec-ctrl=no-gds-mit']), ('xpti=0', ['xpti=0']), ('xpti=no', ['xpti=no']),
+    ('no-xpti', ['no-xpti']), ('xpti=dom0=0', ['xpti=dom0=0']), ('pv-l1tf=0', ['pv-l1tf=0']),
+    ('pv-l1tf=domu=no', ['pv-l1tf=domu=no']), ('tsx=1', ['tsx=1']), ('tsx=on', ['tsx=on']),
+    ('xpti=0 spec-ctrl=no xpti=1', ['spec-ctrl=no']),
+    # clean: defaults, positive settings, things Xen rejects, settings that are off by default
+    ('', []), ('spec-ctrl=ibpb-entry,bhb-entry', []), ('spec-ctrl=NO', []), ('spec-ctrl=yes', []),
+    ('spec-ctrl=xen', []), ('spec-ctrl=ssbd=0,psfd=0,unpriv-mmio=0,lock-harden=0', []), ('tsx=0', []),
+    ('tsx', []), ('xpti=no,default', []), ('xpti=no xpti', []), ('pv-l1tf=0 pv-l1tf=1', []),
+    ('spec-ctrl=bti-thunk=retpoline', []), ('spec-ctrl=rsb=maybe', []), ('no-spec-ctrl=1', []),
+    ('spec-ctrl=bti-thunk=jmp spec-ctrl=bti-thunk=lfence', []),
+])
+def test_mitigations_off(cmdline, offending):
+    assert [token for token, _why in xc.mitigations_off(cmdline)] == offending
+
+
+def test_mitigations_off_says_what_stays_off():
+    why = dict(xc.mitigations_off('spec-ctrl=no spec-ctrl=ibpb,msr-sc,rsb,verw,ibpb-entry,bhb-entry,'
+                                  'bti-thunk=retpoline,bhb-seq=short,ibrs,eager-fpu,l1d-flush,branch-harden,'
+                                  'srb-lock,gds-mit,div-scrub,bp-spec-reduce xpti pv-l1tf'))
+    # only TSX is left: spec-ctrl=no turned tsx to its implicit "on" and nothing named it again
+    assert why == {'spec-ctrl=no': 'keeps TSX enabled (TAA)'}
+    why = dict(xc.mitigations_off('spec-ctrl=rsb=no-hvm,bti-thunk=jmp tsx=1'))
+    assert why == {'spec-ctrl=rsb=no-hvm,bti-thunk=jmp': 'turns off rsb=hvm; selects bti-thunk=jmp',
+                   'tsx=1': 'keeps TSX enabled (TAA)'}
+    assert '17 more' in dict(xc.mitigations_off('spec-ctrl=no'))['spec-ctrl=no']
+    # spec-ctrl=no sets xpti, pv-l1tf and tsx only when they were not given earlier
+    state = xc.spec_ctrl_state('xpti=1 pv-l1tf=1 tsx=0 spec-ctrl=no')
+    assert state['xpti=dom0'] == (True, 'xpti=1') and state['pv-l1tf=domu'] == (True, 'pv-l1tf=1')
+    assert state['tsx'] == (False, 'tsx=0') and state['msr-sc=pv'] == (False, 'spec-ctrl=no')
+    why = dict(xc.mitigations_off('xpti=1 pv-l1tf=1 tsx=0 spec-ctrl=no'))['spec-ctrl=no']
+    assert 'xpti' not in why and 'pv-l1tf' not in why and 'TSX' not in why
+    state = xc.spec_ctrl_state('spec-ctrl=no xpti=1')
+    assert state['xpti=dom0'] == (True, 'xpti=1') and state['pv-l1tf=dom0'] == (False, 'spec-ctrl=no')
+    assert state['tsx'] == (True, 'spec-ctrl=no')
+
+
+def test_spec_ctrl_state_details():
+    state = xc.spec_ctrl_state('spec-ctrl=ibpb-entry=pv,bhb-entry spec-ctrl=no-ibpb-entry=1 xpti=default')
+    assert state['ibpb-entry=pv'][0] is True and 'ibpb-entry=hvm' not in state
+    assert state['bhb-entry=dom0'] == (True, 'spec-ctrl=ibpb-entry=pv,bhb-entry')
+    assert 'xpti=dom0' not in state
+    assert xc.spec_ctrl_state('spec-ctrl=unpriv-mmio')['unpriv-mmio'][0] is True
+    assert xc.spec_ctrl_state('spec-ctrl=bhb-seq=tsx')['bhb-seq'][0] == 'tsx'
+
+
+# ---------------------------------------------------------------- other options
+
+def test_list_boolean_choice_vpmu_and_integers():
+    assert xc.list_boolean('pv=32,no-32', 'pv', '32') is False
+    assert xc.list_boolean('ept=exec-sp,pml=0', 'ept', 'exec-sp') is True
+    assert xc.list_boolean('ept=ad=0', 'ept', 'exec-sp') is None
+    assert xc.choice('sched-gran=core sched-gran=Socket', 'sched-gran', ('cpu', 'core', 'socket')) == 'core'
+    # vpmu.c parse_vpmu_params: bts/ipc/arch imply vpmu=1; a false boolean drops them
+    assert xc.vpmu_enabled('vpmu=ipc') is True and xc.vpmu_enabled('vpmu=bts,0') is False
+    assert xc.vpmu_enabled('vpmu') is None and xc.vpmu_enabled('no-vpmu') is False
+    assert xc.vpmu_enabled('vpmu=arch vpmu=0') is False and xc.vpmu_enabled('vpmu=0 vpmu=arch') is True
+    assert xc.last_integer('gnttab_max_frames=128 gnttab_max_frames=x', 'gnttab_max_frames') == 128
+
+
+@pytest.mark.parametrize('cmdline,lower', [
+    ('', 3), ('loglvl=all', 4), ('loglvl=debug', 4), ('loglvl=warning/all', 2), ('loglvl=none', 0),
+    ('loglvl=error', 1), ('loglvl=info', 3), ('loglvl=loud', 2),
+])
+def test_loglvl_lower(cmdline, lower):
+    # console.c __parse_loglvl (fallback 2); XENLOG_LOWER_THRESHOLD is 3 in release builds
+    assert xc.loglvl_lower(cmdline) == lower
+
+
+@pytest.mark.parametrize('cmdline,cpus,ring', [
+    ('conring_size=1M', None, (1 << 20, 'explicit')), ('conring_size=010', None, (16384, 'explicit')),
+    ('conring_size=0', 2, (16384, 'default')), ('conring_size=0', None, (None, 'default')),
+    ('', 256, (1 << 20, 'default')), ('loglvl=all', 256, (2 << 20, 'default')),
+    ('', 3, (16384, 'default')), ('', 24, (128 << 10, 'default')), ('conring_size=100k', None, (128 << 10, 'explicit')),
+    ('conring_size=1M conring_size=1T', None, (1 << 20, 'explicit')),   # 1T overflows and is not assigned
+    ('conring_size=2Mx', None, (2 << 20, 'explicit')),                  # assigned although invalid
+])
+def test_conring_bytes(cmdline, cpus, ring):
+    assert xc.conring_bytes(cmdline, cpus) == ring
+
+
+# ---------------------------------------------------------------- writing: values Xen accepts
+
+@pytest.mark.parametrize('name, value, token', [
+    ('smt', True, 'smt'), ('smt', False, 'smt=0'), ('smt', 0, 'smt=0'),
+    ('ucode', ['scan', 'nmi=0'], 'ucode=scan,nmi=0'), ('conring_size', '1M', 'conring_size=1M'),
+    ('pv', [True], 'pv=1'), ('pv', [False, 'x'], 'pv=0,x'),
+])
+def test_render_token(name, value, token):
+    assert xc.render_token(name, value) == token
+
+
+VALID = [
+    ('dom0_mem', '4G,max:4G'), ('dom0_mem', '1024M,max:1024M'), ('dom0_mem', 'min:512M,max:2G,1G'),
+    ('dom0_mem', '1G+25%'), ('dom0_mem', '-2G'), ('dom0_mem', '1G,1G'), ('smt', 0), ('smt', 'off'), ('smt', False),
+    ('smt', True), ('pv-linear-pt', 0), ('pv', 'no-32'), ('pv', '32=0'), ('ucode', 'scan'), ('ucode', '-1'),
+    ('ucode', 'scan,nmi=0'), ('ucode', 'no-scan,2'), ('conring_size', '1M'), ('conring_size', 65536),
+    ('conring_size', '010'), ('conring_size', '0x100000'), ('iommu', 'required'), ('iommu', '1,verbose'),
+    ('iommu', 'quarantine=scratch-page'), ('iommu', 'no-intremap'), ('iommu', ['required', 'verbose']),
+    ('spec-ctrl', 'no'), ('spec-ctrl', 'no-xen'), ('spec-ctrl', 'xen=0'), ('spec-ctrl', 'ibpb-entry'),
+    ('spec-ctrl', 'rsb=no-hvm'), ('spec-ctrl', 'md-clear=pv=0'), ('spec-ctrl', 'bti-thunk=retpoline'),
+    ('spec-ctrl', 'pv=0,hvm'), ('spec-ctrl', 'unpriv-mmio,lock-harden,bhb-entry'),
+    ('xpti', 'default'), ('xpti', 'dom0=0,domu=1'), ('xpti', 'dom0=0,default'), ('xpti', True), ('xpti', False),
+    ('console', 'com1,vga'), ('console', 'xen'), ('console', 'com2H,dbgp'), ('loglvl', 'all/warning'),
+    ('sched', 'credit2'), ('sched-gran', 'core'), ('dom0_max_vcpus', '1-4'), ('dom0_max_vcpus', 2),
+    ('gnttab', 'max-ver:1'), ('gnttab', 'max_ver:2,no-transitive'), ('smap', 'hvm'), ('smap', True),
+    ('watchdog', True), ('watchdog', 'force'), ('bootscrub', False), ('com1', '115200,8n1'),
+    ('some_new_option', 'x'), ('some_flag', True), ('noreboot', None), ('dom0-iommu', 'strict'),
+    ('dom0-iommu', 'none'), ('dom0-iommu', 'map-reserved=0,strict'), ('pv-l1tf', 'domu=1'), ('bootscrub', 'idle'),
+    ('flask', 'enforcing'), ('xsm', 'silo'), ('watchdog_timeout', 30), ('dom0_vcpus_pin', True), ('tsx', 0),
+    ('tsx', '1'), ('vpmu', '0'), ('ept', 'no-exec-sp'), ('gnttab_max_frames', 64),
+    ('gnttab_max_maptrack_frames', '0x400'), ('scrub-domheap', True), ('hvm_fep', False),
+]
+
+
+@pytest.mark.parametrize('name, value', VALID)
+def test_valid_options(name, value):
+    xc.validate_option(name, value)
+
+
+INVALID = [
+    # issue 7 finding 5: values Xen does not parse as meant
+    ('smt', 'OFF', 'exact lower-case boolean words'),
+    ('smt', 'OFF', 'write smt=0 instead'),
+    ('smt', 'On', 'write smt=1 instead'),
+    ('dom0_mem', True, 'Xen would read "dom0_mem"'),
+    ('dom0_mem', False, 'Xen would read "dom0_mem=0"'),
+    ('sched', True, 'Xen would read "sched"'),
+    ('tsx', True, 'is not a value of this option'),
+    ('spec-ctrl', False, 'no-xen'),
+    ('foo', [None], 'only strings and numbers, not None'),
+    ('foo', [['a']], 'only strings and numbers'),
+    ('foo', [], 'the list is empty'),
+    ('foo', False, 'not a value of this option'),
+    ('foo', 1.5 + 2j, 'unsupported value type complex'),
+    ('iommu', True, 'such as "required"'),
+    # issue 14: the validators against Xen's parsers
+    ('dom0_mem', 'lots', '"lots" is not an amount'),
+    ('dom0_mem', 'max:', 'is not an amount'),
+    ('dom0_mem', '1G+2G', 'is not an amount'),
+    ('smt', 'maybe', 'exact lower-case boolean words'),
+    ('conring_size', 'big', 'not a size Xen reads'),
+    ('conring_size', '-1M', 'no sign'),
+    ('conring_size', '0', 'means "Xen\'s default"'),
+    ('conring_size', '8G', "larger than Xen's 32-bit"),
+    ('spec-ctrl', 'yes', 'positive overall boolean'),
+    ('spec-ctrl', 'xen', 'only xen=0 / no-xen'),
+    ('spec-ctrl', 'xen=maybe', 'only xen=0 / no-xen'),
+    ('spec-ctrl', 'A_B', 'not a spec-ctrl= sub-option'),
+    ('spec-ctrl', 'no-xen,BTI', '"BTI" is not a spec-ctrl= sub-option'),
+    ('spec-ctrl', 'rsb=sometimes', 'takes a boolean or pv=<bool>'),
+    ('spec-ctrl', 'bti-thunk=fast', 'takes one of retpoline'),
+    ('spec-ctrl', 'bhb-seq=medium', 'takes one of none'),
+    ('spec-ctrl', 'NO', 'not a spec-ctrl= sub-option'),
+    ('iommu', 'sometimes', 'is not an iommu= item'),
+    ('iommu', 'on,bogus', '"bogus" is not an iommu= item'),
+    ('iommu', 'quarantine=scratch', 'is not an iommu= item'),
+    ('iommu', 'Required', 'is not an iommu= item'),
+    ('pv', '64=0', 'is not a pv= item'),
+    ('pv', 'no-32,64', '"64" is not a pv= item'),
+    ('ucode', 'scan=maybe', 'is not a ucode= item'),
+    ('ucode', '0', 'module index 0, which loads nothing'),
+    ('ucode', 'scan,0', 'module index 0'),
+    ('console', 'com3', 'not a Xen console'),
+    ('console', 'vga,com3', '"com3" is not a Xen console'),
+    ('loglvl', 'loud', 'expected <level>'),
+    ('loglvl', 'all/warning/info', 'expected <level>'),
+    ('sched', 'fair', 'expected one of'),
+    ('sched-gran', 'Core', 'case-sensitive'),
+    ('flask', 'enforcng', 'expected one of'),
+    ('dom0_max_vcpus', 'many', 'expected <n>'),
+    ('dom0_max_vcpus', '-', 'expected <n>'),
+    ('watchdog_timeout', 'soon', 'non-negative integer'),
+    ('watchdog_timeout', -1, 'non-negative integer'),
+    ('xpti', 'dom1=0', 'is not an item of this option'),
+    ('xpti', 'default,dom0=0', 'only as the last item'),
+    ('pv-l1tf', 'domu=maybe', 'is not an item of this option'),
+    ('gnttab', 'max-ver:3', 'takes version 1 or 2'),
+    ('gnttab', 'max-ver=2', 'expects a colon'),
+    ('gnttab', 'transitive,bogus', 'is not a gnttab= item'),
+    ('dom0-iommu', 'none=1', 'read by Xen as plain "none"'),
+    ('dom0-iommu', 'no-none', 'is not a dom0-iommu= item'),
+    ('dom0-iommu', 'strict,sometimes', '"sometimes" is not a dom0-iommu= item'),
+    ('vpmu', 'all', 'is not a vpmu= item'),
+    ('ept', 'exec-sp=maybe', 'is not an ept= item'),
+    ('gnttab_max_frames', '-1', 'non-negative integer'),
+    ('gnttab_max_frames', '0x80000000', 'INT_MAX'),
+    ('tsx', 'True', 'exact lower-case'),
+    ('smap', 'pv', 'or one of hvm'),
+    ('smt', '0 reboot', 'unsafe'),
+    ('console', 'com1;reboot', 'unsafe'),
+    ('smt', '', 'value is empty'),
+    ('smt', {'a': 1}, 'not a mapping'),
+    ('bad name', 1, 'not a valid Xen option name'),
+    (1, 1, 'not a valid Xen option name'),
+    ('placeholder', True, 'the word GRUB puts first'),
+]
+
+
+@pytest.mark.parametrize('name, value, words', INVALID)
+def test_invalid_options(name, value, words):
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_option(name, value)
+    assert words in err.value.msg
+
+
+# ucode/core.c parse_ucode and spec_ctrl.c parse_spec_ctrl at each tag
+@pytest.mark.parametrize('name,value,version,valid', [
+    ('ucode', 'allow-same', '4.17.5', True), ('ucode', 'allow-same', '4.20.0', False),
+    ('ucode', 'allow-same', None, True),
+    ('ucode', 'digest-check', '4.17.5', False), ('ucode', 'digest-check', '4.17.6', True),
+    ('ucode', 'digest-check', '4.20.0', False), ('ucode', 'no-digest-check', '4.20.1', True),
+    ('ucode', 'digest-check', '4.21.0', True),
+    ('ucode', 'digest-check', '4.16.0', False), ('ucode', 'digest-check', None, True),
+    ('spec-ctrl', 'bhb-entry', '4.17.3', False), ('spec-ctrl', 'bhb-entry', '4.17.4', True),
+    ('spec-ctrl', 'lock-harden', '4.17.3', False), ('spec-ctrl', 'lock-harden', '4.20.0', True),
+    ('spec-ctrl', 'gds-mit', '4.17.1', False), ('spec-ctrl', 'gds-mit', '4.17.2', True),
+    ('spec-ctrl', 'div-scrub', '4.17.2', False), ('spec-ctrl', 'div-scrub', '4.17.3', True),
+    ('spec-ctrl', 'bp-spec-reduce', '4.17.7', False), ('spec-ctrl', 'bp-spec-reduce', '4.20.0', True),
+    ('spec-ctrl', 'ibpb-alt', '4.20.0', False), ('spec-ctrl', 'ibpb-alt', '4.20.1', True),
+    ('spec-ctrl', 'ibpb-entry', '4.17.0', True), ('spec-ctrl', 'md-clear', '4.17.0', True),
+    ('spec-ctrl', 'verw', '4.17.3', False), ('spec-ctrl', 'verw', '4.17.4', True),
+])
+def test_options_per_release(name, value, version, valid):
+    if valid:
+        xc.validate_option(name, value, version)
+        return
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_option(name, value, version)
+    assert 'Xen' in err.value.msg
+
+
+def test_spec_ctrl_known():
+    assert xc.spec_ctrl_known('ibpb-entry', '4.17.0') and not xc.spec_ctrl_known('ibpb-entry', '4.16.5')
+    assert xc.spec_ctrl_known('bhb-entry', None)
+
+
+def test_validate_options():
+    xc.validate_options({'smt': 0, 'iommu': 'required'}, '4.20.1')
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_options({'smt': 0, 'no-smt': True})
+    assert 'conflicting' in err.value.msg
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_options(['smt'])
+    assert 'mapping' in err.value.msg
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_options({'ucode': 'allow-same'}, '4.20.1')
+    assert 'removed in Xen 4.20' in err.value.msg
