@@ -33,6 +33,7 @@ help:
 	@echo "make lint sanity-2.19 sanity-2.21 build-check importer docs-check   single static stages"
 	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
 	@echo "make bench-lab   lab timings (image build, boot, reboot)"
+	@echo "make mutation    mutation testing of module_utils (MUTATE=\"xencmdline grubcfg\"; not part of CI)"
 
 ## ---------------------------------------------------------------- set-up
 .PHONY: deps venv venv313 venv-importer collection ansible-test-offline
@@ -101,6 +102,28 @@ lint: venv collection
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
+
+# Mutation testing (not part of CI): mutmut mutates each file of MUTATE in a copy of the collection and runs
+# the unit tests of MUTATION_TESTS against every mutant; the score per file is the share the tests notice.
+MUTATE ?= xencmdline grubcfg
+MUTATION_TESTS ?= tests/unit/plugins/module_utils/test_xencmdline.py tests/unit/plugins/module_utils/test_grubcfg.py \
+	tests/unit/plugins/module_utils/test_controls.py tests/unit/plugins/module_utils/test_xl.py
+MUTATION_DIR := $(CURDIR)/.cache/mutation
+.PHONY: mutation
+mutation: venv collection
+	@$(PY) -c 'import mutmut' 2>/dev/null || $(PY) -m pip install -qq -r tests/requirements/mutation.txt
+	@for m in $(MUTATE); do \
+	  root=$(MUTATION_DIR)/$$m; rm -rf $$root; mkdir -p $$root/ansible_collections/xenguard; \
+	  cp -a $(COLL_DIR) $$root/ansible_collections/xenguard/hardening; \
+	  ( cd $$root/ansible_collections/xenguard/hardening && PYTHONPATH=$$root $(abspath $(VENV))/bin/mutmut run \
+	      --paths-to-mutate plugins/module_utils/$$m.py --tests-dir tests/unit \
+	      --runner "$(abspath $(PY)) -m pytest -x -q -p no:cacheprovider $(MUTATION_TESTS)" \
+	      >$$root/mutmut.log 2>&1 ) & \
+	done; wait
+	@echo "mutation score per file (logs and surviving mutants: .cache/mutation/<file>/, mutmut results/show there)"
+	@for m in $(MUTATE); do \
+	  $(PY) tests/tools/mutation_score.py $$m.py $(MUTATION_DIR)/$$m/ansible_collections/xenguard/hardening/.mutmut-cache; \
+	done
 
 docs-check: venv
 	$(PY) tests/tools/gen_controls_doc.py --check

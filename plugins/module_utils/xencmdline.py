@@ -25,8 +25,6 @@ __metaclass__ = type
 
 import re
 
-SUPPORTED_RELEASES = ((4, 17), (4, 20))
-
 
 class XenCmdlineError(ValueError):
     """A value Xen would not parse (or that this collection refuses to write); ``msg`` says what to do."""
