@@ -50,7 +50,7 @@ def token_name(token):
     ``no-smt`` stays ``no-smt`` here: the editor owns tokens by how they are written (token_owned_by);
     how Xen reads them is xencmdline's business.
     """
-    return token.split('=', 1)[0]
+    return token.partition('=')[0]
 
 
 def token_owned_by(token, name):

@@ -215,16 +215,14 @@ def version_tuple(version):
     if isinstance(version, (list, tuple)):
         parts = list(version)
     else:
-        parts = re.findall(r'\d+', str(version))[:3]
+        parts = re.findall(r'\d+', str(version))
     try:
         parts = [int(p) for p in parts]
     except (TypeError, ValueError):
         return None
     if len(parts) < 2:
         return None
-    while len(parts) < 3:
-        parts.append(0)
-    return tuple(parts[:3])
+    return tuple((parts + [0])[:3])
 
 
 def _since(version, first_417, first_420):
@@ -669,7 +667,7 @@ def _check_parse_bool(name, value, version):
 def _check_size(name, value, version):
     if size_bytes(value) is None:
         _fail(name, value, 'not a size Xen reads (a number, 0x hex or 0-octal, with an optional unit '
-              'T, G, M, K or B; no unit means KiB; no sign)', '%s=512M' % name)
+              'T, G, M, K or B; no unit means KiB; no sign)', '%s=1M' % name)
 
 
 def _check_dom0_mem(name, value, version):
@@ -766,7 +764,7 @@ def _check_xpti(name, value, version):
             continue
         if item == 'default':
             _fail(name, value, '"default" counts only as the last item (Xen compares the rest of the value '
-                  'with "default" and rejects it anywhere else)', 'default as the last item')
+                  'with "default" and rejects it anywhere else); put it last')
         why = _dom0_domu_item(item, version)
         if why:
             _fail(name, value, '"%s" %s' % (item, why))
@@ -893,7 +891,7 @@ def _check_conring(name, value, version):
     _check_size(name, value, version)
     if size_bytes(value) == 0:
         _fail(name, value, 'size 0 means "Xen\'s default" (which depends on the number of CPUs and loglvl)',
-              'a size, e.g. conring_size=1M, or remove the option')
+              'conring_size=1M (or remove the option for the default)')
     if size_bytes(value) > 0xffffffff:
         _fail(name, value, 'larger than Xen\'s 32-bit ring size')
 

@@ -433,3 +433,102 @@ def test_validate_options():
     with pytest.raises(XenCmdlineError) as err:
         xc.validate_options({'ucode': 'allow-same'}, '4.20.1')
     assert 'removed in Xen 4.20' in err.value.msg
+
+
+BOOLS = '(1|on|yes|true|enable|0|no|off|false|disable)'
+IOMMU_ITEMS = ('(a boolean, or force, required, quarantine=<bool>|scratch-page, verbose, debug, sharept, superpages, '
+               'intremap, intpost, crash-disable, snoop, qinval, igfx, amd-iommu-perdev-intremap, dom0-passthrough, '
+               'dom0-strict, each optionally =<bool> or with no-)')
+
+
+# The messages are the module's answer to the user: what is wrong and what to write instead. Pinned whole.
+@pytest.mark.parametrize('name, value, msg', [
+    ('smt', 'OFF', 'smt=OFF: Xen reads only the exact lower-case boolean words %s and ignores any other value; '
+     'write smt=0 instead' % BOOLS),
+    ('smt', 'maybe', 'smt=maybe: Xen reads only the exact lower-case boolean words %s and ignores any other value'
+     % BOOLS),
+    ('dom0_mem', False, 'dom0_mem: a YAML boolean (False) is not a value of this option: Xen would read "dom0_mem=0". '
+     'Write the value Xen expects as a string such as "4G,max:4G"'),
+    ('tsx', True, 'tsx: a YAML boolean (True) is not a value of this option: Xen would read "tsx". Write the value '
+     'Xen expects as a string "0" or "1"'),
+    ('spec-ctrl', False, 'spec-ctrl: a YAML boolean (False) is not a value of this option: Xen would read '
+     '"spec-ctrl=0". Write the value Xen expects as a string such as "no-xen" (off) - or leave it out'),
+    ('foo', False, 'foo: a YAML boolean (False) is not a value of this option: Xen would read "foo=0". Write the '
+     'value Xen expects as a string'),
+    ('foo', [None], 'foo: a list value may hold only strings and numbers, not None; write the items as Xen spells '
+     'them, e.g. foo: [required, verbose]'),
+    ('foo', [], 'foo: the list is empty; use null to remove the option'),
+    ('foo', 1.5 + 2j, 'foo: unsupported value type complex; use a string, a number, a boolean or a list'),
+    ('dom0_mem', 'lots', 'dom0_mem=lots: "lots" is not an amount Xen reads (<size>, <n>%, <size>+<n>%, optionally '
+     'with a leading -); write dom0_mem=4G,max:4G instead'),
+    ('conring_size', 'big', 'conring_size=big: not a size Xen reads (a number, 0x hex or 0-octal, with an optional '
+     'unit T, G, M, K or B; no unit means KiB; no sign); write conring_size=1M instead'),
+    ('conring_size', '0', 'conring_size=0: size 0 means "Xen\'s default" (which depends on the number of CPUs and '
+     'loglvl); write conring_size=1M (or remove the option for the default) instead'),
+    ('conring_size', '8G', "conring_size=8G: larger than Xen's 32-bit ring size"),
+    ('spec-ctrl', 'yes', 'spec-ctrl=yes: "yes" is a positive overall boolean, which Xen rejects (by default Xen '
+     'already picks the mitigations)'),
+    ('spec-ctrl', 'xen', 'spec-ctrl=xen: "xen" is invalid: only xen=0 / no-xen is accepted'),
+    ('spec-ctrl', 'no-xen,BTI', 'spec-ctrl=no-xen,BTI: "BTI" is not a spec-ctrl= sub-option this collection knows '
+     'from Xen 4.17/4.20'),
+    ('spec-ctrl', 'rsb=sometimes', 'spec-ctrl=rsb=sometimes: "rsb=sometimes" takes a boolean or pv=<bool> / '
+     'hvm=<bool>'),
+    ('spec-ctrl', 'bti-thunk=fast', 'spec-ctrl=bti-thunk=fast: "bti-thunk=fast" takes one of retpoline, lfence, jmp'),
+    ('spec-ctrl', 'bhb-seq=medium', 'spec-ctrl=bhb-seq=medium: "bhb-seq=medium" takes one of none, tsx, short, long'),
+    ('iommu', 'on,bogus', 'iommu=on,bogus: "bogus" is not an iommu= item %s; write iommu=required instead'
+     % IOMMU_ITEMS),
+    ('pv', '64=0', 'pv=64=0: "64=0" is not a pv= item (32=<bool>, e.g. pv=no-32); write pv=no-32 instead'),
+    ('ucode', 'scan=maybe', 'ucode=scan=maybe: "scan=maybe" is not a ucode= item (scan, nmi, digest-check, '
+     'allow-same before 4.20, or a module index); write ucode=scan instead'),
+    ('ucode', '0', 'ucode=0: "0" is module index 0, which loads nothing (positive indexes count from the first boot '
+     'module, negative from the last); write ucode=scan instead'),
+    ('console', 'com3', 'console=com3: "com3" is not a Xen console (vga, xen, com1, com2 with optional H/L, pv, '
+     'dbgp, ehci, xhci, none)'),
+    ('loglvl', 'loud', 'loglvl=loud: expected <level>[/<level>] with levels none, error, warning, info, debug, all'),
+    ('sched-gran', 'Core', 'sched-gran=Core: expected one of cpu, core, socket (case-sensitive)'),
+    ('dom0_max_vcpus', 'many', 'dom0_max_vcpus=many: expected <n> or <min>-<max>'),
+    ('watchdog_timeout', -1, 'watchdog_timeout=-1: expected a non-negative integer (Xen rejects signs and other '
+     'text)'),
+    ('xpti', 'dom1=0', 'xpti=dom1=0: "dom1=0" is not an item of this option (a boolean, dom0=<bool>, domu=<bool>)'),
+    ('xpti', 'default,dom0=0', 'xpti=default,dom0=0: "default" counts only as the last item (Xen compares the rest '
+     'of the value with "default" and rejects it anywhere else); put it last'),
+    ('gnttab', 'max-ver:3', 'gnttab=max-ver:3: "max-ver:3" takes version 1 or 2; write gnttab=max-ver:2 instead'),
+    ('gnttab', 'max-ver=2', 'gnttab=max-ver=2: "max-ver=2" uses "=" where Xen expects a colon (max-ver:2); write '
+     'gnttab=max-ver:2 instead'),
+    ('gnttab', 'bogus', 'gnttab=bogus: "bogus" is not a gnttab= item (max-ver:<1|2>, transitive=<bool>, '
+     'transfer=<bool>); write gnttab=max-ver:2 instead'),
+    ('dom0-iommu', 'none=1', 'dom0-iommu=none=1: "none=1" is read by Xen as plain "none" whatever follows; write '
+     'none (it takes no value)'),
+    ('dom0-iommu', 'no-none', 'dom0-iommu=no-none: "no-none" is not a dom0-iommu= item (passthrough=<bool>, '
+     'strict=<bool>, map-inclusive=<bool>, map-reserved=<bool>, none)'),
+    ('vpmu', 'all', 'vpmu=all: "all" is not a vpmu= item (a boolean, bts, ipc, arch); write vpmu=0 (or remove the '
+     'option) instead'),
+    ('ept', 'exec-sp=maybe', 'ept=exec-sp=maybe: "exec-sp=maybe" is not an ept= item (ad=<bool>, pml=<bool>, '
+     'exec-sp=<bool>); write ept=no-exec-sp instead'),
+    ('gnttab_max_frames', '0x80000000', 'gnttab_max_frames=0x80000000: larger than INT_MAX, which Xen refuses'),
+    ('smap', 'pv', 'smap=pv: expected a lower-case boolean word %s or one of hvm' % BOOLS),
+    ('console', 'com1;reboot', 'console=com1;reboot: the value holds characters that are unsafe on a GRUB/shell '
+     'command line (allowed: letters, digits and _ . , : = + % @ / - [ ])'),
+    ('smt', '', 'smt: the value is empty; use null to remove the option or true for a bare flag'),
+    ('smt', {'a': 1}, 'smt: a value must be a string, a number, a boolean or a list, not a mapping'),
+    ('bad name', 1, '"bad name" is not a valid Xen option name (letters, digits, _ . - [ ])'),
+    ('placeholder', True, '"placeholder" is the word GRUB puts first on the line, not an option'),
+])
+def test_messages_in_full(name, value, msg):
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_option(name, value)
+    assert err.value.msg == msg
+    assert str(err.value) == msg
+
+
+@pytest.mark.parametrize('name,value,version,msg', [
+    ('ucode', 'allow-same', '4.20.1', 'ucode=allow-same: "allow-same" was removed in Xen 4.20; write ucode=scan '
+     'instead'),
+    ('ucode', 'digest-check', '4.17.5', 'ucode=digest-check: "digest-check" exists only from Xen 4.17.6 and '
+     '4.20.1; write ucode=scan instead'),
+    ('spec-ctrl', 'lock-harden', '4.17.3', 'spec-ctrl=lock-harden: "lock-harden" is not known to Xen 4.17.3'),
+])
+def test_release_messages_in_full(name, value, version, msg):
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_option(name, value, version)
+    assert err.value.msg == msg
