@@ -144,8 +144,6 @@ class XenCfg(object):
                     self.lines[-1] += '\n'
             self.lines.insert(at, line)
             self.index = at
-            if self.template_index is not None and self.template_index >= at:
-                self.template_index += 1
         self.tokens = list(tokens)
 
     def render(self):

@@ -99,6 +99,9 @@ def test_file_without_example_gets_line_appended():
     ('GRUB_CMDLINE_XEN_DEFAULT="$GRUB_CMDLINE_XEN_DEFAULT smt=0"\n', 'shell expansion'),
     ('GRUB_CMDLINE_XEN_DEFAULT="`cat /x`"\n', 'shell expansion'),
     ('GRUB_CMDLINE_XEN_DEFAULT="a b\n', 'unterminated'),
+    ("GRUB_CMDLINE_XEN_DEFAULT='a b\n", 'unterminated'),
+    # the escaped quote does not end the value: the whole of a\" b is the value, refused for its backslash
+    ('GRUB_CMDLINE_XEN_DEFAULT="a\\" b" # c\n', 'shell expansion (a\\" b)'),
     ('GRUB_CMDLINE_XEN_DEFAULT="a b"; echo hi\n', 'unexpected text'),
 ])
 def test_unmanageable_files_are_refused(text, what):
