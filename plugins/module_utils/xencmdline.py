@@ -1019,7 +1019,7 @@ def validate_option(name, value, version=None):
 
 def _bool_hint(name, value):
     hints = {'dom0_mem': ' such as "4G,max:4G"', 'spec-ctrl': ' such as "no-xen" (off) - or leave it out',
-             'xpti': ' such as "dom0=0"', 'ucode': ' such as "scan"', 'sched': ' such as "credit2"',
+             'ucode': ' such as "scan"', 'sched': ' such as "credit2"',
              'iommu': ' such as "required"', 'tsx': ' "0" or "1"', 'flask': ' such as "enforcing"'}
     return hints.get(name, '')
 

@@ -195,7 +195,11 @@ def test_loads_microcode(cmdline, version, loads):
     ('spec-ctrl=xen', []), ('spec-ctrl=ssbd=0,psfd=0,unpriv-mmio=0,lock-harden=0', []), ('tsx=0', []),
     ('tsx', []), ('xpti=no,default', []), ('xpti=no xpti', []), ('pv-l1tf=0 pv-l1tf=1', []),
     ('spec-ctrl=bti-thunk=retpoline', []), ('spec-ctrl=rsb=maybe', []), ('no-spec-ctrl=1', []),
-    ('spec-ctrl=bti-thunk=jmp spec-ctrl=bti-thunk=lfence', []),
+    ('spec-ctrl=bti-thunk=jmp spec-ctrl=bti-thunk=lfence', []), ('spec-ctrl=ibpb-alt=0,bhi-dis-s', []),
+    # dom0's entry barriers are off by default: spec-ctrl=no leaves nothing weaker than the default there
+    ('spec-ctrl=no spec-ctrl=msr-sc,rsb,verw,ibpb-entry=pv,ibpb-entry=hvm,bhb-entry=pv,bhb-entry=hvm,ibpb,'
+     'bti-thunk=retpoline,bhb-seq=short,ibrs,eager-fpu,l1d-flush,branch-harden,srb-lock,gds-mit,div-scrub,'
+     'bp-spec-reduce tsx=0 xpti pv-l1tf', []),
 ])
 def test_mitigations_off(cmdline, offending):
     assert [token for token, _why in xc.mitigations_off(cmdline)] == offending
@@ -297,12 +301,61 @@ VALID = [
     ('flask', 'enforcing'), ('xsm', 'silo'), ('watchdog_timeout', 30), ('dom0_vcpus_pin', True), ('tsx', 0),
     ('tsx', '1'), ('vpmu', '0'), ('ept', 'no-exec-sp'), ('gnttab_max_frames', 64),
     ('gnttab_max_maptrack_frames', '0x400'), ('scrub-domheap', True), ('hvm_fep', False),
+    # every item name each list parser knows (iommu.c, spec_ctrl.c, vpmu.c, vmcs.c, grant_table.c)
+    ('iommu', 'force,required,quarantine,sharept,superpages,intremap,intpost,crash-disable,snoop,qinval,igfx,'
+              'amd-iommu-perdev-intremap,dom0-passthrough,dom0-strict,verbose,debug'),
+    ('dom0-iommu', 'passthrough=0,strict,map-inclusive=0,map-reserved'),
+    ('spec-ctrl', 'ibrs,stibp,ssbd,psfd,bhi-dis-s,ibpb,eager-fpu,l1d-flush,branch-harden,lock-harden,srb-lock,'
+                  'unpriv-mmio,gds-mit,div-scrub,bp-spec-reduce,ibpb-alt'),
+    ('spec-ctrl', 'msr-sc=pv=0,rsb,verw=hvm=1,ibpb-entry=no-pv,bhb-entry=0,md-clear'),
+    ('spec-ctrl', 'bti-thunk=lfence,bti-thunk=jmp,bhb-seq=tsx,bhb-seq=long,bhb-seq=none,bhb-seq=short'),
+    ('vpmu', 'bts,ipc,arch,rtm-abort=0'), ('ept', 'ad=0,pml=0,exec-sp'), ('gnttab', 'transfer=0,transitive'),
+    ('ucode', 'nmi,scan'), ('pv-l1tf', 'dom0,no-domu'), ('xpti', 'no-dom0,domu'),
+    ('smep', True), ('bootscrub', True), ('watchdog', False), ('pv-l1tf', True), ('smep', 'hvm'),
+    ('sync_console', '0'), ('console_to_ring', 'yes'), ('hap', 'true'), ('pv-shim', 'false'), ('noreboot', 'on'),
+    ('availmem', '1G'), ('bootscrub_chunk', '512K'), ('low_mem_virq_limit', '0'), ('serial_tx_buffer', '32k'),
+    ('guest_loglvl', 'error/info'), ('xsm', 'flask'), ('xsm', 'dummy'), ('sched', 'null'), ('flask', 'late'),
 ]
 
 
 @pytest.mark.parametrize('name, value', VALID)
 def test_valid_options(name, value):
     xc.validate_option(name, value)
+
+
+# every option with a validator refuses a value it does not take (so no validator can go missing unnoticed)
+NOT_THEIRS = [
+    ('pv-linear-pt', 'x'), ('noreboot', 'x'), ('dom0_vcpus_pin', 'x'), ('scrub-domheap', 'x'), ('sync_console', 'x'),
+    ('console_to_ring', 'x'), ('hap', 'x'), ('pv-shim', 'x'), ('hvm_fep', 'x'), ('smt', 'x'), ('tsx', 'x'),
+    ('availmem', 'x'), ('bootscrub_chunk', 'x'), ('low_mem_virq_limit', 'x'), ('serial_tx_buffer', 'x'),
+    ('conring_size', 'x'), ('dom0_mem', 'x'), ('dom0_max_vcpus', 'x'), ('ucode', 'x'), ('iommu', 'x'),
+    ('dom0-iommu', 'x'), ('pv', 'x'), ('pv-l1tf', 'x'), ('xpti', 'x'), ('gnttab', 'x'), ('spec-ctrl', 'x'),
+    ('vpmu', 'x'), ('ept', 'x'), ('smap', 'x'), ('smep', 'x'), ('bootscrub', 'x'), ('watchdog', 'x'),
+    ('watchdog_timeout', 'x'), ('gnttab_max_frames', 'x'), ('gnttab_max_maptrack_frames', 'x'), ('sched', 'x'),
+    ('sched-gran', 'x'), ('flask', 'x'), ('xsm', 'x'), ('loglvl', 'x'), ('guest_loglvl', 'x'), ('console', 'x'),
+]
+
+
+def test_every_validator_is_tested():
+    assert sorted(set(name for name, _value in NOT_THEIRS)) == sorted(xc.VALIDATORS)
+
+
+@pytest.mark.parametrize('name, value', NOT_THEIRS)
+def test_every_validator_refuses(name, value):
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_option(name, value)
+    assert err.value.msg.startswith('%s=x: ' % name)
+
+
+@pytest.mark.parametrize('name,hint', [
+    ('dom0_mem', ' such as "4G,max:4G"'), ('spec-ctrl', ' such as "no-xen" (off) - or leave it out'),
+    ('ucode', ' such as "scan"'), ('sched', ' such as "credit2"'), ('iommu', ' such as "required"'),
+    ('tsx', ' "0" or "1"'), ('flask', ' such as "enforcing"'), ('loglvl', ''),
+])
+def test_yaml_boolean_hints(name, hint):
+    with pytest.raises(XenCmdlineError) as err:
+        xc.validate_option(name, True)
+    assert err.value.msg.endswith('Write the value Xen expects as a string' + hint)
 
 
 INVALID = [
