@@ -793,6 +793,9 @@ def test_conring_default_depends_on_cpus_and_loglvl():
     facts['cmdline'] = ['loglvl=warning']
     result = results_by_id(facts)['XG-XEN-06']
     assert result['status'] == 'fail' and 'is 512 KiB' in result['detail']
+    facts['info']['nr_cpus'] = 'many'
+    result = results_by_id(facts)['XG-XEN-06']
+    assert result['status'] == 'fail' and 'no nr_cpus' in result['detail']
     facts['info'] = {}
     result = results_by_id(facts)['XG-XEN-06']
     assert result['status'] == 'fail' and 'no nr_cpus' in result['detail']
