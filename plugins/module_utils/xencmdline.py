@@ -797,7 +797,7 @@ def _ept_item(item, version):
 # spec-ctrl sub-options and the first 4.17.x / 4.20.x release that has each (None: not in that series).
 _SPEC_SINCE = {
     'bhb-entry': (4, 0), 'lock-harden': (4, 0), 'bhi-dis-s': (4, 0), 'verw': (4, 0), 'bhb-seq': (4, 0),
-    'gds-mit': (2, 0), 'div-scrub': (3, 0), 'bp-spec-reduce': (None, 0), 'ibpb-alt': (None, 1),
+    'gds-mit': (2, 0), 'div-scrub': (3, 0), 'bp-spec-reduce': (7, 0), 'ibpb-alt': (None, 1),
 }
 
 
