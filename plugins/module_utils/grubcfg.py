@@ -70,12 +70,12 @@ def _strip_comment(rest):
         while end != -1 and rest[end - 1] == '\\':
             end = rest.find('"', end + 1)
         if end == -1:
-            return None, None, '"'
+            return None, None, None
         return rest[1:end], rest[end + 1:], '"'
     if rest.startswith("'"):
         end = rest.find("'", 1)
         if end == -1:
-            return None, None, "'"
+            return None, None, None
         return rest[1:end], rest[end + 1:], "'"
     m = re.match(r'^(\S*)(.*)$', rest)
     return m.group(1), m.group(2), ''

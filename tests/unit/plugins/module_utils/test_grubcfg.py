@@ -102,6 +102,10 @@ def test_file_without_example_gets_line_appended():
     ("GRUB_CMDLINE_XEN_DEFAULT='a b\n", 'unterminated'),
     # the escaped quote does not end the value: the whole of a\" b is the value, refused for its backslash
     ('GRUB_CMDLINE_XEN_DEFAULT="a\\" b" # c\n', 'shell expansion (a\\" b)'),
+    ('GRUB_CMDLINE_XEN_DEFAULT="a\\""\n', 'shell expansion (a\\")'),
+    # a backslash just before the end of an unterminated value does not make it terminated
+    ('GRUB_CMDLINE_XEN_DEFAULT="a\\b\n', 'unterminated'),
+    ('GRUB_CMDLINE_XEN_DEFAULT="a"\\\n', 'unexpected text'),
     ('GRUB_CMDLINE_XEN_DEFAULT="a b"; echo hi\n', 'unexpected text'),
 ])
 def test_unmanageable_files_are_refused(text, what):
@@ -167,3 +171,12 @@ def test_comments_and_quotes_around_the_value(line, tokens, kept):
     cfg.set_tokens(['smt=0', 'pv=no-32'])
     assert cfg.render().endswith(kept)
     assert XenCfg(cfg.render()).tokens == ['smt=0', 'pv=no-32']
+
+
+@pytest.mark.parametrize('line', ["GRUB_CMDLINE_XEN_DEFAULT=''\n", 'GRUB_CMDLINE_XEN_DEFAULT=""\n',
+                                  'GRUB_CMDLINE_XEN_DEFAULT=\n'])
+def test_empty_quoted_values(line):
+    cfg = XenCfg(line)
+    assert cfg.tokens == [] and cfg.assignments == 1
+    cfg.set_tokens(['smt=0'])
+    assert XenCfg(cfg.render()).tokens == ['smt=0']
