@@ -106,7 +106,9 @@ changelog-lint: venv
 # Mutation testing (not part of CI): mutmut mutates each file of MUTATE in a copy of the collection and runs
 # the unit tests of MUTATION_TESTS against every mutant; the score per file is the share the tests notice.
 # No bytecode: a mutant of the same size written in the same second would otherwise run a stale .pyc.
-# mutmut 2 counts only exit status 1 as killed: pytest's 2 (a mutant that breaks the import) is mapped to 1.
+# mutmut 2 counts only exit status 1 as killed: pytest's 2 (a mutant that breaks the import) is mapped to 1,
+# and a mutant that loops is stopped by timeout (mutmut's own timeout leaves the test process running).
+MUTATION_TIMEOUT ?= 120
 MUTATE ?= xencmdline grubcfg
 # each file by its own unit tests (test_<file>.py); $$m is the file's name in the loop below
 MUTATION_TESTS ?= tests/unit/plugins/module_utils/test_$$m.py
@@ -121,7 +123,7 @@ mutation: venv collection
 	  ( cd $$root/ansible_collections/xenguard/hardening && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$$root \
 	    $(abspath $(VENV))/bin/mutmut run \
 	      --paths-to-mutate plugins/module_utils/$$m.py --tests-dir tests/unit \
-	      --runner "sh -c '$(abspath $(PY)) -m pytest -x -q -p no:cacheprovider $(MUTATION_TESTS) >/dev/null 2>&1 || exit 1'" \
+	      --runner "sh -c 'timeout $(MUTATION_TIMEOUT) $(abspath $(PY)) -m pytest -x -q -p no:cacheprovider $(MUTATION_TESTS) >/dev/null 2>&1 || exit 1'" \
 	      >$$root/mutmut.log 2>&1 ) & \
 	done; wait
 	@echo "mutation score per file (logs and surviving mutants: .cache/mutation/<file>/, mutmut results/show there)"
