@@ -85,12 +85,11 @@ class XenCfg(object):
     """``xen.cfg`` as lines; ``tokens`` of the managed variable; ``set_tokens`` / ``render``."""
 
     def __init__(self, text, variable=VARIABLE):
-        self.original = text
         self.variable = variable
         self.lines = text.splitlines(True)
         self.index = None          # line index of the assignment in effect (the last one)
-        self.quote = '"'
-        self.trailing = '\n'
+        self.quote = '"'           # a new assignment is double-quoted
+        self.trailing = None       # what follows the value of the assignment in effect (comment, newline)
         self.prefix = ''
         self.template_index = None  # Debian's commented example line, where a new line goes
         self.tokens = []
@@ -102,7 +101,8 @@ class XenCfg(object):
         for i, line in enumerate(self.lines):
             if self.template_index is None and _COMMENTED_RE.match(line):
                 self.template_index = i
-            m = _ASSIGN_RE.match(line.rstrip('\r\n'))
+            content = (line.splitlines() or [''])[0]
+            m = _ASSIGN_RE.match(content)
             if not m or m.group('var') not in (self.variable, OTHER_VARIABLE):
                 continue
             value, trailing, quote = _strip_comment(m.group('rest'))
@@ -123,15 +123,14 @@ class XenCfg(object):
             self.index = i
             self.quote = quote or '"'
             self.prefix = m.group('indent') + (m.group('export') or '')
-            self.trailing = trailing + ('\n' if line.endswith('\n') else '')
+            self.trailing = trailing + line[len(content):]     # the comment and the line's own ending
             self.tokens = split(value)
 
     def set_tokens(self, tokens):
         for token in tokens:
             if not VALUE_RE.match(token):
                 raise GrubConfigError('token "%s" holds characters unsafe on a GRUB/shell command line' % token)
-        quote = self.quote if self.quote else '"'
-        line = '%s%s=%s%s%s%s' % (self.prefix, self.variable, quote, ' '.join(tokens), quote,
+        line = '%s%s=%s%s%s%s' % (self.prefix, self.variable, self.quote, ' '.join(tokens), self.quote,
                                   self.trailing if self.index is not None else '\n')
         if self.index is not None:
             self.lines[self.index] = line

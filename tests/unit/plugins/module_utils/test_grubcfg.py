@@ -180,3 +180,31 @@ def test_empty_quoted_values(line):
     assert cfg.tokens == [] and cfg.assignments == 1
     cfg.set_tokens(['smt=0'])
     assert XenCfg(cfg.render()).tokens == ['smt=0']
+
+
+@pytest.mark.parametrize('text, msg', [
+    ('GRUB_CMDLINE_XEN_DEFAULT="a b\n', 'GRUB_CMDLINE_XEN_DEFAULT: unterminated quote in the assignment'),
+    ('GRUB_CMDLINE_XEN="a"; x\n', 'GRUB_CMDLINE_XEN: unexpected text after the value ("; x"); the line cannot be '
+     'managed safely'),
+    ('GRUB_CMDLINE_XEN_DEFAULT="$X"\n', 'GRUB_CMDLINE_XEN_DEFAULT uses shell expansion ($X); it cannot be merged '
+     'safely. Write the options literally, for example GRUB_CMDLINE_XEN_DEFAULT="dom0_mem=4G,max:4G smt=0"'),
+])
+def test_refusal_messages_in_full(text, msg):
+    with pytest.raises(GrubConfigError) as err:
+        XenCfg(text)
+    assert err.value.msg == msg
+
+
+def test_single_quotes_expand_nothing_and_crlf_lines_are_read():
+    # sh: nothing expands inside single quotes, so $ and ` there are plain characters
+    assert XenCfg("GRUB_CMDLINE_XEN_DEFAULT='$X smt=0'\n").tokens == ['$X', 'smt=0']
+    cfg = XenCfg('GRUB_CMDLINE_XEN_DEFAULT="smt=0 iommu=1"\r\nX=1\r\n')
+    assert cfg.tokens == ['smt=0', 'iommu=1']
+    cfg.set_tokens(['smt=0'])
+    assert cfg.render() == 'GRUB_CMDLINE_XEN_DEFAULT="smt=0"\r\nX=1\r\n'
+
+
+def test_a_new_assignment_is_double_quoted():
+    cfg = XenCfg('# nothing here\n')
+    cfg.set_tokens(['smt=0'])
+    assert cfg.render() == '# nothing here\nGRUB_CMDLINE_XEN_DEFAULT="smt=0"\n'
