@@ -145,18 +145,15 @@ def bool_option(tokens, name):
     return result
 
 
-def last_value(tokens, name):
-    """The raw value of the last occurrence of ``name`` ('' for a bare token), or None."""
-    found = occurrences(tokens, name)
-    return found[-1][1] if found else None
-
-
 def items(value):
     """The comma-separated items of a list option's value, as Xen walks them ('' gives one empty item)."""
     return value.split(',')
 
 
 # ---------------------------------------------------------------- numbers and sizes
+
+_HEX_DIGITS = '0123456789abcdefABCDEF'
+
 
 def strtoull(text):
     """Xen's simple_strtoull with base 0: (value, rest). ``0x`` hex, a leading 0 octal, else decimal."""
@@ -165,7 +162,7 @@ def strtoull(text):
     if text[:1] == '0':
         base = 8
         pos = 1
-        if text[1:2] in ('x', 'X') and re.match(r'[0-9a-fA-F]', text[2:3]):
+        if text[1:2] in ('x', 'X') and text[2:3] and text[2:3] in _HEX_DIGITS:
             base = 16
             pos = 2
     value = 0
