@@ -89,7 +89,7 @@ class XenCfg(object):
         self.lines = text.splitlines(True)
         self.index = None          # line index of the assignment in effect (the last one)
         self.quote = '"'           # a new assignment is double-quoted
-        self.trailing = None       # what follows the value of the assignment in effect (comment, newline)
+        self.trailing = '\n'       # what follows the value: a new line ends here; else comment and line ending
         self.prefix = ''
         self.template_index = None  # Debian's commented example line, where a new line goes
         self.tokens = []
@@ -101,7 +101,7 @@ class XenCfg(object):
         for i, line in enumerate(self.lines):
             if self.template_index is None and _COMMENTED_RE.match(line):
                 self.template_index = i
-            content = (line.splitlines() or [''])[0]
+            content = line.splitlines()[0]     # lines of splitlines(True) are never empty
             m = _ASSIGN_RE.match(content)
             if not m or m.group('var') not in (self.variable, OTHER_VARIABLE):
                 continue
@@ -131,7 +131,7 @@ class XenCfg(object):
             if not VALUE_RE.match(token):
                 raise GrubConfigError('token "%s" holds characters unsafe on a GRUB/shell command line' % token)
         line = '%s%s=%s%s%s%s' % (self.prefix, self.variable, self.quote, ' '.join(tokens), self.quote,
-                                  self.trailing if self.index is not None else '\n')
+                                  self.trailing)
         if self.index is not None:
             self.lines[self.index] = line
         else:

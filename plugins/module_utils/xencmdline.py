@@ -162,7 +162,7 @@ def strtoull(text):
     if text[:1] == '0':
         base = 8
         pos = 1
-        if text[1:2] in ('x', 'X') and text[2:3] and text[2:3] in _HEX_DIGITS:
+        if text[1:2] in ('x', 'X') and len(text) > 2 and text[2] in _HEX_DIGITS:
             base = 16
             pos = 2
     value = 0

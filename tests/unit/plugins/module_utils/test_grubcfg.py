@@ -116,8 +116,9 @@ def test_unmanageable_files_are_refused(text, what):
 
 
 def test_unsafe_token_is_refused_on_write():
-    with pytest.raises(GrubConfigError):
-        XenCfg('').set_tokens(['a;reboot'])
+    with pytest.raises(GrubConfigError) as err:
+        XenCfg('').set_tokens(['smt=0', 'a;reboot'])
+    assert err.value.msg == 'token "a;reboot" holds characters unsafe on a GRUB/shell command line'
 
 
 # ---------------------------------------------------------------- merging
