@@ -18,6 +18,7 @@ How Xen reads the tokens (booleans, sizes, list options, the values it accepts) 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import posixpath
 import re
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import (
@@ -174,7 +175,7 @@ def merge_tokens(tokens, options, state='present'):
 
 def overriding_files(path, listing):
     """Files sourced after ``path`` (grub-mkconfig sources /etc/default/grub.d/*.cfg in order)."""
-    base = path.rsplit('/', 1)[-1]
+    base = posixpath.basename(path)
     return sorted(name for name in listing if name.endswith('.cfg') and name > base)
 
 

@@ -205,7 +205,11 @@ def test_single_quotes_expand_nothing_and_crlf_lines_are_read():
     assert cfg.render() == 'GRUB_CMDLINE_XEN_DEFAULT="smt=0"\r\nX=1\r\n'
 
 
-def test_a_new_assignment_is_double_quoted():
+def test_a_new_assignment_is_double_quoted_and_written_once():
     cfg = XenCfg('# nothing here\n')
     cfg.set_tokens(['smt=0'])
     assert cfg.render() == '# nothing here\nGRUB_CMDLINE_XEN_DEFAULT="smt=0"\n'
+    assert cfg.tokens == ['smt=0']
+    cfg.set_tokens(['smt=0', 'pv=no-32'])
+    assert cfg.render() == '# nothing here\nGRUB_CMDLINE_XEN_DEFAULT="smt=0 pv=no-32"\n'
+    assert cfg.tokens == ['smt=0', 'pv=no-32']
