@@ -230,10 +230,10 @@ def _since(version, first_417, first_420):
     ver = version_tuple(version)
     if ver is None:
         return True
-    if ver[:2] == (4, 17):
-        return first_417 is not None and ver[2] >= first_417
     if ver[:2] < (4, 17):
         return False
+    if ver[:2] == (4, 17):
+        return first_417 is not None and ver[2] >= first_417
     if ver[:2] == (4, 20):
         return first_420 is not None and ver[2] >= first_420
     return first_420 is not None

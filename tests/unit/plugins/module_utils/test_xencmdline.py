@@ -152,6 +152,10 @@ def test_dom0_mem_refused(value):
     ('iommu=dom0-passthrough=1', 'dom0_passthrough', True), ('dom0-iommu=passthrough', 'dom0_passthrough', True),
     ('dom0-iommu=none', 'dom0_none', True), ('dom0-iommu=none=0', 'dom0_none', True),   # cmdline_strcmp
     ('dom0-iommu=nonex', 'dom0_none', None),
+    ('iommu=force=0', 'force', False), ('iommu=no-force', 'force', False), ('iommu=required=no', 'force', False),
+    ('iommu=dom0-strict=0', 'dom0_strict', False), ('iommu=no-dom0-passthrough', 'dom0_passthrough', False),
+    ('dom0-iommu=passthrough=0', 'dom0_passthrough', False), ('dom0-iommu=no-strict', 'dom0_strict', False),
+    ('iommu=dom0-strict=maybe', 'dom0_strict', None), ('dom0-iommu=strict=maybe', 'dom0_strict', None),
 ])
 def test_iommu_state(cmdline, key, value):
     assert xc.iommu_state(cmdline)[key] == value
@@ -167,10 +171,32 @@ def test_iommu_state(cmdline, key, value):
     # 4.20: scan and an index replace each other; 4.17 keeps both
     ('ucode=scan,2,no-scan', '4.17.5', True), ('ucode=scan,2,no-scan', '4.20.1', False),
     ('ucode=2,no-scan', '4.17.5', True), ('ucode=allow-same', '4.17.5', False), ('ucode=x', None, False),
-    ('no-ucode', None, False),
+    ('no-ucode', None, False), ('ucode=scan,2,no-scan', None, False), ('ucode=2,no-scan', '4.20.1', False),
 ])
+
 def test_loads_microcode(cmdline, version, loads):
+    if version is None:     # an unknown release is read as the newest (4.20) rules
+        assert xc.loads_microcode(cmdline, '4.20.1') is loads
     assert xc.loads_microcode(cmdline, version) is loads
+
+
+@pytest.mark.parametrize('cmdline,state', [
+    ('', {'scan': None, 'module': None, 'nmi': None}),
+    ('ucode=nmi=0,allow-same,digest-check=0', {'scan': None, 'module': None, 'nmi': False}),
+    ('ucode=no-nmi ucode=nmi', {'scan': None, 'module': None, 'nmi': True}),
+    ('ucode=allow-same=0,no-digest-check,scan', {'scan': True, 'module': None, 'nmi': None}),
+    ('ucode=nmi=maybe', {'scan': None, 'module': None, 'nmi': None}),
+])
+def test_ucode_state(cmdline, state):
+    assert xc.ucode_state(cmdline, '4.17.7') == state
+
+
+def test_states_of_absent_options():
+    assert xc.iommu_state('') == dict(enable=None, force=None, quarantine=None, dom0_strict=None,
+                                      dom0_passthrough=None, dom0_none=None)
+    assert xc.dom0_mem('dom0_mem=max:1G') == {'size': None, 'min': None, 'max': {
+        'minus': False, 'bytes': 1 << 30, 'percent': 0, 'text': '1G'}}
+
 
 
 # ---------------------------------------------------------------- mitigations (x86/spec_ctrl.c)
