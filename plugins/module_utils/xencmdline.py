@@ -336,10 +336,8 @@ def ucode_state(tokens, version=None):
     state = {'scan': None, 'module': None, 'nmi': None}
     for _token, value in custom_values(tokens, 'ucode'):
         for item in items(value):
-            if parse_boolean('nmi', item) >= 0:
+            if parse_boolean('nmi', item) >= 0:     # allow-same= and digest-check= are no module index either
                 state['nmi'] = bool(parse_boolean('nmi', item))
-            elif parse_boolean('allow-same', item) >= 0 or parse_boolean('digest-check', item) >= 0:
-                continue
             elif parse_boolean('scan', item) >= 0:
                 state['scan'] = bool(parse_boolean('scan', item))
                 if replace:

@@ -191,6 +191,19 @@ def test_ucode_state(cmdline, state):
     assert xc.ucode_state(cmdline, '4.17.7') == state
 
 
+@pytest.mark.parametrize('cmdline,version,state', [
+    # 4.20 parse_ucode: scan resets the index, an index turns scan off; 4.17 keeps both
+    ('ucode=2,scan', '4.20.1', {'scan': True, 'module': None, 'nmi': None}),
+    ('ucode=scan,2', '4.20.1', {'scan': False, 'module': 2, 'nmi': None}),
+    ('ucode=scan,2', None, {'scan': False, 'module': 2, 'nmi': None}),
+    ('ucode=scan,2', '4.17.7', {'scan': True, 'module': 2, 'nmi': None}),
+    ('ucode=-1', '4.17.7', {'scan': None, 'module': -1, 'nmi': None}),
+    ('ucode=0x2', '4.17.7', {'scan': None, 'module': 2, 'nmi': None}),
+])
+def test_ucode_state_per_release(cmdline, version, state):
+    assert xc.ucode_state(cmdline, version) == state
+
+
 def test_states_of_absent_options():
     assert xc.iommu_state('') == dict(enable=None, force=None, quarantine=None, dom0_strict=None,
                                       dom0_passthrough=None, dom0_none=None)
