@@ -83,7 +83,8 @@ def test_bool_option(cmdline, value):
 @pytest.mark.parametrize('text,value,rest', [
     ('16', 16 << 10, ''), ('16k', 16 << 10, ''), ('16K', 16 << 10, ''), ('1m', 1 << 20, ''), ('2G', 2 << 30, ''),
     ('1t', 1 << 40, ''), ('512b', 512, ''), ('512B', 512, ''), ('0x100000', 0x100000 << 10, ''),
-    ('0X10M', 16 << 20, ''), ('0x1', 1 << 10, ''), ('0xG', 0, 'xG'), ('0xX', 0, 'xX'), ('0Xf', 15 << 10, ''), ('010', 8 << 10, ''), ('08', 0, '8'), ('0x', 0, 'x'), ('', 0, ''),
+    ('0X10M', 16 << 20, ''), ('0x1', 1 << 10, ''), ('0xG', 0, 'xG'), ('0xX', 0, 'xX'), ('0Xf', 15 << 10, ''),
+    ('010', 8 << 10, ''), ('08', 0, '8'), ('0x', 0, 'x'), ('', 0, ''),
     ('-1', 0, '-1'), ('1Q', 1 << 10, 'Q'), ('50%', 50, '%'), ('0xbb', 0xbb << 10, ''),
 ])
 def test_parse_size_and_unit(text, value, rest):
@@ -173,7 +174,6 @@ def test_iommu_state(cmdline, key, value):
     ('ucode=2,no-scan', '4.17.5', True), ('ucode=allow-same', '4.17.5', False), ('ucode=x', None, False),
     ('no-ucode', None, False), ('ucode=scan,2,no-scan', None, False), ('ucode=2,no-scan', '4.20.1', False),
 ])
-
 def test_loads_microcode(cmdline, version, loads):
     if version is None:     # an unknown release is read as the newest (4.20) rules
         assert xc.loads_microcode(cmdline, '4.20.1') is loads
@@ -209,7 +209,6 @@ def test_states_of_absent_options():
                                       dom0_passthrough=None, dom0_none=None)
     assert xc.dom0_mem('dom0_mem=max:1G') == {'size': None, 'min': None, 'max': {
         'minus': False, 'bytes': 1 << 30, 'percent': 0, 'text': '1G'}}
-
 
 
 # ---------------------------------------------------------------- mitigations (x86/spec_ctrl.c)
