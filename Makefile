@@ -41,6 +41,7 @@ help:
 	@echo "make report-browser-test      the report page in headless chromium; screenshot in build/"
 	@echo "make docs        the HTML docs site (build/docs/html/index.html)"
 	@echo "make ee          the execution environment's build context (build/ee)"
+	@echo "make mutation    mutation testing of module_utils (MUTATE=\"xencmdline grubcfg\"; not part of CI)"
 
 ## ---------------------------------------------------------------- set-up
 .PHONY: deps venv venv313 venv-importer collection ansible-test-offline
@@ -98,7 +99,7 @@ units-2.21: venv313 collection ansible-test-offline
 # Hostile and odd input to every module and role entry point (tests/badinput/cases.yml), with fake xl,
 # xenstore-*, update-grub... on PATH. Rows marked fixed_by: <branch> are expected failures while that branch
 # is listed in BADINPUT_PENDING; empty it (make badinput BADINPUT_PENDING=) once the branches are merged.
-BADINPUT_PENDING ?= h1
+BADINPUT_PENDING ?=
 agreement: venv collection
 	cd $(COLL_DIR) && PYTHONPATH=$(COLL_ROOT) $(abspath $(VENV))/bin/python -m pytest tests/agreement -q -p no:cacheprovider
 
@@ -120,6 +121,34 @@ lint: venv collection
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
+
+# Mutation testing (not part of CI): mutmut mutates each file of MUTATE in a copy of the collection and runs
+# the unit tests of MUTATION_TESTS against every mutant; the score per file is the share the tests notice.
+# No bytecode: a mutant of the same size written in the same second would otherwise run a stale .pyc.
+# mutmut 2 counts only exit status 1 as killed: pytest's 2 (a mutant that breaks the import) is mapped to 1,
+# and a mutant that loops is stopped by timeout (mutmut's own timeout leaves the test process running).
+MUTATION_TIMEOUT ?= 120
+MUTATE ?= xencmdline grubcfg
+# each file by its own unit tests (test_<file>.py); $$m is the file's name in the loop below
+MUTATION_TESTS ?= tests/unit/plugins/module_utils/test_$$m.py
+MUTATION_DIR := $(CURDIR)/.cache/mutation
+.PHONY: mutation
+mutation: venv collection
+	@$(PY) -c 'import mutmut' 2>/dev/null || $(PY) -m pip install -qq -r tests/requirements/mutation.txt
+	@for m in $(MUTATE); do \
+	  root=$(MUTATION_DIR)/$$m; rm -rf $$root; mkdir -p $$root/ansible_collections/xenguard; \
+	  cp -a $(COLL_DIR) $$root/ansible_collections/xenguard/hardening; \
+	  find $$root -name __pycache__ -prune -exec rm -rf {} +; \
+	  ( cd $$root/ansible_collections/xenguard/hardening && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$$root \
+	    $(abspath $(VENV))/bin/mutmut run \
+	      --paths-to-mutate plugins/module_utils/$$m.py --tests-dir tests/unit \
+	      --runner "sh -c 'timeout $(MUTATION_TIMEOUT) $(abspath $(PY)) -m pytest -x -q -p no:cacheprovider $(MUTATION_TESTS) >/dev/null 2>&1 || exit 1'" \
+	      >$$root/mutmut.log 2>&1 ) & \
+	done; wait
+	@echo "mutation score per file (logs and surviving mutants: .cache/mutation/<file>/, mutmut results/show there)"
+	@for m in $(MUTATE); do \
+	  $(PY) tests/tools/mutation_score.py $$m.py $(MUTATION_DIR)/$$m/ansible_collections/xenguard/hardening/.mutmut-cache; \
+	done
 
 # Generated docs are current: the control catalogue pages, the role README variable tables (from
 # meta/argument_specs.yml) and the module pages' option and return tables (from DOCUMENTATION / RETURN).

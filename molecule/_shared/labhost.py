@@ -25,10 +25,8 @@ for _root in _collection_roots():
             sys.path.insert(0, _root)
         break
 
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (  # noqa: E402
-    parse_xl_info,
-    split_xen_cmdline,
-)
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_info  # noqa: E402
+from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import split as split_xen_cmdline  # noqa: E402
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig  # noqa: E402
 
 

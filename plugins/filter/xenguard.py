@@ -29,8 +29,8 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.controls import
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
-from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
-    GrubConfigError, merge_tokens, validate_options)
+from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
+from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 
 # Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
 ENTRY_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
@@ -79,7 +79,7 @@ def xen_planned_cmdline(tokens, options):
                                  % type(options).__name__)
     try:
         validate_options(dict(options))
-    except GrubConfigError as exc:
+    except (GrubConfigError, XenCmdlineError) as exc:
         raise AnsibleFilterError('xen_planned_cmdline: %s' % exc.msg)
     return merge_tokens([to_text(t) for t in tokens], dict(options))
 
@@ -219,7 +219,7 @@ class _Checker(object):
                 return False
         try:
             validate_options(dict(value))
-        except GrubConfigError as exc:
+        except (GrubConfigError, XenCmdlineError) as exc:
             self.bad(name, exc.msg)
             return False
         return True

@@ -15,6 +15,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'iommu',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### iommu; SUPPORT.md: ### IOMMU',
         'check': 'iommu_enabled',
         'remediation': 'Enable VT-d (Intel) or AMD-Vi / IOMMU (AMD) in the firmware setup and boot Xen with '
                        'iommu=1; without an IOMMU a guest with a passed-through device (a driver domain) can '
@@ -33,6 +34,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'iommu',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### iommu (intremap)',
         'check': 'interrupt_remapping',
         'remediation': 'Enable interrupt remapping in the firmware (on Intel it is part of VT-d; some '
                        'firmware lists it separately, or as x2APIC); a platform without it cannot safely '
@@ -50,6 +52,7 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'iommu',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### iommu (qinval)',
         'check': 'queued_invalidation',
         'remediation': 'Use a platform with VT-d version 2 or later (queued invalidation and interrupt '
                        'remapping) and do not boot with iommu=no-qinval: without queued invalidation Xen '
@@ -63,6 +66,7 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'iommu',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### iommu (force, required)',
         'check': 'iommu_required',
         'remediation': 'Once the IOMMU is proven to work on this host, add iommu=required to the Xen command '
                        'line (the iommu role does this only after XG-IOMMU-01 passes).',
@@ -75,6 +79,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'network_split',
         'reboot': False,
+        'reference': 'xl-network-configuration(5): bridge, backend; tools/hotplug/Linux/xen-network-common.sh',
         'check': 'dom0_off_guest_network',
         'params': {'guest_interfaces': []},
         'remediation': 'Split the control network from the guest network: dom0 keeps its addresses on the '
@@ -99,6 +104,7 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'driver_domain',
         'reboot': False,
+        'reference': 'xl.cfg(5): vif=, backend=domain-id; SUPPORT.md: ### Driver Domains',
         'check': 'vif_backends_not_dom0',
         'remediation': "Move the guest network's NIC into a driver domain and point every guest vif at it "
                        "with backend=<driver domain> in the guest configuration.",
@@ -111,6 +117,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'pvgrub',
         'reboot': False,
+        'reference': 'xl.cfg(5): bootloader=, bootloader_restrict=; xl.conf(5): bootloader_restrict',
         'check': 'no_pygrub',
         'remediation': 'Boot PV guests with PV-GRUB2 (kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin"; PVH: '
                        'grub-i386-xen_pvh.bin) or a fixed kernel. Where pygrub must stay, restrict it (XSA-443): '
@@ -129,6 +136,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'stubdom',
         'reboot': False,
+        'reference': 'xl.cfg(5): device_model_stubdomain_override=, dm_restrict=; docs/misc/stubdom.txt',
         'check': 'hvm_device_model_confined',
         'remediation': 'Set device_model_stubdomain_override=1 on HVM guests (QEMU then runs in its own '
                        'stub domain); where a stub domain is not possible, set dm_restrict=1.',
@@ -141,6 +149,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'flask',
         'reboot': True,
+        'reference': 'docs/misc/xsm-flask.txt; xen-command-line.pandoc: ### flask; SUPPORT.md: ### FLASK XSM Module',
         'check': 'flask_active',
         'remediation': 'Boot a Xen built with CONFIG_XSM_FLASK with xsm=flask and its policy as a boot module '
                        "(the distribution's Xen may have no XSM: the flask role builds one), or a Xen with "
@@ -157,6 +166,7 @@ CONTROLS = [
         'severity': 'high',
         'role': 'flask',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### flask; docs/misc/xsm-flask.txt',
         'check': 'flask_enforcing',
         'remediation': 'After a permissive soak without denials, boot with flask=enforcing. Reference: '
                        'xen-command-line.pandoc "flask".',
@@ -168,6 +178,7 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'flask',
         'reboot': False,
+        'reference': 'xl.cfg(5): seclabel=; docs/misc/xsm-flask.txt',
         'check': 'guests_isolated',
         'params': {'isolate_guests': True, 'isolating_types': ['isolated_domU_t']},
         'remediation': 'A label alone proves nothing: libxl gives a guest without seclabel the policy\'s domU '
@@ -188,6 +199,7 @@ CONTROLS = [
         'severity': 'low',
         'role': 'vtpm',
         'reboot': False,
+        'reference': 'xen-vtpmmgr(7)',
         'check': 'tpm_present',
         'remediation': 'Enable the TPM in the firmware; the vTPM manager seals its keys to it.',
     },
@@ -198,6 +210,7 @@ CONTROLS = [
         'severity': 'low',
         'role': 'vtpm',
         'reboot': False,
+        'reference': 'xen-vtpm(7); xl.cfg(5): vtpm=',
         'check': 'guests_have_vtpm',
         'remediation': 'Run the vTPM manager stub domain and one vTPM stub domain per guest, and attach it '
                        "with vtpm=['backend=<vtpm domain>'] in the guest configuration.",
@@ -205,14 +218,16 @@ CONTROLS = [
     # ------------------------------------------------------------------ Beyond the guide
     {
         'id': 'XG-XEN-01',
-        'title': 'SMT (hyper-threading) is off (smt=0)',
+        'title': 'SMT (hyper-threading) is off (smt=0) or scheduling is per core (sched-gran=core)',
         'section': 'Beyond the guide',
         'severity': 'medium',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### smt (x86), ### sched-gran (x86)',
         'check': 'smt_disabled',
-        'remediation': 'Add smt=0 to the Xen command line: sibling threads share caches and buffers that '
-                       'leak between guests (L1TF, MDS and later).',
+        'remediation': 'Add smt=0 to the Xen command line (exactly that: Xen ignores smt=OFF and leaves SMT on): '
+                       'sibling threads share caches and buffers that leak between guests (L1TF, MDS and later). '
+                       'sched-gran=core is the alternative that keeps SMT but never runs two guests on one core.',
     },
     {
         'id': 'XG-XEN-02',
@@ -221,8 +236,11 @@ CONTROLS = [
         'severity': 'high',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### spec-ctrl (x86), ### xpti (x86), ### pv-l1tf (x86), ### tsx',
         'check': 'spec_ctrl_not_disabled',
-        'remediation': 'Remove spec-ctrl=no (and =0, =no-xen) from the Xen command line.',
+        'remediation': 'Remove what turns mitigations off from the Xen command line: spec-ctrl=no / =0 / no-xen, '
+                       'spec-ctrl sub-options set to 0 (pv=0, verw=0, rsb=0, ...), bti-thunk=jmp, bhb-seq=none, '
+                       'xpti=0, pv-l1tf=0 and tsx=1. A later spec-ctrl item turns back on only what it names.',
     },
     {
         'id': 'XG-XEN-03',
@@ -231,9 +249,11 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### pv-linear-pt (x86)',
         'check': 'pv_linear_pt_off',
-        'remediation': 'Add pv-linear-pt=0 to the Xen command line (the source of several XSAs; modern '
-                       'Linux and BSD PV guests do not need it).',
+        'remediation': 'Add pv-linear-pt=0 to the Xen command line (the source of several XSAs). The option exists '
+                       'only when Xen is built with CONFIG_PV_LINEAR_PT; Linux and MiniOS PV guests do not use '
+                       'linear page tables, NetBSD and Novell Netware do.',
     },
     {
         'id': 'XG-XEN-04',
@@ -242,6 +262,7 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### pv',
         'check': 'no_pv32',
         'remediation': 'Add pv=no-32 to the Xen command line (Xen 4.15 and later, so 4.17 and 4.20): the '
                        '32-bit PV ABI is an old and large attack surface; such guests can run in a PV shim.',
@@ -253,6 +274,7 @@ CONTROLS = [
         'severity': 'low',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### dom0_mem (x86)',
         'check': 'dom0_mem_fixed',
         'remediation': 'Boot with dom0_mem=<size>,max:<size> so dom0 never balloons and its memory is '
                        'known.',
@@ -264,10 +286,12 @@ CONTROLS = [
         'severity': 'low',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### conring_size, ### loglvl',
         'check': 'conring_size',
         'params': {'min_kib': 1024},
-        'remediation': 'Add conring_size=1M (or larger) to the Xen command line so that xl dmesg still '
-                       'holds the IOMMU, XSM and mitigation lines audits read.',
+        'remediation': 'Add conring_size=1M (or larger) to the Xen command line so that xl dmesg still holds the '
+                       'IOMMU, XSM and mitigation lines audits read. Without it Xen sizes the ring from the number '
+                       'of CPUs and loglvl (nr_cpus << (9 + level), at least 16 KiB), which is small on small hosts.',
     },
     {
         'id': 'XG-XEN-07',
@@ -276,9 +300,11 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### ucode',
         'check': 'ucode_loading',
         'remediation': "Install the CPU vendor's microcode package in dom0 and add ucode=scan to the Xen "
-                       'command line, so Xen loads the newest microcode before it starts guests.',
+                       'command line, so Xen loads the newest microcode before it starts guests (ucode=nmi=0 or '
+                       'no-scan alone load nothing).',
     },
     {
         'id': 'XG-XEN-08',
@@ -287,6 +313,7 @@ CONTROLS = [
         'severity': 'medium',
         'role': 'hypervisor',
         'reboot': True,
+        'reference': 'SUPPORT.md (release support dates); xenbits.xen.org/docs/unstable/support-matrix.html',
         'check': 'security_support',
         'params': {
             'security_support_until': {
@@ -300,14 +327,139 @@ CONTROLS = [
                        'sure the distribution backports the XSAs for this one.',
     },
     {
+        'id': 'XG-XEN-09',
+        'title': 'The virtual PMU is off (vpmu)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### vpmu (x86)',
+        'check': 'vpmu_off',
+        'remediation': 'Remove vpmu= (or set vpmu=0) from the Xen command line: the doc warns against the vPMU on '
+                       'production systems (XSA-163).',
+    },
+    {
+        'id': 'XG-XEN-10',
+        'title': 'The HVM forced emulation prefix is off (hvm_fep)',
+        'section': 'Beyond the guide',
+        'severity': 'high',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### hvm_fep (x86)',
+        'check': 'hvm_fep_off',
+        'remediation': 'Remove hvm_fep from the Xen command line: it lets HVM guests make Xen emulate arbitrary '
+                       'instructions and Xen gives no security support when it is set.',
+    },
+    {
+        'id': 'XG-XEN-11',
+        'title': 'Executable EPT superpages are not forced on (ept=exec-sp)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### ept',
+        'check': 'ept_exec_sp_off',
+        'remediation': 'Remove ept=exec-sp (or write ept=no-exec-sp): on CPUs vulnerable to CVE-2018-12207 HVM '
+                       'guest kernels can use executable superpages to crash the host; Xen turns them off there '
+                       'by default.',
+    },
+    {
+        'id': 'XG-XEN-12',
+        'title': 'MMIO stale-data mitigation is on when devices are passed through (spec-ctrl=unpriv-mmio)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### spec-ctrl (x86) (unpriv-mmio)',
+        'check': 'unpriv_mmio',
+        'remediation': 'Add spec-ctrl=unpriv-mmio to the Xen command line on hosts that pass PCI devices to '
+                       'guests, so Xen mitigates MMIO Stale Data between domains.',
+    },
+    {
+        'id': 'XG-XEN-13',
+        'title': 'dom0 is protected on entry to Xen too (spec-ctrl=ibpb-entry,bhb-entry)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### spec-ctrl (x86) (ibpb-entry, bhb-entry)',
+        'check': 'dom0_entry_barriers',
+        'remediation': 'Add spec-ctrl=ibpb-entry,bhb-entry to the Xen command line (bhb-entry from Xen 4.17.4): '
+                       'by default Xen leaves dom0 out of these barriers for performance.',
+    },
+    {
+        'id': 'XG-XEN-14',
+        'title': 'Lock critical regions are hardened (spec-ctrl=lock-harden)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### spec-ctrl (x86) (lock-harden)',
+        'check': 'lock_harden',
+        'remediation': 'Add spec-ctrl=lock-harden to the Xen command line (Xen 4.17.4 and later, built with '
+                       'CONFIG_SPECULATIVE_HARDEN_LOCK): it is never on by default.',
+    },
+    {
+        'id': 'XG-XEN-15',
+        'title': 'Devices taken from guests are quarantined (iommu=quarantine not disabled)',
+        'section': 'Beyond the guide',
+        'severity': 'medium',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### iommu (quarantine)',
+        'check': 'iommu_quarantine',
+        'remediation': 'Remove iommu=quarantine=0 (or no-quarantine) from the Xen command line; '
+                       'iommu=quarantine=scratch-page where IOMMU faults lock the host up.',
+    },
+    {
+        'id': 'XG-XEN-16',
+        'title': "dom0's IOMMU mappings cover only its own memory (dom0-iommu=strict)",
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### dom0-iommu',
+        'check': 'dom0_iommu_strict',
+        'remediation': 'Add dom0-iommu=strict to the Xen command line (a PV dom0 otherwise may have IOMMU mappings '
+                       'of all RAM; PVH dom0 is always strict) and remove dom0-iommu=none and passthrough.',
+    },
+    {
+        'id': 'XG-XEN-17',
+        'title': 'Pages freed by domains are scrubbed (scrub-domheap)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### scrub-domheap',
+        'check': 'scrub_domheap',
+        'remediation': 'Add scrub-domheap to the Xen command line: a safety net against a domain leaking secrets '
+                       'in the pages it frees.',
+    },
+    {
+        'id': 'XG-XEN-18',
+        'title': 'Grant-table limits are not raised (gnttab_max_frames, gnttab_max_maptrack_frames)',
+        'section': 'Beyond the guide',
+        'severity': 'low',
+        'role': 'hypervisor',
+        'reboot': True,
+        'reference': 'xen-command-line.pandoc: ### gnttab_max_frames, ### gnttab_max_maptrack_frames',
+        'check': 'grant_table_limits',
+        'params': {'max_frames': 64, 'max_maptrack_frames': 1024},
+        'remediation': 'Keep gnttab_max_frames at most 64 and gnttab_max_maptrack_frames at most 1024 (Xen\'s '
+                       'defaults); raise them per guest with max_grant_frames= in its configuration where needed.',
+    },
+    {
         'id': 'XG-XL-01',
-        'title': 'xl does not balloon dom0 (autoballoon="off")',
+        'title': 'xl does not balloon dom0 (autoballoon="off", or "auto" with dom0_mem)',
         'section': 'Beyond the guide',
         'severity': 'low',
         'role': 'hypervisor',
         'reboot': False,
+        'reference': 'xl.conf(5): autoballoon',
         'check': 'autoballoon_off',
-        'remediation': 'Set autoballoon="off" in /etc/xen/xl.conf (with a fixed dom0_mem).',
+        'remediation': 'Set autoballoon="off" in /etc/xen/xl.conf, or keep "auto" (the default) with a fixed '
+                       'dom0_mem on the Xen command line, as xl.conf(5) recommends. xl accepts only off, 0, on, 1 '
+                       'and auto: false or no are rejected as invalid.',
     },
     {
         'id': 'XG-XS-01',
@@ -316,6 +468,8 @@ CONTROLS = [
         'severity': 'low',
         'role': 'hypervisor',
         'reboot': False,
+        'reference': 'tools/xenstore/xenstored_core.c (4.17), tools/xenstored/core.c and domain.c (4.20); '
+                     'tools/ocaml/xenstored/ (oxenstored)',
         'check': 'xenstored_quotas',
         'remediation': "Run xenstored with its per-domain quotas in force and without -K. Judged from the "
                        "running daemon: /proc/<pid>/cmdline and, for oxenstored, the file it reads "

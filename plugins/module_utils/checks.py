@@ -23,9 +23,8 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
     UNKNOWN,
     check,
 )
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import bool_word, cmdline_option
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, xencmdline, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, xenstored
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,32 +39,15 @@ def _tokens(facts):
     """The booted Xen command line as tokens, or None when the facts do not have it."""
     tokens = facts.get('cmdline')
     if isinstance(tokens, list):
-        return [str(t) for t in tokens if t != 'placeholder']
+        return xencmdline.split(tokens)
     line = (facts.get('info') or {}).get('xen_commandline')
     if isinstance(line, str):
-        return [t for t in line.split() if t != 'placeholder']
+        return xencmdline.split(line)
     return None
 
 
 def _show(tokens):
     return ' '.join(tokens) if tokens else '(empty)'
-
-
-def _size_kib(text):
-    """A Xen <size> (default unit KiB) in KiB, or None."""
-    text = (text or '').strip()
-    if not text:
-        return None
-    units = {'t': 1 << 30, 'g': 1 << 20, 'm': 1 << 10, 'k': 1, 'b': None}
-    unit = text[-1].lower()
-    number = text[:-1] if unit in units else text
-    try:
-        value = int(number, 0)
-    except ValueError:
-        return None
-    if unit == 'b':
-        return value // 1024
-    return value * units.get(unit, 1) if unit in units else value
 
 
 def _truthy(value):
@@ -206,21 +188,16 @@ def _directio(facts):
 
 
 def _iommu_switched_off(facts):
-    """The booted token that leaves the IOMMU off (iommu=<false>, no-iommu), or None.
+    """The booted iommu=/no-iommu tokens when they leave the IOMMU off, or None.
 
-    iommu= is a list applied item by item: the last boolean item (or force/required) decides.
+    iommu= is a list Xen applies token by token, item by item (xencmdline.iommu_state): the last boolean
+    item decides; force/required with the IOMMU off would not have booted (Xen panics).
     """
-    off = None
-    for token in _tokens(facts) or []:
-        if token == 'no-iommu':
-            off = token
-        elif token.startswith('iommu='):
-            for item in token[len('iommu='):].split(','):
-                if item in ('force', 'required'):
-                    off = None
-                elif item and bool_word(item) is not None:
-                    off = token if bool_word(item) is False else None
-    return off
+    tokens = _tokens(facts) or []
+    state = xencmdline.iommu_state(tokens)
+    if state['enable'] is False and not state['force']:
+        return ' '.join(token for token, _value in xencmdline.custom_values(tokens, 'iommu'))
+    return None
 
 
 def _iommu_cpu_vendor(facts, iommu):
@@ -333,86 +310,101 @@ def check_queued_invalidation(facts, params):
 
 @check('iommu_required')
 def check_iommu_required(facts, params):
+    # xen-command-line.pandoc "### iommu": force and required are synonyms, booleans like every item;
+    # iommu.c parse_iommu_param applies every iommu= token item by item.
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = cmdline_option(tokens, 'iommu')
-    items = [item.strip().lower() for item in (value or '').split(',')]
-    if value is not None and ('required' in items or 'force' in items):
-        return PASS, 'booted command line has iommu=%s' % value
-    if value is None:
+    given = _given(tokens, 'iommu')
+    if not given:
         return FAIL, 'booted command line has no iommu= option (tokens: %s)' % _show(tokens)
-    return FAIL, 'booted command line has iommu=%s, without required' % value
+    state = xencmdline.iommu_state(tokens)
+    if state['enable'] is False:
+        return FAIL, 'booted command line turns the IOMMU off (%s)' % given
+    if state['force']:
+        return PASS, 'booted command line has %s: Xen refuses to boot without a working IOMMU' % given
+    return FAIL, 'booted command line has %s, without required (or force)' % given
+
+
+def _given(tokens, name):
+    """The tokens of option ``name`` on the command line, as written ('' when there is none)."""
+    return ' '.join(token for token, _value, _neg in xencmdline.occurrences(tokens, name))
 
 
 @check('smt_disabled')
 def check_smt_disabled(facts, params):
+    # xen-command-line.pandoc "### smt (x86)": a boolean_param (kernel.c parse_params: exact lower-case
+    # words, no-smt, each valid occurrence in turn); "### sched-gran (x86)": core (or socket) scheduling
+    # runs only one guest's vCPUs on the sibling threads of a core.
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = cmdline_option(tokens, 'smt')
     threads = (facts.get('info') or {}).get('threads_per_core')
     extra = '; xl info threads_per_core: %s' % threads if threads is not None else ''
-    if value is not None and bool_word(value) is False:
-        return PASS, 'booted command line has smt=%s%s' % (value, extra)
-    if value is None:
-        return FAIL, 'booted command line has no smt=0 (tokens: %s)%s' % (_show(tokens), extra)
-    return FAIL, 'booted command line has smt=%s%s' % (value, extra)
-
-
-def _spec_ctrl_off(value):
-    for item in (value or '').split(','):
-        item = item.strip().lower()
-        if bool_word(item) is False or item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
-            return True
-    return False
+    smt = xencmdline.bool_option(tokens, 'smt')
+    given = _given(tokens, 'smt')
+    if smt is False:
+        return PASS, 'booted command line turns SMT off (%s)%s' % (given, extra)
+    gran = xencmdline.choice(tokens, 'sched-gran', ('cpu', 'core', 'socket'))
+    if gran in ('core', 'socket'):
+        return PASS, 'booted command line has sched-gran=%s: sibling threads only run vCPUs of one guest at a ' \
+            'time%s' % (gran, extra)
+    if smt is True:
+        return FAIL, 'booted command line has %s: SMT stays on%s' % (given, extra)
+    if given:
+        return FAIL, 'booted command line has %s, which Xen does not read as a boolean (only %s), so SMT stays ' \
+            'on%s' % (given, '|'.join(xencmdline.BOOL_WORDS), extra)
+    return FAIL, 'booted command line has no smt=0 (tokens: %s)%s' % (_show(tokens), extra)
 
 
 @check('spec_ctrl_not_disabled')
 def check_spec_ctrl_not_disabled(facts, params):
+    # xen-command-line.pandoc "### spec-ctrl (x86)", "### xpti (x86)", "### pv-l1tf (x86)", "### tsx";
+    # spec_ctrl.c parse_spec_ctrl applies every item in turn (xencmdline.mitigations_off).
     tokens = _tokens(facts)
     spec = (facts.get('dmesg') or {}).get('spec_ctrl') or {}
     if tokens is None and not spec:
         return _missing('booted Xen command line')
-    value = cmdline_option(tokens or [], 'spec-ctrl')
     settings = [line for line in spec.get('lines') or [] if line.startswith('Xen settings')]
     seen = ('; xl dmesg: %s' % settings[0]) if settings else ''
-    if (value is not None and _spec_ctrl_off(value)) or spec.get('disabled'):
-        return FAIL, 'mitigations turned off: booted command line has spec-ctrl=%s%s' % (value, seen)
-    if value is None:
-        return PASS, 'booted command line has no spec-ctrl= option (defaults on)%s' % seen
-    return PASS, 'booted command line has spec-ctrl=%s, which does not turn mitigations off%s' % (value, seen)
+    off = xencmdline.mitigations_off(tokens or [])
+    if off:
+        return FAIL, 'mitigations turned off by the booted command line: %s%s' % (
+            '; '.join('%s (%s)' % item for item in off), seen)
+    if spec.get('disabled'):
+        return FAIL, 'mitigations turned off according to the xl dmesg analysis%s' % seen
+    given = ' '.join(_given(tokens or [], name) for name in ('spec-ctrl', 'xpti', 'pv-l1tf', 'tsx')).split()
+    if not given:
+        return PASS, 'booted command line has no spec-ctrl=, xpti=, pv-l1tf= or tsx= (defaults on)%s' % seen
+    return PASS, 'booted command line has %s, which turns no mitigation off%s' % (' '.join(given), seen)
 
 
 @check('pv_linear_pt_off')
 def check_pv_linear_pt_off(facts, params):
+    # xen-command-line.pandoc "### pv-linear-pt (x86)": a boolean_param, only with CONFIG_PV_LINEAR_PT.
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = cmdline_option(tokens, 'pv-linear-pt')
-    if value is not None and bool_word(value) is False:
-        return PASS, 'booted command line has %s' % ('no-pv-linear-pt' if value == 'no' else 'pv-linear-pt=' + value)
-    if value is None:
-        return FAIL, 'booted command line has no pv-linear-pt=0 (tokens: %s)' % _show(tokens)
-    return FAIL, 'booted command line has pv-linear-pt=%s' % value
+    value = xencmdline.bool_option(tokens, 'pv-linear-pt')
+    given = _given(tokens, 'pv-linear-pt')
+    if value is False:
+        return PASS, 'booted command line has %s' % given
+    if value is True:
+        return FAIL, 'booted command line has %s: PV guests may use linear page tables' % given
+    if given:
+        return FAIL, 'booted command line has %s, which Xen does not read as a boolean; linear page tables stay ' \
+            'allowed' % given
+    return FAIL, 'booted command line has no pv-linear-pt=0 (tokens: %s)' % _show(tokens)
 
 
 @check('no_pv32')
 def check_no_pv32(facts, params):
+    # xen-command-line.pandoc "### pv": List of [ 32=<bool> ] (pv/domain.c parse_pv, every item in turn).
     tokens = _tokens(facts)
     info = facts.get('info') or {}
     caps = info.get('xen_caps')
-    value = cmdline_option(tokens or [], 'pv')
-    pinned = False
-    if value is not None:
-        for item in value.split(','):
-            item = item.strip()
-            if item in ('no-32', '32=0', '32=no', '32=off', '32=false'):
-                pinned = True
-            elif item in ('32', '32=1', '32=yes', '32=on', '32=true'):
-                pinned = False
-    if pinned:
-        return PASS, 'booted command line has pv=%s' % value
+    if tokens is not None and xencmdline.list_boolean(tokens, 'pv', '32') is False:
+        return PASS, 'booted command line has %s' % _given(tokens, 'pv')
     if caps is not None:
         if any(c.startswith('xen-') and c.endswith('x86_32p') for c in caps.split()):
             return FAIL, 'xl info xen_caps offers 32-bit PV guests (%s) and the command line has no pv=no-32' \
@@ -425,52 +417,76 @@ def check_no_pv32(facts, params):
 
 @check('dom0_mem_fixed')
 def check_dom0_mem_fixed(facts, params):
+    # xen-command-line.pandoc "### dom0_mem (x86)"; dom0_build.c parse_dom0_mem reads every token.
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = cmdline_option(tokens, 'dom0_mem')
-    if not value:
+    given = _given(tokens, 'dom0_mem')
+    try:
+        mem = xencmdline.dom0_mem(tokens)
+    except xencmdline.XenCmdlineError as exc:
+        return FAIL, '%s: Xen refuses this dom0_mem' % exc.msg
+    if mem is None:
         return FAIL, 'booted command line has no dom0_mem= (tokens: %s)' % _show(tokens)
-    base = maximum = None
-    for item in value.split(','):
-        if item.startswith('max:'):
-            maximum = item[4:]
-        elif ':' not in item:
-            base = item
-    if base is None or maximum is None:
-        return FAIL, 'dom0_mem=%s does not give both a size and max:<size>' % value
-    if _size_kib(base) is None or _size_kib(base) != _size_kib(maximum):
-        return FAIL, 'dom0_mem=%s: the size and max: differ, so dom0 can balloon' % value
-    return PASS, 'booted command line has dom0_mem=%s' % value
+    size, maximum = mem['size'], mem['max']
+    if size is None or maximum is None:
+        return FAIL, '%s does not give both a size and max:<size>' % given
+    if any(size[k] != maximum[k] for k in ('minus', 'bytes', 'percent')):
+        return FAIL, '%s: the size and max: differ, so dom0 can balloon' % given
+    return PASS, 'booted command line has %s' % given
 
 
 @check('conring_size')
 def check_conring_size(facts, params):
+    # xen-command-line.pandoc "### conring_size" (a size_param; 0 means default); console.c
+    # console_init_postirq: by default num_present_cpus() << (9 + loglvl's lower threshold), rounded up to
+    # a power of two and at least 16 KiB.
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
     minimum = int(params.get('min_kib', 1024))
-    value = cmdline_option(tokens, 'conring_size')
-    if value is None:
-        return FAIL, 'booted command line has no conring_size= (Xen default 16 KiB; want at least %d KiB)' \
-            % minimum
-    size = _size_kib(value)
-    if size is None:
-        return FAIL, 'conring_size=%s is not a size Xen understands' % value
-    if size < minimum:
-        return FAIL, 'conring_size=%s is %d KiB, less than %d KiB' % (value, size, minimum)
-    return PASS, 'booted command line has conring_size=%s (%d KiB)' % (value, size)
+    nr_cpus = (facts.get('info') or {}).get('nr_cpus')
+    try:
+        nr_cpus = int(nr_cpus) if nr_cpus is not None else None
+    except ValueError:
+        nr_cpus = None
+    ring, how = xencmdline.conring_bytes(tokens, nr_cpus)
+    given = _given(tokens, 'conring_size')
+    note = ''
+    if given and how == 'default':
+        note = '%s gives no size Xen uses, so Xen takes its default; ' % given
+    elif given and any(xencmdline.size_bytes(v) is None for _t, v, _n in xencmdline.occurrences(tokens, 'conring_size')):
+        note = '%s is not entirely a size Xen reads; ' % given
+    if ring is None:
+        return FAIL, '%sno conring_size= and xl info has no nr_cpus: Xen\'s default ring depends on the number ' \
+            'of CPUs and loglvl (want at least %d KiB)' % (note, minimum)
+    kib = ring >> 10
+    if how == 'default':
+        what = '%sXen\'s default ring for %d CPUs at this loglvl is %d KiB' % (note, nr_cpus, kib)
+    else:
+        what = '%sbooted command line has %s (%d KiB)' % (note, given, kib)
+    if kib < minimum:
+        return FAIL, '%s, less than %d KiB' % (what, minimum)
+    return PASS, what
 
 
 @check('ucode_loading')
 def check_ucode_loading(facts, params):
+    # xen-command-line.pandoc "### ucode": scan or a module index loads microcode; nmi= and
+    # digest-check= alone load nothing (microcode/core.c parse_ucode, every item in turn).
     tokens = _tokens(facts)
     if tokens is None:
         return _missing('booted Xen command line')
-    value = cmdline_option(tokens, 'ucode')
-    if value is None or value == 'no':
+    given = _given(tokens, 'ucode')
+    if not given:
         return FAIL, 'booted command line has no ucode= (tokens: %s)' % _show(tokens)
-    return PASS, 'booted command line has ucode=%s' % value
+    state = xencmdline.ucode_state(tokens, _version(facts))
+    if state['scan']:
+        return PASS, 'booted command line has %s: Xen scans the boot modules for microcode' % given
+    if state['module']:
+        return PASS, 'booted command line has %s: Xen loads microcode from boot module %s' % (
+            given, state['module'])
+    return FAIL, 'booted command line has %s, which loads no microcode (it needs scan or a module index)' % given
 
 
 def _today(facts):
@@ -504,8 +520,25 @@ def check_security_support(facts, params):
     return UNKNOWN, 'no security-support date known for Xen %s' % name
 
 
+# xl.conf is xl's language, not Xen's command line: tools/xl/xl.c parse_global_config compares
+# autoballoon with exactly "on", "1", "off", "0" and "auto"; anything else is "invalid autoballoon
+# option" and the default ("auto") stays.
+XL_AUTOBALLOON_WORDS = {'on': 'on', '1': 'on', 'off': 'off', '0': 'off', 'auto': 'auto'}
+# tools/xl/xl.c auto_autoballoon: "auto" means off when the Xen command line matches this.
+_XL_SIZE = r'-?[0-9]+[bBkKmMgGtT]?'
+_XL_DOM0_MEM = re.compile(r'(^| )dom0_mem=((|min:|max:)(%s|(%s\+)?[0-9]{1,2}%%),?)+($| )' % (_XL_SIZE, _XL_SIZE))
+
+
+def xl_autoballoon_word(value):
+    """xl.conf's autoballoon as xl reads it: 'on', 'off', 'auto', or None for a value xl rejects."""
+    if isinstance(value, bool):
+        return None
+    return XL_AUTOBALLOON_WORDS.get(str(value))
+
+
 @check('autoballoon_off')
 def check_autoballoon_off(facts, params):
+    # xl.conf(5) "autoballoon": "off", or "auto" (the default) with dom0_mem on the Xen command line.
     xl_conf = facts.get('xl_conf')
     if not isinstance(xl_conf, dict):
         return _missing('/etc/xen/xl.conf (xl_conf)')
@@ -514,12 +547,27 @@ def check_autoballoon_off(facts, params):
         if xl_conf.get('error'):
             return UNKNOWN, 'cannot read %s: %s' % (xl_conf.get('path') or 'xl.conf', xl_conf['error'])
         keys = xl_conf.get('keys') or {}
-    if 'autoballoon' not in keys:
-        return FAIL, 'xl.conf does not set autoballoon (xl defaults to "auto")'
-    value = keys['autoballoon']
-    if str(value).strip().lower() in ('off', '0', 'false', 'no'):
-        return PASS, 'xl.conf has autoballoon=%r' % (value,)
-    return FAIL, 'xl.conf has autoballoon=%r' % (value,)
+    if 'autoballoon' in keys:
+        value = keys['autoballoon']
+        word = xl_autoballoon_word(value)
+        said = 'xl.conf has autoballoon=%r' % (value,)
+        if word is None:
+            return FAIL, '%s, which xl rejects ("invalid autoballoon option"; it accepts only off, 0, on, 1, auto) ' \
+                'and then balloons as "auto"; write autoballoon="off"' % said
+    else:
+        word = 'auto'
+        said = 'xl.conf does not set autoballoon (xl defaults to "auto")'
+    if word == 'off':
+        return PASS, said
+    if word == 'on':
+        return FAIL, '%s: xl takes memory from dom0 for new guests' % said
+    tokens = _tokens(facts)
+    if tokens is None:
+        return UNKNOWN, '%s, which depends on dom0_mem on the Xen command line; the facts do not have it' % said
+    if _XL_DOM0_MEM.search(' '.join(tokens)):
+        return PASS, '%s and the booted command line has %s, so xl does not balloon dom0' % (
+            said, _given(tokens, 'dom0_mem'))
+    return FAIL, '%s and the booted command line has no dom0_mem= that xl recognises, so xl balloons dom0' % said
 
 
 def _flask_mode(facts):
@@ -907,3 +955,206 @@ def check_guests_have_vtpm(facts, params):
         lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('vtpm')), path),
         judge_domain,
         'every guest has a vTPM', 'without vTPM')
+
+
+# ---------------------------------------------------------------------------------------------
+# more of the Xen command line, each from xen-command-line.pandoc (4.17 and 4.20)
+
+def _version(facts):
+    info = facts.get('info') or {}
+    if info.get('xen_major') and info.get('xen_minor'):
+        return '%s.%s%s' % (info['xen_major'], info['xen_minor'], info.get('xen_extra', ''))
+    return facts.get('version')
+
+
+@check('vpmu_off')
+def check_vpmu_off(facts, params):
+    # "### vpmu (x86)": off by default; "don't use the vpmu flag on production systems" (XSA-163).
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    given = _given(tokens, 'vpmu')
+    if xencmdline.vpmu_enabled(tokens):
+        return FAIL, 'booted command line has %s: guests get the virtual PMU, which is not safe in production ' \
+            '(XSA-163)' % given
+    if given:
+        return PASS, 'booted command line has %s: the virtual PMU stays off' % given
+    return PASS, 'booted command line has no vpmu= (off by default)'
+
+
+@check('hvm_fep_off')
+def check_hvm_fep_off(facts, params):
+    # "### hvm_fep (x86)": for development; no security support when set.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    given = _given(tokens, 'hvm_fep')
+    if xencmdline.bool_option(tokens, 'hvm_fep'):
+        return FAIL, 'booted command line has %s: HVM guests can make Xen emulate arbitrary instructions ' \
+            '(no security support)' % given
+    if given:
+        return PASS, 'booted command line has %s: the forced emulation prefix stays off' % given
+    return PASS, 'booted command line has no hvm_fep (off by default)'
+
+
+@check('ept_exec_sp_off')
+def check_ept_exec_sp_off(facts, params):
+    # "### ept": exec-sp=1 lets HVM guest kernels crash hosts vulnerable to CVE-2018-12207; by default
+    # Xen turns executable superpages off on affected hardware.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    given = _given(tokens, 'ept')
+    value = xencmdline.list_boolean(tokens, 'ept', 'exec-sp')
+    if value:
+        return FAIL, 'booted command line has %s: executable EPT superpages are allowed even where HVM guests ' \
+            'can use them to crash the host (CVE-2018-12207)' % given
+    if value is False:
+        return PASS, 'booted command line has %s' % given
+    return PASS, 'booted command line leaves ept=exec-sp at its default (off on affected hardware); note that ' \
+        '"xl set-parameters ept=exec-sp" can change it at run time'
+
+
+def _passthrough(facts):
+    """Labels of guests with a PCI device passed through, or None when the facts have no guests."""
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return None
+    labels = []
+    for path, keys in (found or ({}, []))[0].items():
+        if keys.get('pci'):
+            labels.append(path)
+    for dom in domains or []:
+        if (dom.get('config') or {}).get('pcidevs'):
+            labels.append(_domain_label(dom))
+    return labels
+
+
+@check('unpriv_mmio')
+def check_unpriv_mmio(facts, params):
+    # "### spec-ctrl (x86)": unpriv-mmio= says less than fully privileged domains have MMIO devices;
+    # off by default, and then Xen does not mitigate MMIO Stale Data between domains.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    guests = _passthrough(facts)
+    on = (xencmdline.spec_ctrl_state(tokens).get('unpriv-mmio') or (None,))[0]
+    if guests is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    if not guests:
+        if on:
+            return PASS, 'booted command line has spec-ctrl=unpriv-mmio (no guest has a PCI device now)'
+        return NA, 'no guest has a PCI device passed through'
+    if on:
+        return PASS, 'booted command line has spec-ctrl=unpriv-mmio for the guests with PCI devices (%s)' % \
+            ', '.join(guests)
+    return FAIL, 'guests with PCI devices passed through (%s), but the booted command line has no ' \
+        'spec-ctrl=unpriv-mmio' % ', '.join(guests)
+
+
+@check('dom0_entry_barriers')
+def check_dom0_entry_barriers(facts, params):
+    # "### spec-ctrl (x86)": ibpb-entry= and bhb-entry= leave dom0 unprotected by default; "if it is
+    # necessary to protect dom0 too, boot with spec-ctrl=ibpb-entry" (bhb-entry: Xen 4.17.4+, 4.20).
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    version = _version(facts)
+    if not xencmdline.spec_ctrl_known('ibpb-entry', version):
+        return NA, 'Xen %s has no spec-ctrl=ibpb-entry' % version
+    wanted = ['ibpb-entry']
+    if xencmdline.spec_ctrl_known('bhb-entry', version):
+        wanted.append('bhb-entry')
+    state = xencmdline.spec_ctrl_state(tokens)
+    missing = [w for w in wanted if not (state.get('%s=dom0' % w) or (None,))[0]]
+    if missing:
+        return FAIL, 'dom0 is not protected on entry to Xen: the booted command line lacks %s' % ', '.join(
+            'spec-ctrl=%s' % w for w in missing)
+    return PASS, 'booted command line protects dom0 on entry (%s)' % _given(tokens, 'spec-ctrl')
+
+
+@check('lock_harden')
+def check_lock_harden(facts, params):
+    # "### spec-ctrl (x86)": lock-harden (Xen 4.17.4+, 4.20) needs CONFIG_SPECULATIVE_HARDEN_LOCK and
+    # is never on by default.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    version = _version(facts)
+    if not xencmdline.spec_ctrl_known('lock-harden', version):
+        return NA, 'Xen %s has no spec-ctrl=lock-harden (4.17.4 and 4.20.0 and later have it)' % version
+    if (xencmdline.spec_ctrl_state(tokens).get('lock-harden') or (None,))[0]:
+        return PASS, 'booted command line has %s' % _given(tokens, 'spec-ctrl')
+    return FAIL, 'the booted command line has no spec-ctrl=lock-harden (off unless asked for)'
+
+
+@check('iommu_quarantine')
+def check_iommu_quarantine(facts, params):
+    # "### iommu": quarantine=<bool>|scratch-page; false quarantines only what the toolstack arranged.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    value = xencmdline.iommu_state(tokens)['quarantine']
+    given = _given(tokens, 'iommu')
+    if value is False:
+        return FAIL, 'booted command line has %s: devices taken from guests are not quarantined' % given
+    if value is None:
+        return PASS, 'booted command line leaves iommu=quarantine at its default (chosen when Xen is built; ' \
+            'true unless built with CONFIG_IOMMU_QUARANTINE_NONE)'
+    return PASS, 'booted command line has %s' % given
+
+
+@check('dom0_iommu_strict')
+def check_dom0_iommu_strict(facts, params):
+    # "### dom0-iommu": strict limits a PV dom0's IOMMU mappings to its own RAM (hardwired for PVH dom0);
+    # none is for development only.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    state = xencmdline.iommu_state(tokens)
+    given = ' '.join(filter(None, (_given(tokens, 'dom0-iommu'), _given(tokens, 'iommu'))))
+    if state['dom0_none']:
+        return FAIL, 'booted command line has %s: "none" skips dom0 IOMMU safety checks (development only)' % given
+    if state['dom0_passthrough']:
+        return FAIL, 'booted command line has %s: dom0 devices bypass the IOMMU' % given
+    if state['dom0_strict']:
+        return PASS, 'booted command line has %s' % given
+    return FAIL, 'booted command line has no dom0-iommu=strict: dom0 may have IOMMU mappings of all RAM'
+
+
+@check('scrub_domheap')
+def check_scrub_domheap(facts, params):
+    # "### scrub-domheap": a boolean, off by default; scrubs the pages domains free.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    given = _given(tokens, 'scrub-domheap')
+    if xencmdline.bool_option(tokens, 'scrub-domheap'):
+        return PASS, 'booted command line has %s' % given
+    return FAIL, 'booted command line %s: freed guest pages are not scrubbed' % (
+        'has %s' % given if given else 'has no scrub-domheap')
+
+
+@check('grant_table_limits')
+def check_grant_table_limits(facts, params):
+    # "### gnttab_max_frames" (default 64) and "### gnttab_max_maptrack_frames" (default 1024): the
+    # upper bound every domain gets unless its configuration says otherwise.
+    tokens = _tokens(facts)
+    if tokens is None:
+        return _missing('booted Xen command line')
+    limits = (('gnttab_max_frames', int(params.get('max_frames', 64))),
+              ('gnttab_max_maptrack_frames', int(params.get('max_maptrack_frames', 1024))))
+    raised, seen = [], []
+    for name, limit in limits:
+        value = xencmdline.last_integer(tokens, name)
+        if value is None:
+            continue
+        seen.append('%s=%d' % (name, value))
+        if value > limit:
+            raised.append('%s=%d (more than %d)' % (name, value, limit))
+    if raised:
+        return FAIL, 'booted command line raises the grant-table limits of every domain: %s' % ', '.join(raised)
+    if seen:
+        return PASS, 'booted command line keeps the grant-table limits: %s' % ', '.join(seen)
+    return PASS, 'booted command line keeps Xen\'s default grant-table limits (64 frames, 1024 maptrack frames)'

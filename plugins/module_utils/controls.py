@@ -8,7 +8,8 @@
 ``{id, title, section, severity, role, reboot, status, detail, problem}`` with status ``pass``,
 ``fail``, ``unknown`` (the facts do not tell) or ``not_applicable``; ``problem`` is a short code a
 role can act on (e.g. ``no_iommu``, ``intremap_insecure``) or None. A check returns
-``(status, detail)`` or ``(status, detail, problem)``. The catalogue (catalogue.py) is data;
+``(status, detail)`` or ``(status, detail, problem)``. The catalogue (catalogue.py) is data, each
+control citing the Xen document section it rests on (``reference``);
 the checks it names live in checks.py, registered by name in verdicts.CHECKS.
 """
 
@@ -88,7 +89,7 @@ def catalogue_problems(controls=None):
     seen = set()
     for control in controls:
         cid = control.get('id')
-        for field in ('id', 'title', 'section', 'severity', 'role', 'reboot', 'check', 'remediation'):
+        for field in ('id', 'title', 'section', 'severity', 'role', 'reboot', 'check', 'remediation', 'reference'):
             if field not in control:
                 problems.append('%s: no %s' % (cid, field))
         if cid in seen:
@@ -104,6 +105,9 @@ def catalogue_problems(controls=None):
             problems.append('%s: reboot is not a bool' % cid)
         if control.get('check') not in CHECKS:
             problems.append('%s: no check function %r' % (cid, control.get('check')))
+        reference = control.get('reference')
+        if 'reference' in control and (not isinstance(reference, str) or not reference.strip()):
+            problems.append('%s: reference is not the name of a Xen document section' % cid)
         if not isinstance(control.get('params', {}), dict):
             problems.append('%s: params is not a dict' % cid)
     return problems

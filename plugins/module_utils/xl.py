@@ -15,6 +15,7 @@ import json
 import re
 import shlex
 
+from ansible_collections.xenguard.hardening.plugins.module_utils import xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     CommandRunner,
     XenCommandError,
@@ -212,9 +213,6 @@ _IO_VIRT = re.compile(r'^I/O virtualisation (en|dis)abled')
 _INTREMAP_GLOBAL = re.compile(r'^Interrupt remapping (en|dis)abled')
 _VTD_FEATURE = re.compile(r'^Intel VT-d (Queued Invalidation|Interrupt Remapping) (not )?enabled\.')
 
-_FALSE_WORDS = ('0', 'no', 'off', 'false', 'disable')
-_TRUE_WORDS = ('1', 'yes', 'on', 'true', 'enable')
-
 
 def xen_log_lines(text):
     """The lines of `xl dmesg` with the "(XEN) " prefix and any timestamp removed."""
@@ -235,49 +233,6 @@ def dmesg_cmdline(text):
         if line.startswith('Command line:'):
             found = line[len('Command line:'):].strip()
     return found
-
-
-def split_xen_cmdline(cmdline):
-    """Split a Xen command line into tokens, dropping GRUB's leading `placeholder` word."""
-    tokens = (cmdline or '').split()
-    return [t for t in tokens if t != 'placeholder']
-
-
-def cmdline_option(tokens, name):
-    """The value of the last `name=value` (or bare `name` -> '', `no-name` -> 'no') token."""
-    value = None
-    for token in tokens:
-        if token == name:
-            value = ''
-        elif token == 'no-' + name:
-            value = 'no'
-        elif token.startswith(name + '='):
-            value = token[len(name) + 1:]
-    return value
-
-
-def bool_word(word):
-    """Xen's boolean words: True, False, or None when the word is not one of them."""
-    word = word.strip().lower()
-    if word in _FALSE_WORDS:
-        return False
-    if word in _TRUE_WORDS or word == '':
-        return True
-    return None
-
-
-def spec_ctrl_disabled_by(tokens):
-    """True when `spec-ctrl=` turns Xen's own speculative mitigations off (=no, =0, =no-xen)."""
-    value = cmdline_option(tokens, 'spec-ctrl')
-    if value is None:
-        return False
-    for item in value.split(','):
-        item = item.strip().lower()
-        if item in _FALSE_WORDS:
-            return True
-        if item in ('no-xen', 'xen=0', 'xen=no', 'xen=off', 'xen=false'):
-            return True
-    return False
 
 
 def _analyse_iommu(lines):
@@ -409,7 +364,7 @@ def analyse_dmesg(text, cmdline=None):
     lines = xen_log_lines(text)
     if cmdline is None:
         cmdline = dmesg_cmdline(text)
-    tokens = split_xen_cmdline(cmdline)
+    tokens = xencmdline.split(cmdline)
 
     iommu = _analyse_iommu(lines)
     xsm = _analyse_xsm(lines)
@@ -435,13 +390,11 @@ def analyse_dmesg(text, cmdline=None):
             smt_warning = True
             spec['lines'].append(line.strip())
 
-    smt_option = cmdline_option(tokens, 'smt')
-    if smt_option is not None:
-        smt['enabled'] = bool_word(smt_option)
+    smt['enabled'] = xencmdline.bool_option(tokens, 'smt')
     if smt['enabled'] is None and smt_warning:
         smt['enabled'] = True
 
-    spec['disabled'] = spec_ctrl_disabled_by(tokens)
+    spec['disabled'] = bool(xencmdline.mitigations_off(tokens))
 
     return {'iommu': iommu, 'xsm': xsm, 'smt': smt, 'spec_ctrl': spec}
 

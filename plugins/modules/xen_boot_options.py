@@ -182,8 +182,9 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.xenguard.hardening.plugins.module_utils import safefile
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
     GrubConfigError, XenCfg, VARIABLE, assigns_variable, merge_tokens, overriding_files,
-    token_name, validate_options,
+    token_name,
 )
+from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     CommandRunner, XenGuardError,
 )
@@ -342,6 +343,8 @@ def main():
     )
     try:
         result = run(module)
+    except XenCmdlineError as exc:
+        module.fail_json(msg='%s; nothing was changed.' % exc.msg, path=module.params['path'])
     except GrubConfigError as exc:
         msg = safefile.display(exc.msg)
         if exc.line:

@@ -224,9 +224,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
     cpu_vendor,
     exported_variables,
     xsm_facts,
-    split_xen_cmdline,
     xen_version,
 )
+from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import split as split_xen_cmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import (
     XenstoreClient,
     backends,

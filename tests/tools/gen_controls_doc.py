@@ -54,6 +54,8 @@ def render(controls):
         '(`ansible_facts.xen.controls`). A control is `pass`, `fail`, `unknown` (the facts do not tell, for',
         'instance because they are not gathered yet) or `not_applicable`. *Role* is the role that fixes it;',
         '*Reboot* says whether the fix needs the host to boot again (roles collect such changes for one reboot).',
+        '*Xen reference* names the section of Xen\'s own documentation (at the 4.17 and 4.20 release tags) the',
+        'control rests on.',
         '',
     ]
     counts = {}
@@ -69,12 +71,12 @@ def render(controls):
             continue
         lines.append('## %s' % section)
         lines.append('')
-        lines.append('| ID | Control | Severity | Role | Reboot | Remediation |')
-        lines.append('|---|---|---|---|---|---|')
+        lines.append('| ID | Control | Severity | Role | Reboot | Remediation | Xen reference |')
+        lines.append('|---|---|---|---|---|---|---|')
         for c in members:
-            lines.append('| %s | %s | %s | %s | %s | %s |' % (
+            lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
                 c['id'], _cell(c['title']), c['severity'], c['role'], 'yes' if c['reboot'] else 'no',
-                _cell(c['remediation'])))
+                _cell(c['remediation']), _cell(c.get('reference', ''))))
         lines.append('')
     return '\n'.join(lines)
 

@@ -7,10 +7,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import grubcfg
-from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import (
-    GrubConfigError, XenCfg, merge_tokens, option_value, render_token, split_tokens, validate_option,
-    validate_options,
-)
+from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, XenCfg, merge_tokens
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
 DEBIAN_XEN_CFG = fixture('debian12-xen-4.17', 'etc-default-grub.d-xen.cfg.debian.txt')
@@ -102,6 +99,13 @@ def test_file_without_example_gets_line_appended():
     ('GRUB_CMDLINE_XEN_DEFAULT="$GRUB_CMDLINE_XEN_DEFAULT smt=0"\n', 'shell expansion'),
     ('GRUB_CMDLINE_XEN_DEFAULT="`cat /x`"\n', 'shell expansion'),
     ('GRUB_CMDLINE_XEN_DEFAULT="a b\n', 'unterminated'),
+    ("GRUB_CMDLINE_XEN_DEFAULT='a b\n", 'unterminated'),
+    # the escaped quote does not end the value: the whole of a\" b is the value, refused for its backslash
+    ('GRUB_CMDLINE_XEN_DEFAULT="a\\" b" # c\n', 'shell expansion (a\\" b)'),
+    ('GRUB_CMDLINE_XEN_DEFAULT="a\\""\n', 'shell expansion (a\\")'),
+    # a backslash just before the end of an unterminated value does not make it terminated
+    ('GRUB_CMDLINE_XEN_DEFAULT="a\\b\n', 'unterminated'),
+    ('GRUB_CMDLINE_XEN_DEFAULT="a"\\\n', 'unexpected text'),
     ('GRUB_CMDLINE_XEN_DEFAULT="a b"; echo hi\n', 'unexpected text'),
 ])
 def test_unmanageable_files_are_refused(text, what):
@@ -112,8 +116,9 @@ def test_unmanageable_files_are_refused(text, what):
 
 
 def test_unsafe_token_is_refused_on_write():
-    with pytest.raises(GrubConfigError):
-        XenCfg('').set_tokens(['a;reboot'])
+    with pytest.raises(GrubConfigError) as err:
+        XenCfg('').set_tokens(['smt=0', 'a;reboot'])
+    assert err.value.msg == 'token "a;reboot" holds characters unsafe on a GRUB/shell command line'
 
 
 # ---------------------------------------------------------------- merging
@@ -141,81 +146,12 @@ def test_no_prefix_of_other_option_is_not_owned():
     assert merge_tokens(['no-real-mode=1'], {'real-mode': None}) == ['no-real-mode=1']
 
 
-@pytest.mark.parametrize('name, value, token', [
-    ('smt', True, 'smt'), ('smt', False, 'smt=0'), ('smt', 0, 'smt=0'),
-    ('ucode', ['scan', 'nmi=0'], 'ucode=scan,nmi=0'), ('conring_size', '1M', 'conring_size=1M'),
-    ('pv', [True], 'pv=1'),
-])
-def test_render_token(name, value, token):
-    assert render_token(name, value) == token
-
-
-def test_option_value_last_wins():
-    tokens = split_tokens('placeholder smt no-smt iommu=1 iommu=required')
-    assert option_value(tokens, 'smt') is False
-    assert option_value(tokens, 'iommu') == 'required'
-    assert option_value(tokens, 'pv') is None
-    assert option_value(['smt'], 'smt') is True
-
-
-# ---------------------------------------------------------------- validation
-
-@pytest.mark.parametrize('name, value', [
-    ('dom0_mem', '4G,max:4G'), ('dom0_mem', '1024M,max:1024M'), ('dom0_mem', 'min:512M,max:2G,1G'),
-    ('dom0_mem', '1G+25%'), ('dom0_mem', '-2G'), ('smt', 0), ('smt', 'off'), ('smt', False),
-    ('pv-linear-pt', 0), ('pv', 'no-32'), ('pv', '32=0'), ('ucode', 'scan'), ('ucode', '-1'),
-    ('ucode', 'scan,nmi=0'), ('conring_size', '1M'), ('conring_size', 65536), ('iommu', 'required'),
-    ('iommu', '1,verbose'), ('iommu', 'quarantine=scratch-page'), ('iommu', 'no-intremap'),
-    ('spec-ctrl', 'no'), ('spec-ctrl', 'no-xen'), ('spec-ctrl', 'ibpb-entry'), ('spec-ctrl', 'rsb=no-hvm'),
-    ('xpti', 'default'), ('xpti', 'dom0=0,domu=1'), ('console', 'com1,vga'), ('loglvl', 'all/warning'),
-    ('sched', 'credit2'), ('dom0_max_vcpus', '1-4'), ('dom0_max_vcpus', 2), ('gnttab', 'max-ver:1'),
-    ('smap', 'hvm'), ('watchdog', True), ('com1', '115200,8n1'), ('some_new_option', 'x'),
-    ('noreboot', None), ('dom0-iommu', 'strict'), ('pv-l1tf', 'domu=1'), ('bootscrub', 'idle'),
-    ('flask', 'enforcing'), ('watchdog_timeout', 30), ('dom0_vcpus_pin', True),
-])
-def test_valid_options(name, value):
-    validate_option(name, value)
-
-
-@pytest.mark.parametrize('name, value, words', [
-    ('dom0_mem', 'lots', '"lots" is not one'),
-    ('dom0_mem', '1G,1G', 'given twice'),
-    ('dom0_mem', 'max:', 'is not one'),
-    ('smt', 'maybe', 'expected a boolean'),
-    ('conring_size', 'big', 'expected a size'),
-    ('conring_size', '0', 'greater than zero'),
-    ('spec-ctrl', 'yes', 'positive overall boolean'),
-    ('spec-ctrl', 'A_B', 'not a spec-ctrl sub-option'),
-    ('iommu', 'sometimes', 'not a known sub-option'),
-    ('pv', '64=0', 'not a known sub-option'),
-    ('ucode', 'scan=maybe', 'not a known sub-option'),
-    ('console', 'com3', 'not a Xen console'),
-    ('loglvl', 'loud', 'expected <level>'),
-    ('sched', 'fair', 'expected one of'),
-    ('dom0_max_vcpus', 'many', 'expected <n>'),
-    ('watchdog_timeout', 'soon', 'expected an integer'),
-    ('xpti', 'dom1=0', 'not a known sub-option'),
-    ('gnttab', 'max-ver:3', 'not a known sub-option'),
-    ('smap', 'pv', 'expected a boolean or one of'),
-    ('smt', '0 reboot', 'unsafe'),
-    ('console', 'com1;reboot', 'unsafe'),
-    ('smt', '', 'value is empty'),
-    ('smt', {'a': 1}, 'not a mapping'),
-    ('bad name', 1, 'not a valid Xen option name'),
-    ('placeholder', True, 'the word GRUB puts first'),
-])
-def test_invalid_options(name, value, words):
-    with pytest.raises(GrubConfigError) as err:
-        validate_option(name, value)
-    assert words in err.value.msg
-
-
-def test_conflicting_no_form():
-    with pytest.raises(GrubConfigError) as err:
-        validate_options({'smt': 0, 'no-smt': True})
-    assert 'conflicting' in err.value.msg
-    with pytest.raises(GrubConfigError):
-        validate_options(['smt'])
+def test_editor_owns_tokens_by_how_they_are_written():
+    assert grubcfg.token_name('no-smt') == 'no-smt'
+    assert grubcfg.token_name('dom0_mem=1G,max:1G') == 'dom0_mem'
+    assert grubcfg.token_owned_by('no-smt', 'smt') and not grubcfg.token_owned_by('no-smt=1', 'smt')
+    # the editor renders through xencmdline (one renderer for the collection)
+    assert merge_tokens([], {'ucode': ['scan', 'nmi=0']}) == ['ucode=scan,nmi=0']
 
 
 def test_overriding_files_and_assignments():
@@ -223,4 +159,57 @@ def test_overriding_files_and_assignments():
                                     ['init-select.cfg', 'xen.cfg', 'zz-local.cfg', 'xenguard.txt']) == ['zz-local.cfg']
     assert grubcfg.assigns_variable(DEBIAN_XEN_CFG) == []
     assert grubcfg.assigns_variable('x=1\nGRUB_CMDLINE_XEN_DEFAULT="a"\n') == [2]
-    assert grubcfg.bool_word('Enable') is True and grubcfg.bool_word('x') is None
+
+
+@pytest.mark.parametrize('line,tokens,kept', [
+    ('GRUB_CMDLINE_XEN_DEFAULT="smt=0"  # was "smt=1"\n', ['smt=0'], '  # was "smt=1"\n'),
+    ("GRUB_CMDLINE_XEN_DEFAULT='smt=0 iommu=1' # 'quoted'\n", ['smt=0', 'iommu=1'], " # 'quoted'\n"),
+    ('GRUB_CMDLINE_XEN_DEFAULT=smt=0 # bare\n', ['smt=0'], ' # bare\n'),
+])
+def test_comments_and_quotes_around_the_value(line, tokens, kept):
+    cfg = XenCfg(line)
+    assert cfg.tokens == tokens
+    cfg.set_tokens(['smt=0', 'pv=no-32'])
+    assert cfg.render().endswith(kept)
+    assert XenCfg(cfg.render()).tokens == ['smt=0', 'pv=no-32']
+
+
+@pytest.mark.parametrize('line', ["GRUB_CMDLINE_XEN_DEFAULT=''\n", 'GRUB_CMDLINE_XEN_DEFAULT=""\n',
+                                  'GRUB_CMDLINE_XEN_DEFAULT=\n'])
+def test_empty_quoted_values(line):
+    cfg = XenCfg(line)
+    assert cfg.tokens == [] and cfg.assignments == 1
+    cfg.set_tokens(['smt=0'])
+    assert XenCfg(cfg.render()).tokens == ['smt=0']
+
+
+@pytest.mark.parametrize('text, msg', [
+    ('GRUB_CMDLINE_XEN_DEFAULT="a b\n', 'GRUB_CMDLINE_XEN_DEFAULT: unterminated quote in the assignment'),
+    ('GRUB_CMDLINE_XEN="a"; x\n', 'GRUB_CMDLINE_XEN: unexpected text after the value ("; x"); the line cannot be '
+     'managed safely'),
+    ('GRUB_CMDLINE_XEN_DEFAULT="$X"\n', 'GRUB_CMDLINE_XEN_DEFAULT uses shell expansion ($X); it cannot be merged '
+     'safely. Write the options literally, for example GRUB_CMDLINE_XEN_DEFAULT="dom0_mem=4G,max:4G smt=0"'),
+])
+def test_refusal_messages_in_full(text, msg):
+    with pytest.raises(GrubConfigError) as err:
+        XenCfg(text)
+    assert err.value.msg == msg
+
+
+def test_single_quotes_expand_nothing_and_crlf_lines_are_read():
+    # sh: nothing expands inside single quotes, so $ and ` there are plain characters
+    assert XenCfg("GRUB_CMDLINE_XEN_DEFAULT='$X smt=0'\n").tokens == ['$X', 'smt=0']
+    cfg = XenCfg('GRUB_CMDLINE_XEN_DEFAULT="smt=0 iommu=1"\r\nX=1\r\n')
+    assert cfg.tokens == ['smt=0', 'iommu=1']
+    cfg.set_tokens(['smt=0'])
+    assert cfg.render() == 'GRUB_CMDLINE_XEN_DEFAULT="smt=0"\r\nX=1\r\n'
+
+
+def test_a_new_assignment_is_double_quoted_and_written_once():
+    cfg = XenCfg('# nothing here\n')
+    cfg.set_tokens(['smt=0'])
+    assert cfg.render() == '# nothing here\nGRUB_CMDLINE_XEN_DEFAULT="smt=0"\n'
+    assert cfg.tokens == ['smt=0']
+    cfg.set_tokens(['smt=0', 'pv=no-32'])
+    assert cfg.render() == '# nothing here\nGRUB_CMDLINE_XEN_DEFAULT="smt=0 pv=no-32"\n'
+    assert cfg.tokens == ['smt=0', 'pv=no-32']

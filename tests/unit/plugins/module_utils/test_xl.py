@@ -7,7 +7,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import xl
+from ansible_collections.xenguard.hardening.plugins.module_utils import xencmdline, xl
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     XenCommandError,
     XenGuardError,
@@ -61,7 +61,7 @@ def test_parse_xl_info(name):
     assert info['xend_config_format'] == '4'
     # values keep everything after the first colon
     assert info['hw_caps'].count(':') == 7
-    assert xl.split_xen_cmdline(info['xen_commandline']) == cmdline
+    assert xencmdline.split(info['xen_commandline']) == cmdline
     # every key xl printed is kept: one per line (34 keys in 4.17 and 4.20), plus the tables of -n
     plain = [k for k in info if k != 'virt_caps_list']
     if '-n.' in name:
@@ -248,7 +248,7 @@ def test_analyse_dmesg(name):
     assert result['smt'] == {'enabled': None}
     assert len(result['spec_ctrl']['lines']) == spec_lines
     assert result['spec_ctrl']['disabled'] is False
-    assert xl.split_xen_cmdline(xl.dmesg_cmdline(text)) == cmdline
+    assert xencmdline.split(xl.dmesg_cmdline(text)) == cmdline
     if spec_lines:
         assert result['spec_ctrl']['lines'][0] == 'Speculative mitigation facilities:'
         assert 'Xen settings: BTI-Thunk: RETPOLINE, SPEC_CTRL: No, Other: BRANCH_HARDEN' in \
@@ -279,16 +279,23 @@ def test_analyse_dmesg_prefers_the_given_cmdline():
 @pytest.mark.parametrize('cmdline,enabled', [
     ('smt=0', False), ('smt=false', False), ('no-smt', False), ('smt=1', True), ('smt', True),
     ('smt=on smt=off', False), ('smt=maybe', None), ('', None),
-], ids=['zero', 'false', 'no-prefix', 'one', 'bare', 'last-wins', 'nonsense', 'absent'])
+    # kernel.c parse_bool is case-sensitive: Xen ignores smt=OFF (SMT stays on) and keeps an earlier smt=0
+    ('smt=OFF', None), ('smt=0 smt=OFF', False),
+], ids=['zero', 'false', 'no-prefix', 'one', 'bare', 'last-wins', 'nonsense', 'absent', 'upper-case',
+        'invalid-ignored'])
 def test_analyse_dmesg_smt_from_cmdline(cmdline, enabled):
     assert xl.analyse_dmesg('', cmdline=cmdline)['smt'] == {'enabled': enabled}
 
 
 @pytest.mark.parametrize('cmdline,disabled', [
     ('spec-ctrl=no', True), ('spec-ctrl=0', True), ('spec-ctrl=off', True), ('spec-ctrl=no-xen', True),
-    ('spec-ctrl=xen=0', True), ('spec-ctrl=ibrs=0,ssbd=1', False), ('spec-ctrl=bti-thunk=retpoline', False),
+    ('spec-ctrl=xen=0', True), ('spec-ctrl=ibrs=1,ssbd=0', False), ('spec-ctrl=bti-thunk=retpoline', False),
     ('console=com1', False),
-], ids=['no', 'zero', 'off', 'no-xen', 'xen-0', 'fine-grained', 'thunk', 'absent'])
+    # spec_ctrl.c: every item of every token applies; xpti/pv-l1tf/tsx are mitigations too
+    ('spec-ctrl=no spec-ctrl=ibpb', True), ('xpti=0', True), ('tsx=1', True), ('spec-ctrl=OFF', False),
+    ('spec-ctrl=ibrs=0', True),
+], ids=['no', 'zero', 'off', 'no-xen', 'xen-0', 'fine-grained', 'thunk', 'absent', 'cumulative', 'xpti',
+        'tsx', 'upper-case', 'ibrs-off'])
 def test_spec_ctrl_disabled_by(cmdline, disabled):
     assert xl.analyse_dmesg('', cmdline=cmdline)['spec_ctrl']['disabled'] is disabled
 
@@ -334,14 +341,6 @@ def test_analyse_dmesg_timestamps_xsm_silo_dummy_and_flask_off():
 def test_remapping_needs_an_enabled_iommu():
     text = '(XEN) Interrupt remapping enabled\n(XEN) I/O virtualisation disabled\n'
     assert xl.analyse_dmesg(text)['iommu']['interrupt_remapping'] is False
-
-
-def test_split_xen_cmdline_and_option_lookup():
-    tokens = xl.split_xen_cmdline('placeholder  console=com1 iommu=required  smt=0 ')
-    assert tokens == ['console=com1', 'iommu=required', 'smt=0']
-    assert xl.split_xen_cmdline(None) == []
-    assert xl.cmdline_option(tokens, 'iommu') == 'required'
-    assert xl.cmdline_option(tokens, 'flask') is None
 
 
 # ----------------------------------------------------------------------------- xl getenforce
@@ -602,7 +601,7 @@ def test_xsm_of_a_flask_host_at_the_default_loglvl():
     # the log alone cannot tell FLASK from the dummy module; the old parser said "dummy"
     assert (logged['framework'], logged['xsm_built']) == (None, True)
     assert logged['lines'] == ['XSM Framework v1.0.1 initialized']
-    tokens = xl.split_xen_cmdline(xl.dmesg_cmdline(text))
+    tokens = xencmdline.split(xl.dmesg_cmdline(text))
     rc, said = recorded('debian12-xen-4.17/xl-getenforce.flask-enforcing.txt')
     found = xl.xsm_facts(logged, xl.getenforce_mode(rc, said), tokens)
     assert found == {'framework': 'flask', 'mode': 'enforcing', 'evidence': [
