@@ -60,6 +60,9 @@ PACKAGES = [
 # dies at boot. It belongs to the lab image, never to a role default.
 XEN_CMDLINE = ("console=com1 com1=115200,8n1 smap=0 dom0_mem=1024M,max:1024M "
                "loglvl=all guest_loglvl=all")
+# What --default-loglvl removes: Xen then logs at its own defaults (loglvl=warning, guest_loglvl=none with
+# rate limits), as a host with Debian's unchanged xen.cfg does.
+LAB_LOGLVL_OPTIONS = ("loglvl=all", "guest_loglvl=all")
 DOM0_CMDLINE_XEN = "console=hvc0 earlyprintk=xen net.ifnames=0"
 DOM0_CMDLINE_NATIVE = "console=ttyS0,115200 net.ifnames=0"
 
@@ -691,7 +694,7 @@ def open_tap_in_netns(netns, tap):
 
 
 def qemu_argv(qemu, name, variant, disk, fmt, cache, port, guest_net, tap_fd, tpm_sock, console,
-              qmp_sock, events_sock, pidfile):
+              qmp_sock, events_sock, pidfile, reset="power-cycle"):
     """QEMU's command line for a lab host (pure: no files are touched). A restore uses the very same
     device set, so only paths, the ssh port and the tap fd may differ between a saved and a restored host."""
     machine, cpu, devices, _desc = VARIANTS[variant]
@@ -722,11 +725,14 @@ def qemu_argv(qemu, name, variant, disk, fmt, cache, port, guest_net, tap_fd, tp
              "-qmp", "unix:%s,server=on,wait=off" % qmp_sock,
              # the supervisor listens here and learns why QEMU stops (guest reset = power cycle)
              "-chardev", "socket,id=events,path=%s,server=off" % events_sock, "-mon", "chardev=events,mode=control",
-             # a reset of the guest (reboot, Xen's reboot after a panic) ends this QEMU: the supervisor starts
-             # the same command again, as a server's BMC power-cycles it (a warm reset under emulation makes
-             # Xen stall about a minute: "Platform timer appears to have unexpectedly wrapped")
-             "-no-reboot",
              "-pidfile", pidfile]
+    if reset == "power-cycle":
+        # a reset of the guest (reboot, Xen's reboot after a panic) ends this QEMU: the supervisor starts
+        # the same command again, as a server's BMC power-cycles it (a warm reset under emulation makes
+        # Xen stall about a minute: "Platform timer appears to have unexpectedly wrapped")
+        argv.insert(-2, "-no-reboot")
+    elif reset != "warm":
+        raise LabError("unknown reset %r (power-cycle or warm)" % reset)
     return argv
 
 
@@ -914,7 +920,8 @@ class Instance:
         return res
 
     # -- boot
-    def boot(self, disk, fmt, dist, variant, port, tpm, guest_net, build=False, incoming=None):
+    def boot(self, disk, fmt, dist, variant, port, tpm, guest_net, build=False, incoming=None,
+             reset="power-cycle"):
         """Start QEMU under this instance's supervisor (see cmd_supervise). incoming: a saved VM state
         (snapshot directory) to restore instead of booting."""
         os.makedirs(self.dir, exist_ok=True)
@@ -925,7 +932,7 @@ class Instance:
         self.state.update({"name": self.name, "dist": dist, "variant": variant, "ssh_port": port,
                            "ssh_key": lab_key(), "console_log": self.console, "disk": disk,
                            "state_dir": self.dir, "qemu_pidfile": self.pidfile, "tpm": bool(tpm),
-                           "guest_net": guest_net, "started": time.time()})
+                           "guest_net": guest_net, "started": time.time(), "reset": reset})
         pass_fds = []
         tap_fd = None
         if guest_net.startswith("netns:"):
@@ -953,8 +960,9 @@ class Instance:
         argv = qemu_argv(find_bin("qemu-system-x86_64"), self.name, variant, disk, fmt,
                          "writeback" if build else "unsafe", port, guest_net, tap_fd,
                          self.tpm_sock if tpm else None, self.console, self.qmp_sock, self.events_sock,
-                         self.pidfile)
+                         self.pidfile, reset)
         self.state["qemu_argv"] = argv
+        self.state["reset"] = reset
         self.state["incoming"] = incoming
         self.save()
         self.state["slot_wait_seconds"] = wait_for_vm_slot()
@@ -1047,6 +1055,9 @@ class Instance:
                                  ["cat /proc/sys/kernel/random/boot_id && xl info"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
             boot_id = res.stdout.split("\n", 1)[0].strip()
+            local = local_ssh_error(res.returncode, res.stderr)
+            if local:
+                raise LabError("%s: ssh itself fails here, waiting will not help: %s" % (self.name, local))
             if res.returncode == 0 and "xen_version" in res.stdout and boot_id != old_boot_id:
                 self.state["boot_id"] = boot_id
                 secs = round(time.monotonic() - begin, 1)
@@ -1054,6 +1065,9 @@ class Instance:
                 if self.state.get("boots") is not None:
                     self.state["boots"].append(secs)
                 self.save()
+                if self.state.get("loglvl_pending"):
+                    self.state.pop("loglvl_pending")
+                    self.to_default_loglvl(timeout)
                 if self.state.get("restore_pending"):
                     self.after_restore()
                     self.state.pop("restore_pending")
@@ -1081,21 +1095,46 @@ class Instance:
                 last_report = now
             time.sleep(0.5 if self.state.get("restore_pending") else 3)
 
+    def to_default_loglvl(self, timeout):
+        """Boot Xen with its default log levels: drop the lab's loglvl options from xen.cfg, update-grub,
+        reboot (once; a snapshot of the host keeps it that way)."""
+        sed = "; ".join("s/ *%s//" % opt for opt in LAB_LOGLVL_OPTIONS)
+        self.ssh(["set -e; sed -i -E '/^GRUB_CMDLINE_XEN_DEFAULT=/{%s}' /etc/default/grub.d/xen.cfg; "
+                  "update-grub 2>/dev/null" % sed], check=True, capture=True)
+        log("%s: Xen's loglvl options removed from xen.cfg; rebooting into Xen's default log levels" % self.name)
+        self.reboot(timeout)
+        line = self.ssh(["xl info | grep ^xen_commandline"], check=True, capture=True).stdout
+        if "loglvl" in line:
+            raise LabError("%s: Xen still runs with a loglvl option: %s" % (self.name, line.strip()))
+        log("%s: %s" % (self.name, " ".join(line.split())))
+
     def set_clock(self):
         """Set dom0's wall clock to this machine's (a restored or paused host's clock stood still while it
         was saved). Linux as Xen's dom0 passes a set clock on to Xen's wall clock (what new domains get).
         Random bytes from this machine are mixed into dom0's entropy pool as well: hosts restored from one
         snapshot would otherwise share the state of their random number generator."""
-        script = ("cat > /dev/urandom; date -u -s @%.6f >/dev/null && hwclock --systohc --utc 2>/dev/null; "
-                  "date -u +%%s.%%N") % time.time()
-        res = subprocess.run(self.ssh_argv() + ["--", script], input=os.urandom(512), timeout=60,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-        now = time.time()
-        if res.returncode != 0:
-            raise LabError("%s: could not set the clock after restoring: %s"
-                           % (self.name, res.stderr.decode(errors="replace")[-500:]))
+        # the time is sent only once the remote shell runs (after "ready"): ssh's own start-up under
+        # emulation takes seconds and must not count
+        script = ('echo ready; read t; read r; date -u -s "@$t" >/dev/null && d=$(date -u +%s.%N) && '
+                  '{ hwclock --systohc --utc 2>/dev/null; echo "$r" > /dev/urandom; echo "$d"; }')
+        proc = subprocess.Popen(self.ssh_argv() + ["--", script], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            skew = float(res.stdout.decode().split()[-1]) - now
+            ready = proc.stdout.readline()
+            sent = time.time()
+            if ready.strip() == "ready":
+                sent = time.time()
+                proc.stdin.write("%.6f\n%s\n" % (sent, os.urandom(256).hex()))
+                proc.stdin.flush()
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise LabError("%s: could not set the clock: %s" % (self.name, err[-500:]))
+        try:
+            # dom0's clock read right after setting it, against the time sent: an upper bound of the skew
+            skew = float(out.split()[-1]) - sent
         except (ValueError, IndexError):
             skew = None
         self.state["clock_skew_after_set"] = None if skew is None else round(skew, 3)
@@ -1250,17 +1289,18 @@ def snapshot_blocker(variant, tpm):
     return None
 
 
-def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver):
+def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver, default_loglvl=False):
     """Key of a booted-host snapshot: the image (its key and its build), the QEMU device set and QEMU."""
     h = hashlib.sha256()
     h.update(json.dumps({"image": image_id, "variant": variant, "machine": list(VARIANTS[variant][:3]),
                          "tpm": bool(tpm), "guest_net": guest_net_kind(guest_net), "memory": MEMORY,
-                         "smp": SMP, "qemu": qemu_ver, "version": SNAPSHOT_VERSION},
+                         "smp": SMP, "qemu": qemu_ver, "version": SNAPSHOT_VERSION,
+                         "default_loglvl": bool(default_loglvl)},
                         sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
-def snapshot_path(dist, image, variant, tpm, guest_net):
+def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False):
     """Directory of the snapshot of a booted host: vmstate (QEMU's migration stream), disk.qcow2 (the
     overlay at that moment, backed by the image), console.log, meta.json (written last)."""
     try:
@@ -1268,9 +1308,11 @@ def snapshot_path(dist, image, variant, tpm, guest_net):
             build_id = json.load(f).get("fs_uuid", "")
     except (OSError, ValueError):
         build_id = ""
-    key = snapshot_key(os.path.basename(image) + ":" + build_id, variant, tpm, guest_net, qemu_version())
-    return os.path.join(cache_dir(), "snapshots", "xenlab-%s-%s-%s-%s%s"
-                        % (dist, variant, guest_net_kind(guest_net), "tpm-" if tpm else "", key))
+    key = snapshot_key(os.path.basename(image) + ":" + build_id, variant, tpm, guest_net, qemu_version(),
+                       default_loglvl)
+    return os.path.join(cache_dir(), "snapshots", "xenlab-%s-%s-%s-%s%s%s"
+                        % (dist, variant, guest_net_kind(guest_net), "tpm-" if tpm else "",
+                           "default-loglvl-" if default_loglvl else "", key))
 
 
 def cmd_up(args):
@@ -1295,7 +1337,7 @@ def cmd_up(args):
         shutil.rmtree(inst.dir)
     os.makedirs(inst.dir)
     inst.state = {"boots": []}
-    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net)
+    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net, args.default_loglvl)
     blocker = "--no-snapshot" if args.no_snapshot else snapshot_blocker(args.variant, args.tpm)
     incoming = None
     backing = path
@@ -1312,11 +1354,15 @@ def cmd_up(args):
         inst.state["snapshot_save"] = snap
         log("%s: cold boot; once it answers it is saved as %s (later `up`s restore it; --no-snapshot boots cold)"
             % (inst.name, snap))
+    inst.state["default_loglvl"] = bool(args.default_loglvl)
+    if args.default_loglvl and not incoming:
+        inst.state["loglvl_pending"] = True     # wait_ssh reboots it into Xen's default log levels
     overlay = os.path.join(inst.dir, "disk.qcow2")
     run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, overlay], quiet=True)
     port = args.ssh_port or pick_port()
     try:
-        inst.boot(overlay, "qcow2", args.dist, args.variant, port, args.tpm, args.guest_net, incoming=incoming)
+        inst.boot(overlay, "qcow2", args.dist, args.variant, port, args.tpm, args.guest_net, incoming=incoming,
+                  reset=args.reset)
         inst.state["base_image"] = path
         inst.state["up_started_monotonic"] = t_up
         inst.save()
@@ -1328,6 +1374,22 @@ def cmd_up(args):
     keys = ("name", "dist", "variant", "ssh_port", "ssh_key", "console_log", "pid")
     print(json.dumps({k: inst.state[k] for k in keys}))
     return 0
+
+
+# ssh's own errors on this machine (exit 255 before any connection): a bad option, a control socket path
+# longer than a unix socket allows, an unreadable key. Waiting for the host cannot cure them.
+LOCAL_SSH_ERRORS = re.compile(
+    r"(Bad configuration option|command-line: line \d+|too long for Unix domain socket|"
+    r"Identity file \S+ not accessible|Load key .*: (bad permissions|invalid format)|"
+    r"UNPROTECTED PRIVATE KEY FILE|Bad port|garbage at end of line|Unsupported option).*")
+
+
+def local_ssh_error(returncode, stderr):
+    """The line of a local ssh error in stderr (None when ssh failed for a reason a wait can cure)."""
+    if returncode != 255:
+        return None
+    m = LOCAL_SSH_ERRORS.search(stderr or "")
+    return m.group(0).strip() if m else None
 
 
 def cmd_wait_ssh(args):
@@ -1347,13 +1409,32 @@ def cmd_reboot(args):
     return 0
 
 
+def split_ssh_args(rest):
+    """`ssh NAME [--state-dir DIR] [--] cmd ...`: xenlab's own options may follow NAME too; the remote
+    command starts after `--` or at the first word that is not one of them. Returns (state_dir, cmd)."""
+    state_dir = None
+    rest = list(rest)
+    while rest:
+        if rest[0] == "--state-dir" and len(rest) > 1:
+            state_dir = rest[1]
+            rest = rest[2:]
+        elif rest[0].startswith("--state-dir="):
+            state_dir = rest[0].split("=", 1)[1]
+            rest = rest[1:]
+        else:
+            break
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return state_dir, rest
+
+
 def cmd_ssh(args):
+    state_dir, cmd = split_ssh_args(args.cmd)
+    if state_dir:
+        args.state_dir = state_dir
     inst = instance(args)
     if not inst.state:
         raise LabError("no instance %s in %s" % (inst.name, state_root(args)))
-    cmd = args.cmd
-    if cmd and cmd[0] == "--":
-        cmd = cmd[1:]
     argv = inst.ssh_argv(["-t"] if not cmd and sys.stdin.isatty() else [])
     os.execvp("ssh", argv + cmd)
 
@@ -1464,6 +1545,14 @@ def main(argv=None):
     u.add_argument("--timeout", type=float, default=boot_timeout)
     u.add_argument("--no-wait", action="store_true")
     u.add_argument("--no-build", action="store_true", help="fail instead of building a missing image")
+    u.add_argument("--reset", choices=["power-cycle", "warm"],
+                   default=os.environ.get("XENLAB_RESET", "power-cycle"),
+                   help="what a reboot of the host does: power-cycle (default: QEMU ends and starts again on "
+                        "the same disk, TPM state and NICs, as a BMC does) or warm (QEMU resets the machine; "
+                        "Xen then stalls about a minute under emulation); XENLAB_RESET")
+    u.add_argument("--default-loglvl", action="store_true",
+                   help="Xen with its default log levels (the lab's loglvl=all guest_loglvl=all removed): "
+                        "the first up reboots once for it, its snapshot keeps it")
     u.add_argument("--no-snapshot", action="store_true",
                    default=os.environ.get("XENLAB_NO_SNAPSHOT") == "1",
                    help="boot cold instead of restoring a saved booted host, and save none (XENLAB_NO_SNAPSHOT=1)")

@@ -147,3 +147,39 @@ def test_boot_stage(xenlab, tmp_path, console, stage):
     if console:
         (tmp_path / "console.log").write_text(console)
     assert inst.boot_stage()[0] == stage
+
+
+def test_warm_reset_keeps_qemu_running(xenlab):
+    warm = xenlab.qemu_argv("qemu", "h1", "nohvm", "/s/d", "qcow2", "unsafe", 2222, "none", None, None,
+                            "/s/c", "/s/q", "/s/e", "/s/p", reset="warm")
+    assert "-no-reboot" not in warm
+    with pytest.raises(xenlab.LabError, match="unknown reset"):
+        xenlab.qemu_argv("qemu", "h1", "nohvm", "/s/d", "qcow2", "unsafe", 2222, "none", None, None,
+                         "/s/c", "/s/q", "/s/e", "/s/p", reset="cold")
+
+
+@pytest.mark.parametrize("stderr,local", [
+    # real ssh messages (OpenSSH 9.2)
+    ("command-line: line 0: Bad configuration option: controlpathx\n", True),
+    ('unix_listener: path "/very/long/cp-2222.XXXXXXXXXXXXXXXX" too long for Unix domain socket\n', True),
+    ("Warning: Identity file /nonexistent/key not accessible: No such file or directory.\n", True),
+    ("ssh: connect to host 127.0.0.1 port 2222: Connection refused\n", False),
+    ("kex_exchange_identification: read: Connection reset by peer\n", False),
+    ("Connection timed out during banner exchange\n", False),
+])
+def test_local_ssh_errors_stop_the_wait(xenlab, stderr, local):
+    found = xenlab.local_ssh_error(255, stderr)
+    assert (found is not None) == local
+    # a remote command's own failure is never a local ssh error
+    assert xenlab.local_ssh_error(1, stderr) is None
+
+
+@pytest.mark.parametrize("rest,state_dir,cmd", [
+    (["--", "xl", "info"], None, ["xl", "info"]),
+    (["--state-dir", "/s", "--", "xl", "dmesg"], "/s", ["xl", "dmesg"]),
+    (["--state-dir=/s", "xl", "info"], "/s", ["xl", "info"]),
+    (["--", "ls", "--state-dir", "x"], None, ["ls", "--state-dir", "x"]),
+    ([], None, []),
+])
+def test_ssh_options_after_the_name(xenlab, rest, state_dir, cmd):
+    assert xenlab.split_ssh_args(rest) == (state_dir, cmd)
