@@ -864,7 +864,6 @@ def cmd_supervise(args):
         return rc or 0
 
 
-
 class Instance:
     def __init__(self, sdir, name):
         self.dir = os.path.abspath(sdir)
