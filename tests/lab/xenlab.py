@@ -811,6 +811,20 @@ def cmd_supervise(args):
     incoming = inst.state.get("incoming")
     status = {"status": "starting", "qemu_starts": 0, "power_cycles": 0, "supervisor_pid": os.getpid()}
     qlog_path = os.path.join(inst.dir, "qemu.log")
+    current = {}
+
+    def stop_qemu(_signum, _frame):
+        # `down` stops the supervisor first: take the QEMU it started along (also one that has not
+        # written its PID file yet)
+        proc = current.get("proc")
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop_qemu)
     while True:
         if inst.state.get("tpm"):
             start_swtpm(inst)
@@ -825,6 +839,7 @@ def cmd_supervise(args):
         with open(qlog_path, "a") as qlog:
             proc = subprocess.Popen(run_argv, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog,
                                     close_fds=False)
+        current["proc"] = proc
         status["qemu_starts"] += 1
         conn = None
         while conn is None and proc.poll() is None:
@@ -1243,7 +1258,7 @@ class Instance:
 
     def stop(self):
         # the supervisor first: it would otherwise start QEMU again
-        kill_own(self.supervisor_pidfile, self.dir, "supervisor of %s" % self.name, grace=5)
+        kill_own(self.supervisor_pidfile, self.dir, "supervisor of %s" % self.name, grace=15)
         stopped = kill_own(self.pidfile, self.pidfile, "QEMU of %s" % self.name)
         kill_own(self.tpm_pidfile, self.dir, "swtpm of %s" % self.name, grace=5)
         created = self.state.get("created_tap")
