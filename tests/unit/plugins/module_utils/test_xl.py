@@ -228,10 +228,10 @@ XL_DMESG = {
         ('none', False, False, None, None, True, SPEC_LINES, BASE_CMDLINE + ['flask=enforcing']),
     'debian13-xen-4.20/xl-dmesg-head.trixie-xen-4.20.txt':
         ('none', False, False, None, None, False, 0, BASE_CMDLINE),
-    'debian13-xen-4.20/xl-dmesg.q35-vtd-intremap-default-loglvl.txt':
-        ('intel', True, True, True, None, False, SPEC_LINES, DEFAULT_LOGLVL_CMDLINE),
     'debian13-xen-4.20/xl-dmesg.trixie-xen-4.20.txt':
         ('none', False, False, None, None, False, SPEC_LINES, BASE_CMDLINE),
+    'debian13-xen-4.20/xl-dmesg.q35-vtd-intremap-default-loglvl.txt':
+        ('intel', True, True, True, None, False, SPEC_LINES, DEFAULT_LOGLVL_CMDLINE),
     'grub-boot/xl-dmesg.bookworm-flask-via-grub.txt':
         ('none', False, False, None, 'flask', False, SPEC_LINES,
          ['console=com1', 'com1=115200,8n1', 'dom0_mem=768M,max:768M', 'loglvl=all', 'guest_loglvl=all',
