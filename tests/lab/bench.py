@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Timings of the xenguard.hardening lab: image build (cold and cached), boot-to-ssh per variant and
-reboot-to-ssh. Boots one lab VM at a time and stops it again (also when interrupted).
+"""Timings of the xenguard.hardening lab, measured in one run: image build (cold and cached), cold boot
+to ssh, restore of a saved booted host to ssh, reboot to ssh with a warm reset and with a power cycle,
+and the ratios restore/boot and power-cycle/warm. Boots one lab VM at a time and stops it again (also
+when interrupted).
 
-  bench.py [--dist bookworm] [--variants vtd-intremap,nohvm,...] [--cold] [--json FILE]
+  bench.py [--dist bookworm] [--variant vtd-intremap] [--cold] [--json FILE]
 
-Without --cold the cold build time is the one recorded when the cached image was built; with --cold the
-image is built again from scratch in a temporary cache (takes minutes).
+Without --cold the cold build figure is the one recorded when the cached image was built (said so in the
+output); with --cold the image is built again from scratch in a temporary cache (takes minutes).
 """
 
 import argparse
@@ -19,7 +21,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 XENLAB = [sys.executable, os.path.join(HERE, "xenlab.py")]
-ALL_VARIANTS = ["vtd-intremap", "vtd-nointremap", "amd-vi", "noiommu", "nohvm"]
 
 
 def xenlab(args, env=None, check=True):
@@ -43,14 +44,27 @@ def image_meta(dist):
         return {}
 
 
+def up(args, state, name, extra):
+    """`up` of one host; returns (seconds from `up` to ssh answering, the instance's state)."""
+    secs = xenlab(["up", "--dist", args.dist, "--variant", args.variant, "--name", name,
+                   "--state-dir", state, "--no-build"] + extra)[0]
+    with open(os.path.join(state, name, "state.json")) as f:
+        return secs, json.load(f)
+
+
+def reboot(state, name):
+    out = xenlab(["reboot", name, "--state-dir", state])[1]
+    return json.loads(out.strip().splitlines()[-1])["reboot_to_ssh_seconds"]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     p.add_argument("--dist", default=os.environ.get("XENLAB_DIST", "bookworm"))
-    p.add_argument("--variants", default=",".join(ALL_VARIANTS))
+    p.add_argument("--variant", default="vtd-intremap")
     p.add_argument("--cold", action="store_true", help="measure a cold build in a temporary cache")
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
-    results = {"dist": args.dist, "boot_to_ssh": {}}
+    r = {"dist": args.dist, "variant": args.variant}
     state = tempfile.mkdtemp(prefix="xenlab-bench-")
 
     print("== image build (%s)" % args.dist, flush=True)
@@ -58,49 +72,62 @@ def main():
         cache = tempfile.mkdtemp(prefix="xenlab-cold-")
         env = dict(os.environ, XENGUARD_LAB_CACHE=cache)
         try:
-            results["build_cold_seconds"] = round(xenlab(["build", "--dist", args.dist], env=env)[0], 1)
+            r["build_cold_seconds"] = round(xenlab(["build", "--dist", args.dist], env=env)[0], 1)
+            r["build_cold_source"] = "measured now, in a temporary cache"
         finally:
             subprocess.run(["rm", "-rf", "--one-file-system", cache], check=False)
     else:
-        xenlab(["build", "--dist", args.dist])  # make sure it is there
-        results["build_cold_seconds"] = image_meta(args.dist).get("build_seconds")
-    results["build_cached_seconds"] = round(xenlab(["build", "--dist", args.dist])[0], 2)
-    print("   cold %s s, cached %s s" % (results["build_cold_seconds"], results["build_cached_seconds"]),
-          flush=True)
+        meta = image_meta(args.dist)  # also makes sure the image is there
+        r["build_cold_seconds"] = meta.get("build_seconds")
+        r["build_cold_source"] = "recorded when the cached image was built on %s (--cold measures it)" \
+            % meta.get("built", "?")
+    r["build_cached_seconds"] = round(xenlab(["build", "--dist", args.dist])[0], 2)
 
     name = "bench"
     try:
-        for variant in args.variants.split(","):
-            print("== boot %s" % variant, flush=True)
-            total = xenlab(["up", "--dist", args.dist, "--variant", variant, "--name", name,
-                            "--state-dir", state, "--no-build"])[0]
-            with open(os.path.join(state, name, "state.json")) as f:
-                boot = json.load(f)["last_boot_to_ssh_seconds"]
-            results["boot_to_ssh"][variant] = boot
-            print("   boot to ssh %.1f s (up incl. overlay and QEMU start %.1f s)" % (boot, total),
-                  flush=True)
-            if variant == "vtd-intremap" or "reboot_to_ssh_seconds" not in results:
-                out = xenlab(["reboot", name, "--state-dir", state])[1]
-                results["reboot_to_ssh_seconds"] = json.loads(out.strip().splitlines()[-1])[
-                    "reboot_to_ssh_seconds"]
-                results["reboot_variant"] = variant
-                print("   reboot to ssh %.1f s" % results["reboot_to_ssh_seconds"], flush=True)
-            xenlab(["down", "--name", name, "--state-dir", state])
+        print("== cold boot with warm resets (--no-snapshot --reset warm), then a reboot", flush=True)
+        r["boot_to_ssh_seconds"] = round(up(args, state, name, ["--no-snapshot", "--reset", "warm"])[0], 1)
+        r["warm_reboot_seconds"] = reboot(state, name)
+        xenlab(["down", "--name", name, "--state-dir", state])
+
+        print("== up with power cycles (saves the snapshot when there is none yet), then a reboot", flush=True)
+        secs, st = up(args, state, name, [])
+        r["first_up_restored"] = bool(st.get("restored_from"))
+        r["first_up_seconds"] = round(secs, 1)
+        r["power_cycle_reboot_seconds"] = reboot(state, name)
+        xenlab(["down", "--name", name, "--state-dir", state])
+
+        print("== up from the snapshot", flush=True)
+        secs, st = up(args, state, name, [])
+        if not st.get("restored_from"):
+            raise SystemExit("the second up did not restore a snapshot (see xenlab's output)")
+        r["restore_to_ssh_seconds"] = round(secs, 1)
+        r["restore_clock_skew_seconds"] = st.get("clock_skew_after_set")
+        xenlab(["down", "--name", name, "--state-dir", state])
     finally:
         xenlab(["down", "--all", "--state-dir", state], check=False)
         subprocess.run(["rm", "-rf", "--one-file-system", state], check=False)
 
-    print("\nlab timings (%s, %d cores, TCG)" % (args.dist, os.cpu_count()))
-    print("  %-28s %8s" % ("image build, cold", "%s s" % results["build_cold_seconds"]))
-    print("  %-28s %8s" % ("image build, cached", "%s s" % results["build_cached_seconds"]))
-    for variant, secs in results["boot_to_ssh"].items():
-        print("  %-28s %8s" % ("boot to ssh, " + variant, "%.0f s" % secs))
-    if "reboot_to_ssh_seconds" in results:
-        print("  %-28s %8s" % ("reboot to ssh (%s)" % results["reboot_variant"],
-                               "%.0f s" % results["reboot_to_ssh_seconds"]))
+    r["ratio_restore_to_boot"] = round(r["restore_to_ssh_seconds"] / r["boot_to_ssh_seconds"], 3)
+    r["ratio_power_cycle_to_warm"] = round(r["power_cycle_reboot_seconds"] / r["warm_reboot_seconds"], 3)
+    print("\nlab timings (%s, %s, %d cores, TCG; `up` and `reboot` until ssh and `xl info` answer)"
+          % (args.dist, args.variant, os.cpu_count()))
+    rows = [
+        ("image build, cold", "%s s" % r["build_cold_seconds"], r["build_cold_source"]),
+        ("image build, cached", "%s s" % r["build_cached_seconds"], ""),
+        ("boot to ssh (cold)", "%.1f s" % r["boot_to_ssh_seconds"], ""),
+        ("restore to ssh (snapshot)", "%.1f s" % r["restore_to_ssh_seconds"],
+         "dom0 clock %+.2f s after setting it" % (r["restore_clock_skew_seconds"] or 0)),
+        ("reboot to ssh, warm reset", "%.1f s" % r["warm_reboot_seconds"], ""),
+        ("reboot to ssh, power cycle", "%.1f s" % r["power_cycle_reboot_seconds"], ""),
+        ("ratio restore / boot", "%.3f" % r["ratio_restore_to_boot"], ""),
+        ("ratio power cycle / warm", "%.3f" % r["ratio_power_cycle_to_warm"], ""),
+    ]
+    for label, value, note in rows:
+        print("  %-28s %10s   %s" % (label, value, note))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump(r, f, indent=2)
     return 0
 
 

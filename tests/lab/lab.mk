@@ -4,7 +4,7 @@
 #   make lab-ssh [LAB_NAME=lab] [CMD='xl info']
 #   make lab-down [LAB_NAME=lab]
 #   make smoke                              molecule test -s smoke on bookworm, then on trixie
-#   make bench-lab                          image build cold/cached, boot-to-ssh per variant, reboot-to-ssh
+#   make bench-lab                          image build cold/cached, boot and restore to ssh, warm and power-cycle reboots
 PY ?= .venv/bin/python
 VENV ?= .venv
 XENLAB ?= python3 tests/lab/xenlab.py

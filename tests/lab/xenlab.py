@@ -60,6 +60,9 @@ PACKAGES = [
 # dies at boot. It belongs to the lab image, never to a role default.
 XEN_CMDLINE = ("console=com1 com1=115200,8n1 smap=0 dom0_mem=1024M,max:1024M "
                "loglvl=all guest_loglvl=all")
+# What --default-loglvl removes: Xen then logs at its own defaults (loglvl=warning, guest_loglvl=none with
+# rate limits), as a host with Debian's unchanged xen.cfg does.
+LAB_LOGLVL_OPTIONS = ("loglvl=all", "guest_loglvl=all")
 DOM0_CMDLINE_XEN = "console=hvc0 earlyprintk=xen net.ifnames=0"
 DOM0_CMDLINE_NATIVE = "console=ttyS0,115200 net.ifnames=0"
 
@@ -690,6 +693,192 @@ def open_tap_in_netns(netns, tap):
     return fd
 
 
+def qemu_argv(qemu, name, variant, disk, fmt, cache, port, guest_net, tap_fd, tpm_sock, console,
+              qmp_sock, events_sock, pidfile, reset="power-cycle"):
+    """QEMU's command line for a lab host (pure: no files are touched). A restore uses the very same
+    device set, so only paths, the ssh port and the tap fd may differ between a saved and a restored host."""
+    machine, cpu, devices, _desc = VARIANTS[variant]
+    argv = [qemu, "-name", "xenlab-%s" % name,
+            "-machine", "%s,accel=tcg" % machine, "-cpu", cpu, "-smp", SMP, "-m", MEMORY]
+    argv += devices   # the IOMMU comes before the other PCI devices
+    argv += ["-drive", "file=%s,format=%s,if=virtio,cache=%s,discard=unmap" % (disk, fmt, cache),
+             "-boot", "c",
+             "-netdev", "user,id=ctl,hostfwd=tcp:127.0.0.1:%d-:22" % port,
+             # both NICs are e1000: one driver probes them in PCI order, so eth0 is always the
+             # control NIC and eth1 the guest NIC (and e1000 can be passed through behind an IOMMU)
+             "-device", "e1000,netdev=ctl,mac=52:54:00:12:34:01"]
+    if guest_net.startswith("netns:"):
+        argv += ["-netdev", "tap,id=guest,fd=%d" % tap_fd]
+    elif guest_net == "isolated":
+        # eth1 exists but its wire ends in an empty hub: nothing answers
+        argv += ["-netdev", "hubport,id=guest,hubid=7"]
+    elif guest_net != "none":
+        raise LabError("unknown --guest-net %r (use isolated, none or netns:NAME[:TAP])" % guest_net)
+    if guest_net != "none":
+        argv += ["-device", "e1000,netdev=guest,mac=52:54:00:12:34:02"]
+    if tpm_sock:
+        argv += ["-chardev", "socket,id=chrtpm,path=" + tpm_sock,
+                 "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"]
+    argv += ["-nodefaults", "-display", "none", "-vga", "none",
+             # appended: the console of every boot of the host (power cycles restart QEMU) stays in one log
+             "-chardev", "file,id=serial0,path=%s,append=on" % console, "-serial", "chardev:serial0",
+             "-qmp", "unix:%s,server=on,wait=off" % qmp_sock,
+             # the supervisor listens here and learns why QEMU stops (guest reset = power cycle)
+             "-chardev", "socket,id=events,path=%s,server=off" % events_sock, "-mon", "chardev=events,mode=control",
+             "-pidfile", pidfile]
+    if reset == "power-cycle":
+        # a reset of the guest (reboot, Xen's reboot after a panic) ends this QEMU: the supervisor starts
+        # the same command again, as a server's BMC power-cycles it (a warm reset under emulation makes
+        # Xen stall about a minute: "Platform timer appears to have unexpectedly wrapped")
+        argv.insert(-2, "-no-reboot")
+    elif reset != "warm":
+        raise LabError("unknown reset %r (power-cycle or warm)" % reset)
+    return argv
+
+
+class Qmp:
+    """A minimal QMP client (the QEMU Machine Protocol: one JSON object per line)."""
+
+    def __init__(self, path=None, sock=None, timeout=30):
+        if sock is None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        self.sock = sock
+        self.file = sock.makefile("rw")
+        self.events = []
+        greeting = self.read()
+        if greeting is None or "QMP" not in greeting:
+            raise LabError("no QMP greeting from QEMU: %r" % greeting)
+        self.execute("qmp_capabilities")
+
+    def read(self):
+        line = self.file.readline()
+        return json.loads(line) if line else None
+
+    def execute(self, command, **arguments):
+        self.file.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
+        self.file.flush()
+        while True:
+            msg = self.read()
+            if msg is None:
+                raise LabError("QEMU closed QMP during %s" % command)
+            if "event" in msg:
+                self.events.append(msg)
+                continue
+            if "error" in msg:
+                raise LabError("QMP %s: %s" % (command, msg["error"].get("desc")))
+            return msg.get("return")
+
+    def close(self):
+        try:
+            self.file.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def start_swtpm(inst):
+    if own_pid(inst.tpm_pidfile, inst.dir):
+        return
+    tpmdir = os.path.join(inst.dir, "tpm")
+    os.makedirs(tpmdir, exist_ok=True)
+    if os.path.exists(inst.tpm_sock):
+        os.unlink(inst.tpm_sock)
+    run(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + tpmdir,
+         "--ctrl", "type=unixio,path=" + inst.tpm_sock, "--pid", "file=" + inst.tpm_pidfile,
+         "--log", "file=%s,level=1" % os.path.join(inst.dir, "swtpm.log"),
+         "--flags", "not-need-init", "--daemon"], quiet=True)
+    for _attempt in range(50):
+        if os.path.exists(inst.tpm_sock):
+            break
+        time.sleep(0.1)
+
+
+def write_json(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+    os.rename(tmp, path)
+
+
+def cmd_supervise(args):
+    """Run an instance's QEMU in the foreground; when the guest resets (a reboot, Xen's reboot after a
+    panic) QEMU exits (-no-reboot) and this starts the same command again on the same disk, TPM state and
+    NICs: a power cycle, as a server's BMC does it. Any other stop (power off, `down`) ends the supervisor."""
+    inst = Instance(args.dir, os.path.basename(args.dir))
+    argv = list(inst.state["qemu_argv"])
+    incoming = inst.state.get("incoming")
+    status = {"status": "starting", "qemu_starts": 0, "power_cycles": 0, "supervisor_pid": os.getpid()}
+    qlog_path = os.path.join(inst.dir, "qemu.log")
+    current = {}
+
+    def stop_qemu(_signum, _frame):
+        # `down` stops the supervisor first: take the QEMU it started along (also one that has not
+        # written its PID file yet)
+        proc = current.get("proc")
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop_qemu)
+    while True:
+        if inst.state.get("tpm"):
+            start_swtpm(inst)
+        if os.path.exists(inst.events_sock):
+            os.unlink(inst.events_sock)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(inst.events_sock)
+        srv.listen(1)
+        srv.settimeout(0.2)
+        run_argv = argv + (["-incoming", "exec:cat %s" % shlex.quote(os.path.join(incoming, "vmstate"))]
+                           if incoming else [])
+        with open(qlog_path, "a") as qlog:
+            proc = subprocess.Popen(run_argv, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog,
+                                    close_fds=False)
+        current["proc"] = proc
+        status["qemu_starts"] += 1
+        conn = None
+        while conn is None and proc.poll() is None:
+            try:
+                conn, _addr = srv.accept()
+            except socket.timeout:
+                continue
+        srv.close()
+        reason = None
+        if conn is not None:
+            conn.settimeout(None)
+            try:
+                qmp = Qmp(sock=conn)
+                status.update({"status": "running", "qemu_pid": proc.pid, "since": time.time()})
+                write_json(inst.supervisor_status, status)
+                while True:
+                    msg = qmp.read()
+                    if msg is None:
+                        break
+                    if msg.get("event") == "SHUTDOWN":
+                        reason = msg.get("data", {}).get("reason")
+            except (OSError, ValueError, LabError):
+                pass
+        rc = proc.wait()
+        if reason == "guest-reset":
+            status["power_cycles"] += 1
+            status["status"] = "power cycle"
+            status["last_power_cycle"] = time.time()
+            write_json(inst.supervisor_status, status)
+            print("[supervisor] guest reset: power cycle %d, starting QEMU again" % status["power_cycles"],
+                  flush=True)
+            incoming = None      # a power cycle boots from the disk
+            continue
+        status.update({"status": "stopped", "qemu_rc": rc, "reason": reason})
+        write_json(inst.supervisor_status, status)
+        print("[supervisor] QEMU ended (rc=%s, reason %s)" % (rc, reason), flush=True)
+        return rc or 0
+
+
 class Instance:
     def __init__(self, sdir, name):
         self.dir = os.path.abspath(sdir)
@@ -697,6 +886,11 @@ class Instance:
         self.state_file = os.path.join(self.dir, "state.json")
         self.pidfile = os.path.join(self.dir, "qemu.pid")
         self.tpm_pidfile = os.path.join(self.dir, "swtpm.pid")
+        self.tpm_sock = os.path.join(self.dir, "swtpm.sock")
+        self.qmp_sock = os.path.join(self.dir, "qmp.sock")          # QMP server: migrate, cont, ...
+        self.events_sock = os.path.join(self.dir, "events.sock")    # the supervisor's QMP listener
+        self.supervisor_pidfile = os.path.join(self.dir, "supervisor.pid")
+        self.supervisor_status = os.path.join(self.dir, "supervisor.json")
         self.console = os.path.join(self.dir, "console.log")
         self.state = {}
         if os.path.exists(self.state_file):
@@ -740,9 +934,11 @@ class Instance:
         return res
 
     # -- boot
-    def boot(self, disk, fmt, dist, variant, port, tpm, guest_net, build=False):
+    def boot(self, disk, fmt, dist, variant, port, tpm, guest_net, build=False, incoming=None,
+             reset="power-cycle"):
+        """Start QEMU under this instance's supervisor (see cmd_supervise). incoming: a saved VM state
+        (snapshot directory) to restore instead of booting."""
         os.makedirs(self.dir, exist_ok=True)
-        machine, cpu, devices, _desc = VARIANTS[variant]
         if not port_free(port):
             raise LabError("port 127.0.0.1:%d is in use\n  fix: choose another with --ssh-port, "
                            "or leave it out to get a free one (who holds it: ss -ltnp 'sport = :%d')"
@@ -750,18 +946,9 @@ class Instance:
         self.state.update({"name": self.name, "dist": dist, "variant": variant, "ssh_port": port,
                            "ssh_key": lab_key(), "console_log": self.console, "disk": disk,
                            "state_dir": self.dir, "qemu_pidfile": self.pidfile, "tpm": bool(tpm),
-                           "guest_net": guest_net, "started": time.time()})
-        argv = [find_bin("qemu-system-x86_64"), "-name", "xenlab-%s" % self.name,
-                "-machine", "%s,accel=tcg" % machine, "-cpu", cpu, "-smp", SMP, "-m", MEMORY]
-        argv += devices   # the IOMMU comes before the other PCI devices
-        cache = "writeback" if build else "unsafe"
-        argv += ["-drive", "file=%s,format=%s,if=virtio,cache=%s,discard=unmap" % (disk, fmt, cache),
-                 "-boot", "c",
-                 "-netdev", "user,id=ctl,hostfwd=tcp:127.0.0.1:%d-:22" % port,
-                 # both NICs are e1000: one driver probes them in PCI order, so eth0 is always the
-                 # control NIC and eth1 the guest NIC (and e1000 can be passed through behind an IOMMU)
-                 "-device", "e1000,netdev=ctl,mac=52:54:00:12:34:01"]
+                           "guest_net": guest_net, "started": time.time(), "reset": reset})
         pass_fds = []
+        tap_fd = None
         if guest_net.startswith("netns:"):
             parts = guest_net.split(":")
             netns = parts[1]
@@ -778,55 +965,72 @@ class Instance:
                 run(["ip", "-n", netns, "tuntap", "add", "dev", tap, "mode", "tap"])
                 self.state["created_tap"] = [netns, tap]
             run(["ip", "-n", netns, "link", "set", tap, "up"])
-            fd = open_tap_in_netns(netns, tap)
-            pass_fds.append(fd)
-            argv += ["-netdev", "tap,id=guest,fd=%d" % fd]
+            # the supervisor keeps this fd open and hands the same tap to every QEMU it starts
+            tap_fd = open_tap_in_netns(netns, tap)
+            pass_fds.append(tap_fd)
             self.state["guest_tap"] = [netns, tap]
-        elif guest_net == "isolated":
-            # eth1 exists but its wire ends in an empty hub: nothing answers
-            argv += ["-netdev", "hubport,id=guest,hubid=7"]
-        elif guest_net != "none":
-            raise LabError("unknown --guest-net %r (use isolated, none or netns:NAME[:TAP])" % guest_net)
-        if guest_net != "none":
-            argv += ["-device", "e1000,netdev=guest,mac=52:54:00:12:34:02"]
         if tpm:
             need_tools(TPM_TOOLS)
-            sock = os.path.join(self.dir, "swtpm.sock")
-            tpmdir = os.path.join(self.dir, "tpm")
-            os.makedirs(tpmdir, exist_ok=True)
-            run(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + tpmdir,
-                 "--ctrl", "type=unixio,path=" + sock, "--pid", "file=" + self.tpm_pidfile,
-                 "--log", "file=%s,level=1" % os.path.join(self.dir, "swtpm.log"),
-                 "--flags", "not-need-init", "--daemon"], quiet=True)
-            for _attempt in range(50):
-                if os.path.exists(sock):
-                    break
-                time.sleep(0.1)
-            argv += ["-chardev", "socket,id=chrtpm,path=" + sock,
-                     "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"]
-        argv += ["-nodefaults", "-display", "none", "-vga", "none",
-                 "-serial", "file:" + self.console,
-                 "-monitor", "unix:%s,server,nowait" % os.path.join(self.dir, "monitor.sock"),
-                 "-pidfile", self.pidfile, "-daemonize"]
+        argv = qemu_argv(find_bin("qemu-system-x86_64"), self.name, variant, disk, fmt,
+                         "writeback" if build else "unsafe", port, guest_net, tap_fd,
+                         self.tpm_sock if tpm else None, self.console, self.qmp_sock, self.events_sock,
+                         self.pidfile, reset)
         self.state["qemu_argv"] = argv
+        self.state["reset"] = reset
+        self.state["incoming"] = incoming
         self.save()
         self.state["slot_wait_seconds"] = wait_for_vm_slot()
-        with open(os.path.join(self.dir, "qemu.log"), "w") as qlog:
-            res = subprocess.run(argv, stdout=qlog, stderr=qlog, pass_fds=pass_fds, check=False)
+        self.save()
+        for f in (self.supervisor_status, os.path.join(self.dir, "qemu.log")):
+            if os.path.exists(f):
+                os.unlink(f)
+        with open(os.path.join(self.dir, "supervisor.log"), "a") as slog:
+            proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "_supervise", self.dir],
+                                    stdin=subprocess.DEVNULL, stdout=slog, stderr=slog, pass_fds=pass_fds,
+                                    start_new_session=True)
         for fd in pass_fds:
             os.close(fd)
-        if res.returncode != 0:
-            with open(os.path.join(self.dir, "qemu.log")) as f:
-                err = f.read().strip()
-            self.stop()
-            if "hostfwd" in err or "host forwarding" in err:
-                raise LabError("QEMU could not forward 127.0.0.1:%d: %s\n  fix: choose another --ssh-port"
-                               % (port, err))
-            raise LabError("QEMU did not start (rc=%d): %s" % (res.returncode, err))
+        with open(self.supervisor_pidfile, "w") as f:
+            f.write("%d\n" % proc.pid)
+        # wait until QEMU runs (its QMP greeting reached the supervisor) or the supervisor gave up
+        deadline = time.monotonic() + 120
+        while True:
+            status = self.supervisor_state()
+            if status.get("status") == "running":
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = ""
+                if os.path.exists(os.path.join(self.dir, "qemu.log")):
+                    with open(os.path.join(self.dir, "qemu.log")) as f:
+                        err = f.read().strip()
+                self.stop()
+                if "hostfwd" in err or "host forwarding" in err:
+                    raise LabError("QEMU could not forward 127.0.0.1:%d: %s\n  fix: choose another --ssh-port"
+                                   % (port, err))
+                raise LabError("QEMU did not start (supervisor rc=%s): %s\n  (see %s)"
+                               % (proc.poll(), err or status, os.path.join(self.dir, "supervisor.log")))
+            time.sleep(0.05)
         self.state["pid"] = read_pid(self.pidfile)
         self.save()
-        log("QEMU started: PID %s, %s (%s), ssh 127.0.0.1:%d, console %s"
-            % (self.state["pid"], variant, VARIANTS[variant][3], port, self.console))
+        log("QEMU started: PID %s, %s (%s), ssh 127.0.0.1:%d, console %s%s"
+            % (self.state["pid"], variant, VARIANTS[variant][3], port, self.console,
+               ", restoring %s" % incoming if incoming else ""))
+
+    def supervisor_state(self):
+        try:
+            with open(self.supervisor_status) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def supervisor_pid(self):
+        return own_pid(self.supervisor_pidfile, self.dir)
+
+    @property
+    def alive(self):
+        """QEMU runs, or its supervisor does (between the two QEMU processes of a power cycle)."""
+        return self.qemu_pid or self.supervisor_pid
 
     def boot_stage(self):
         try:
@@ -857,7 +1061,7 @@ class Instance:
             start = begin
         while True:
             now = time.monotonic()
-            if not self.qemu_pid:
+            if not self.alive:
                 self.print_console_tail()
                 raise LabError("QEMU of %s is no longer running (see the console above and %s)"
                                % (self.name, os.path.join(self.dir, "qemu.log")))
@@ -865,6 +1069,9 @@ class Instance:
                                  ["cat /proc/sys/kernel/random/boot_id && xl info"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
             boot_id = res.stdout.split("\n", 1)[0].strip()
+            local = local_ssh_error(res.returncode, res.stderr)
+            if local:
+                raise LabError("%s: ssh itself fails here, waiting will not help: %s" % (self.name, local))
             if res.returncode == 0 and "xen_version" in res.stdout and boot_id != old_boot_id:
                 self.state["boot_id"] = boot_id
                 secs = round(time.monotonic() - begin, 1)
@@ -872,8 +1079,24 @@ class Instance:
                 if self.state.get("boots") is not None:
                     self.state["boots"].append(secs)
                 self.save()
-                log("%s: ssh and `xl info` answer after %.0f s%s"
-                    % (self.name, secs, " (reboot)" if reboot else ""), start)
+                if self.state.get("loglvl_pending"):
+                    self.state.pop("loglvl_pending")
+                    self.to_default_loglvl(timeout)
+                if self.state.get("restore_pending"):
+                    self.after_restore()
+                    self.state.pop("restore_pending")
+                    how = " (restored)"
+                elif self.state.get("snapshot_save") and not reboot:
+                    self.save_snapshot(self.state.pop("snapshot_save"))
+                    how = ""
+                else:
+                    how = " (reboot)" if reboot else ""
+                if self.state.get("up_started_monotonic") and not reboot:
+                    self.state["up_to_ssh_seconds"] = round(
+                        time.monotonic() - self.state.pop("up_started_monotonic"), 1)
+                    how += ", %.1f s after `up` began" % self.state["up_to_ssh_seconds"]
+                self.save()
+                log("%s: ssh and `xl info` answer after %.1f s%s" % (self.name, secs, how), start)
                 return secs
             if now - begin > timeout:
                 self.print_console_tail()
@@ -884,7 +1107,122 @@ class Instance:
                 log("%s: waiting for ssh, %.0f s, stage: %s | %s"
                     % (self.name, now - begin, stage, line), start)
                 last_report = now
-            time.sleep(3)
+            time.sleep(0.5 if self.state.get("restore_pending") else 3)
+
+    def to_default_loglvl(self, timeout):
+        """Boot Xen with its default log levels: drop the lab's loglvl options from xen.cfg, update-grub,
+        reboot (once; a snapshot of the host keeps it that way)."""
+        sed = "; ".join("s/ *%s//" % opt for opt in LAB_LOGLVL_OPTIONS)
+        self.ssh(["set -e; sed -i -E '/^GRUB_CMDLINE_XEN_DEFAULT=/{%s}' /etc/default/grub.d/xen.cfg; "
+                  "update-grub 2>/dev/null" % sed], check=True, capture=True)
+        log("%s: Xen's loglvl options removed from xen.cfg; rebooting into Xen's default log levels" % self.name)
+        self.reboot(timeout)
+        line = self.ssh(["xl info | grep ^xen_commandline"], check=True, capture=True).stdout
+        if "loglvl" in line:
+            raise LabError("%s: Xen still runs with a loglvl option: %s" % (self.name, line.strip()))
+        log("%s: %s" % (self.name, " ".join(line.split())))
+
+    def set_clock(self):
+        """Set dom0's wall clock to this machine's (a restored or paused host's clock stood still while it
+        was saved). Linux as Xen's dom0 passes a set clock on to Xen's wall clock (what new domains get).
+        Random bytes from this machine are mixed into dom0's entropy pool as well: hosts restored from one
+        snapshot would otherwise share the state of their random number generator."""
+        # the time is sent only once the remote shell runs (after "ready"): ssh's own start-up under
+        # emulation takes seconds and must not count
+        script = ('echo ready; read t; read r; date -u -s "@$t" >/dev/null && d=$(date -u +%s.%N) && '
+                  '{ hwclock --systohc --utc 2>/dev/null; echo "$r" > /dev/urandom; echo "$d"; }')
+        proc = subprocess.Popen(self.ssh_argv() + ["--", script], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            ready = proc.stdout.readline()
+            sent = time.time()
+            if ready.strip() == "ready":
+                sent = time.time()
+                proc.stdin.write("%.6f\n%s\n" % (sent, os.urandom(256).hex()))
+                proc.stdin.flush()
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise LabError("%s: could not set the clock: %s" % (self.name, err[-500:]))
+        try:
+            # dom0's clock read right after setting it, against the time sent: an upper bound of the skew
+            skew = float(out.split()[-1]) - sent
+        except (ValueError, IndexError):
+            skew = None
+        self.state["clock_skew_after_set"] = None if skew is None else round(skew, 3)
+        return skew
+
+    def after_restore(self):
+        skew = self.set_clock()
+        log("%s: restored host: clock set (dom0 %+.2f s from this machine), entropy mixed in"
+            % (self.name, skew or 0.0))
+
+    def save_snapshot(self, snap):
+        """Save this booted host: QEMU's migration stream to a file, and a copy of the disk overlay taken
+        while the VM is stopped (the state refers to exactly that disk), then let the host run on."""
+        parent = os.path.dirname(snap)
+        os.makedirs(parent, exist_ok=True)
+        lock = open(snap + ".lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log("%s: another lab host is saving %s; not saving this one" % (self.name, snap))
+            lock.close()
+            return
+        begin = time.monotonic()
+        tmp = None
+        qmp = None
+        try:
+            if os.path.exists(os.path.join(snap, "meta.json")):
+                return
+            tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
+            qmp = Qmp(self.qmp_sock)
+            qmp.execute("migrate", uri="exec:cat > %s" % shlex.quote(os.path.join(tmp, "vmstate")))
+            deadline = time.monotonic() + 300
+            while True:
+                info = qmp.execute("query-migrate")
+                if info.get("status") == "completed":
+                    break
+                if info.get("status") in ("failed", "cancelled") or time.monotonic() > deadline:
+                    raise LabError("saving the VM state failed: %s" % info)
+                time.sleep(0.2)
+            saved = time.monotonic() - begin
+            # stopped (post-migrate) and its disk flushed: this copy is the disk the state refers to
+            shutil.copyfile(self.state["disk"], os.path.join(tmp, "disk.qcow2"))
+            qmp.execute("cont")
+            paused = time.monotonic() - begin
+            shutil.copyfile(self.console, os.path.join(tmp, "console.log"))
+            size = os.path.getsize(os.path.join(tmp, "vmstate"))
+            for f in ("vmstate", "disk.qcow2", "console.log"):
+                os.chmod(os.path.join(tmp, f), 0o444)
+            write_json(os.path.join(tmp, "meta.json"), {
+                "dist": self.state["dist"], "variant": self.state["variant"], "tpm": self.state["tpm"],
+                "guest_net": guest_net_kind(self.state["guest_net"]),
+                "base_image": self.state.get("base_image"), "qemu": qemu_version(),
+                "vmstate_bytes": size, "save_seconds": round(saved, 1), "paused_seconds": round(paused, 1),
+                "boot_to_ssh_seconds": self.state.get("last_boot_to_ssh_seconds"),
+                "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "from_instance": self.name})
+            os.rename(tmp, snap)
+            tmp = None
+            self.set_clock()
+            log("%s: saved the booted host as %s (%.0f MB, %.1f s, host paused %.1f s)"
+                % (self.name, snap, size / 1e6, saved, paused))
+        except (LabError, OSError) as e:
+            log("%s: WARNING: not saved as a snapshot (%s); the host runs on" % (self.name, e))
+            if qmp is not None:
+                try:
+                    if qmp.execute("query-status").get("status") != "running":
+                        qmp.execute("cont")
+                except LabError:
+                    pass
+        finally:
+            if qmp is not None:
+                qmp.close()
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+            lock.close()
 
     def reboot(self, timeout, start=None):
         """Reboot through ssh and wait until the new boot answers; returns seconds to ssh."""
@@ -901,7 +1239,7 @@ class Instance:
     def wait_exit(self, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.qemu_pid:
+            if not self.alive:
                 return True
             time.sleep(1)
         return False
@@ -919,6 +1257,8 @@ class Instance:
         print("----- end of console -----", flush=True)
 
     def stop(self):
+        # the supervisor first: it would otherwise start QEMU again
+        kill_own(self.supervisor_pidfile, self.dir, "supervisor of %s" % self.name, grace=15)
         stopped = kill_own(self.pidfile, self.pidfile, "QEMU of %s" % self.name)
         kill_own(self.tpm_pidfile, self.dir, "swtpm of %s" % self.name, grace=5)
         created = self.state.get("created_tap")
@@ -939,12 +1279,63 @@ def instance(args, name=None):
     return Instance(os.path.join(state_root(args), name), name)
 
 
+SNAPSHOT_VERSION = "1"
+
+
+def qemu_version():
+    res = subprocess.run([find_bin("qemu-system-x86_64") or "qemu-system-x86_64", "--version"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
+    return (res.stdout.splitlines() or ["unknown"])[0].strip()
+
+
+def guest_net_kind(guest_net):
+    """isolated | none | netns: the wire the saved host had (the namespace's name is not part of the state)."""
+    return guest_net.split(":", 1)[0]
+
+
+def snapshot_blocker(variant, tpm):
+    """Why a host of this kind is not saved and restored (None: it can be). Checked on QEMU 7.2."""
+    if "amd-iommu" in " ".join(VARIANTS[variant][2]):
+        return "QEMU cannot save a VM with an AMD IOMMU (\"State blocked by non-migratable device 'amd-iommu'\")"
+    if tpm:
+        return ("QEMU can save the TPM emulator's state, but every host restored from it would have the same "
+                "TPM (its seeds and endorsement key), which no two servers have")
+    return None
+
+
+def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver, default_loglvl=False):
+    """Key of a booted-host snapshot: the image (its key and its build), the QEMU device set and QEMU."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"image": image_id, "variant": variant, "machine": list(VARIANTS[variant][:3]),
+                         "tpm": bool(tpm), "guest_net": guest_net_kind(guest_net), "memory": MEMORY,
+                         "smp": SMP, "qemu": qemu_ver, "version": SNAPSHOT_VERSION,
+                         "default_loglvl": bool(default_loglvl)},
+                        sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False):
+    """Directory of the snapshot of a booted host: vmstate (QEMU's migration stream), disk.qcow2 (the
+    overlay at that moment, backed by the image), console.log, meta.json (written last)."""
+    try:
+        with open(image + ".json") as f:
+            build_id = json.load(f).get("fs_uuid", "")
+    except (OSError, ValueError):
+        build_id = ""
+    key = snapshot_key(os.path.basename(image) + ":" + build_id, variant, tpm, guest_net, qemu_version(),
+                       default_loglvl)
+    return os.path.join(cache_dir(), "snapshots", "xenlab-%s-%s-%s-%s%s%s"
+                        % (dist, variant, guest_net_kind(guest_net), "tpm-" if tpm else "",
+                           "default-loglvl-" if default_loglvl else "", key))
+
+
 def cmd_up(args):
     need_tools(REQUIRED_TOOLS)
+    t_up = time.monotonic()
     inst = instance(args)
-    if inst.qemu_pid:
+    if inst.alive:
         raise LabError("instance %s already runs (PID %d)\n  fix: %s down --name %s"
-                       % (inst.name, inst.qemu_pid, PROG, inst.name))
+                       % (inst.name, inst.alive, PROG, inst.name))
     path = image_path(args.dist)[0]
     if not os.path.exists(path):
         if args.no_build:
@@ -960,12 +1351,34 @@ def cmd_up(args):
         shutil.rmtree(inst.dir)
     os.makedirs(inst.dir)
     inst.state = {"boots": []}
+    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net, args.default_loglvl)
+    blocker = "--no-snapshot" if args.no_snapshot else snapshot_blocker(args.variant, args.tpm)
+    incoming = None
+    backing = path
+    if blocker:
+        log("%s: cold boot (no snapshot for %s%s: %s)"
+            % (inst.name, args.variant, " with TPM" if args.tpm else "", blocker))
+    elif os.path.exists(os.path.join(snap, "meta.json")):
+        incoming = snap
+        backing = os.path.join(snap, "disk.qcow2")
+        shutil.copyfile(os.path.join(snap, "console.log"), inst.console)
+        inst.state.update({"restored_from": snap, "restore_pending": True})
+        log("%s: restoring the booted host saved in %s" % (inst.name, snap))
+    else:
+        inst.state["snapshot_save"] = snap
+        log("%s: cold boot; once it answers it is saved as %s (later `up`s restore it; --no-snapshot boots cold)"
+            % (inst.name, snap))
+    inst.state["default_loglvl"] = bool(args.default_loglvl)
+    if args.default_loglvl and not incoming:
+        inst.state["loglvl_pending"] = True     # wait_ssh reboots it into Xen's default log levels
     overlay = os.path.join(inst.dir, "disk.qcow2")
-    run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", path, overlay], quiet=True)
+    run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, overlay], quiet=True)
     port = args.ssh_port or pick_port()
     try:
-        inst.boot(overlay, "qcow2", args.dist, args.variant, port, args.tpm, args.guest_net)
+        inst.boot(overlay, "qcow2", args.dist, args.variant, port, args.tpm, args.guest_net, incoming=incoming,
+                  reset=args.reset)
         inst.state["base_image"] = path
+        inst.state["up_started_monotonic"] = t_up
         inst.save()
         if not args.no_wait:
             inst.wait_ssh(args.timeout)
@@ -975,6 +1388,22 @@ def cmd_up(args):
     keys = ("name", "dist", "variant", "ssh_port", "ssh_key", "console_log", "pid")
     print(json.dumps({k: inst.state[k] for k in keys}))
     return 0
+
+
+# ssh's own errors on this machine (exit 255 before any connection): a bad option, a control socket path
+# longer than a unix socket allows, an unreadable key. Waiting for the host cannot cure them.
+LOCAL_SSH_ERRORS = re.compile(
+    r"(Bad configuration option|command-line: line \d+|too long for Unix domain socket|"
+    r"Identity file \S+ not accessible|Load key .*: (bad permissions|invalid format)|"
+    r"UNPROTECTED PRIVATE KEY FILE|Bad port|garbage at end of line|Unsupported option).*")
+
+
+def local_ssh_error(returncode, stderr):
+    """The line of a local ssh error in stderr (None when ssh failed for a reason a wait can cure)."""
+    if returncode != 255:
+        return None
+    m = LOCAL_SSH_ERRORS.search(stderr or "")
+    return m.group(0).strip() if m else None
 
 
 def cmd_wait_ssh(args):
@@ -987,20 +1416,39 @@ def cmd_wait_ssh(args):
 
 def cmd_reboot(args):
     inst = instance(args)
-    if not inst.qemu_pid:
+    if not inst.alive:
         raise LabError("instance %s does not run" % inst.name)
     secs = inst.reboot(args.timeout)
     print(json.dumps({"name": inst.name, "reboot_to_ssh_seconds": secs}))
     return 0
 
 
+def split_ssh_args(rest):
+    """`ssh NAME [--state-dir DIR] [--] cmd ...`: xenlab's own options may follow NAME too; the remote
+    command starts after `--` or at the first word that is not one of them. Returns (state_dir, cmd)."""
+    state_dir = None
+    rest = list(rest)
+    while rest:
+        if rest[0] == "--state-dir" and len(rest) > 1:
+            state_dir = rest[1]
+            rest = rest[2:]
+        elif rest[0].startswith("--state-dir="):
+            state_dir = rest[0].split("=", 1)[1]
+            rest = rest[1:]
+        else:
+            break
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return state_dir, rest
+
+
 def cmd_ssh(args):
+    state_dir, cmd = split_ssh_args(args.cmd)
+    if state_dir:
+        args.state_dir = state_dir
     inst = instance(args)
     if not inst.state:
         raise LabError("no instance %s in %s" % (inst.name, state_root(args)))
-    cmd = args.cmd
-    if cmd and cmd[0] == "--":
-        cmd = cmd[1:]
     argv = inst.ssh_argv(["-t"] if not cmd and sys.stdin.isatty() else [])
     os.execvp("ssh", argv + cmd)
 
@@ -1024,7 +1472,7 @@ def down_one(args, name):
     if not os.path.isdir(inst.dir):
         log("no instance %s (nothing to do)" % inst.name)
         return 0
-    if inst.qemu_pid and args.graceful:
+    if inst.alive and args.graceful:
         try:
             inst.ssh(["systemctl poweroff"], check=False, timeout=30)
             inst.wait_exit(60)
@@ -1111,6 +1559,17 @@ def main(argv=None):
     u.add_argument("--timeout", type=float, default=boot_timeout)
     u.add_argument("--no-wait", action="store_true")
     u.add_argument("--no-build", action="store_true", help="fail instead of building a missing image")
+    u.add_argument("--reset", choices=["power-cycle", "warm"],
+                   default=os.environ.get("XENLAB_RESET", "power-cycle"),
+                   help="what a reboot of the host does: power-cycle (default: QEMU ends and starts again on "
+                        "the same disk, TPM state and NICs, as a BMC does) or warm (QEMU resets the machine; "
+                        "Xen then stalls about a minute under emulation); XENLAB_RESET")
+    u.add_argument("--default-loglvl", action="store_true",
+                   help="Xen with its default log levels (the lab's loglvl=all guest_loglvl=all removed): "
+                        "the first up reboots once for it, its snapshot keeps it")
+    u.add_argument("--no-snapshot", action="store_true",
+                   default=os.environ.get("XENLAB_NO_SNAPSHOT") == "1",
+                   help="boot cold instead of restoring a saved booted host, and save none (XENLAB_NO_SNAPSHOT=1)")
     add_state(u)
     u.set_defaults(func=cmd_up)
 
@@ -1140,6 +1599,10 @@ def main(argv=None):
     d.add_argument("--keep-logs", action="store_true", help="keep console.log and state.json")
     add_state(d)
     d.set_defaults(func=cmd_down)
+
+    sv = sub.add_parser("_supervise", help=argparse.SUPPRESS)
+    sv.add_argument("dir")
+    sv.set_defaults(func=cmd_supervise)
 
     st = sub.add_parser("status", help="list images and instances")
     st.add_argument("--json", action="store_true")

@@ -19,6 +19,8 @@ from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, f
 
 BASE_CMDLINE = ['console=com1', 'com1=115200,8n1', 'dom0_mem=1024M,max:1024M', 'loglvl=all',
                 'guest_loglvl=all', 'smap=0']
+# hosts booted with Xen's default log levels (the lab's `up --default-loglvl`): no loglvl options
+DEFAULT_LOGLVL_CMDLINE = ['console=com1', 'com1=115200,8n1', 'smap=0', 'dom0_mem=1024M,max:1024M']
 ALL_CAPS = ['pv', 'hvm', 'hap', 'shadow', 'gnttab-v1', 'gnttab-v2']
 IOMMU_CAPS = ['pv', 'hvm', 'hvm_directio', 'pv_directio', 'hap', 'shadow', 'gnttab-v1', 'gnttab-v2']
 VTD_CAPS = ['pv', 'hvm', 'hvm_directio', 'pv_directio', 'hap', 'shadow', 'iommu_hap_pt_share',
@@ -33,9 +35,13 @@ XL_INFO = {
     'debian12-xen-4.17/xl-info.flask-enforcing.txt': ('4.17.5', ALL_CAPS, BASE_CMDLINE + ['flask=enforcing']),
     'debian12-xen-4.17/xl-info.pc-noiommu.txt': ('4.17.5', ALL_CAPS, BASE_CMDLINE),
     'debian12-xen-4.17/xl-info.q35-amd-vi.txt': ('4.17.5', IOMMU_CAPS, BASE_CMDLINE + ['iommu=1,verbose']),
+    'debian12-xen-4.17/xl-info.q35-vtd-intremap-default-loglvl.txt': ('4.17.5', VTD_CAPS, DEFAULT_LOGLVL_CMDLINE),
     'debian12-xen-4.17/xl-info.q35-vtd-intremap.txt': ('4.17.5', VTD_CAPS, BASE_CMDLINE + ['iommu=1,verbose']),
     'debian12-xen-4.17/xl-info.q35-vtd-no-intremap.txt': (
         '4.17.5', VTD_CAPS, BASE_CMDLINE + ['iommu=1,verbose']),
+    'debian13-xen-4.20/xl-info.q35-vtd-intremap-default-loglvl.txt': (
+        '4.20.5-pre', ['pv', 'hvm', 'hvm_directio', 'pv_directio', 'hap', 'iommu_hap_pt_share', 'gnttab-v1',
+                       'gnttab-v2'], DEFAULT_LOGLVL_CMDLINE),
     'debian13-xen-4.20/xl-info.trixie-xen-4.20.txt': (
         '4.20.5-pre', ['pv', 'hvm', 'hap', 'gnttab-v1', 'gnttab-v2'], BASE_CMDLINE),
     'grub-boot/xl-info.bookworm-flask-via-grub.txt': (
@@ -56,7 +62,9 @@ def test_parse_xl_info(name):
     assert xl.xen_version(info) == version
     assert info['xen_version'] == version
     assert info['virt_caps_list'] == caps
-    assert info['host'] == 'xenlab-dom0'
+    # recorded on the lab's image hosts (hostname xenlab-DIST) or on the earlier hand-made ones
+    assert info['host'] == ('xenlab-trixie' if 'default-loglvl' in name and 'debian13' in name else
+                            'xenlab-bookworm' if 'default-loglvl' in name else 'xenlab-dom0')
     assert info['nr_cpus'] == '2'
     assert info['xend_config_format'] == '4'
     # values keep everything after the first colon
@@ -212,6 +220,10 @@ XL_DMESG = {
         ('none', False, False, None, None, False, SPEC_LINES, BASE_CMDLINE),
     'debian12-xen-4.17/xl-dmesg.q35-amd-vi.txt':
         ('amd', True, True, None, None, False, SPEC_LINES, BASE_CMDLINE + ['iommu=1,verbose']),
+    # Xen 4.17 at its default log level prints half as much (99 lines instead of 197: no ACPI tables,
+    # E820/MTRR details, "*** Building a PV Dom0 ***"...); the IOMMU and spec-ctrl lines stay
+    'debian12-xen-4.17/xl-dmesg.q35-vtd-intremap-default-loglvl.txt':
+        ('intel', True, True, True, None, False, SPEC_LINES, DEFAULT_LOGLVL_CMDLINE),
     'debian12-xen-4.17/xl-dmesg.q35-vtd-intremap.txt':
         ('intel', True, True, True, None, False, SPEC_LINES, BASE_CMDLINE + ['iommu=1,verbose']),
     'debian12-xen-4.17/xl-dmesg.q35-vtd-no-intremap.txt':
@@ -223,6 +235,8 @@ XL_DMESG = {
         ('none', None, None, None, None, False, 0, BASE_CMDLINE),
     'debian13-xen-4.20/xl-dmesg.trixie-xen-4.20.txt':
         ('none', False, False, None, None, False, SPEC_LINES, BASE_CMDLINE),
+    'debian13-xen-4.20/xl-dmesg.q35-vtd-intremap-default-loglvl.txt':
+        ('intel', True, True, True, None, False, SPEC_LINES, DEFAULT_LOGLVL_CMDLINE),
     'grub-boot/xl-dmesg.bookworm-flask-via-grub.txt':
         ('none', False, False, None, 'flask', False, SPEC_LINES,
          ['console=com1', 'com1=115200,8n1', 'dom0_mem=768M,max:768M', 'loglvl=all', 'guest_loglvl=all',
