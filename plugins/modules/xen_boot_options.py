@@ -46,6 +46,12 @@ options:
       - Mapping of Xen option name to value.
       - V(true) writes a bare flag (C(name)); V(false) writes C(name=0); a list is joined with commas;
         V(null) removes the option (with O(state=present)).
+      - A YAML boolean is accepted only for options Xen reads as booleans. For an option that takes a size
+        or words (C(dom0_mem), C(sched), C(spec-ctrl), C(tsx)...) it is refused with the value to write
+        instead, because Xen would read C(name) or C(name=0) as something else or not at all.
+      - Boolean words are checked as Xen reads them, case-sensitively (C(smt=OFF) is not a boolean to Xen,
+        which then keeps SMT on), and so are the values of the options Xen documents, per release where
+        Xen 4.17 and 4.20 differ. A list holding V(null), a nested list or a mapping is refused.
       - An option given together with its C(no-) form is an error.
     type: dict
     required: true
