@@ -43,6 +43,24 @@ def _cell(text):
     return str(text).replace('|', '\\|').replace('\n', ' ')
 
 
+def summary(controls):
+    """'N controls: a high, b medium, c low.'"""
+    counts = {}
+    for control in controls:
+        counts[control['severity']] = counts.get(control['severity'], 0) + 1
+    return '%d controls: %s.' % (len(controls), ', '.join(
+        '%d %s' % (counts[s], s) for s in ('high', 'medium', 'low') if s in counts))
+
+
+def by_section(controls):
+    """(section, its controls) in the documented section order; sections without controls left out."""
+    sections = SECTION_ORDER + sorted(set(c['section'] for c in controls) - set(SECTION_ORDER))
+    for section in sections:
+        members = [c for c in controls if c['section'] == section]
+        if members:
+            yield section, members
+
+
 def render(controls):
     lines = [
         '# Controls',
@@ -58,17 +76,8 @@ def render(controls):
         'control rests on.',
         '',
     ]
-    counts = {}
-    for control in controls:
-        counts[control['severity']] = counts.get(control['severity'], 0) + 1
-    lines.append('%d controls: %s.' % (len(controls), ', '.join(
-        '%d %s' % (counts[s], s) for s in ('high', 'medium', 'low') if s in counts)))
-    lines.append('')
-    sections = SECTION_ORDER + sorted(set(c['section'] for c in controls) - set(SECTION_ORDER))
-    for section in sections:
-        members = [c for c in controls if c['section'] == section]
-        if not members:
-            continue
+    lines.extend([summary(controls), ''])
+    for section, members in by_section(controls):
         lines.append('## %s' % section)
         lines.append('')
         lines.append('| ID | Control | Severity | Role | Reboot | Remediation | Xen reference |')
@@ -107,17 +116,8 @@ def render_rst(controls, roles_dir=os.path.join(ROOT, 'roles')):
         'is also a tag: its id in lower case with underscores (``XG-XEN-02`` is ``xg_xen_02``).',
         '',
     ]
-    counts = {}
-    for control in controls:
-        counts[control['severity']] = counts.get(control['severity'], 0) + 1
-    lines.append('%d controls: %s.' % (len(controls), ', '.join(
-        '%d %s' % (counts[s], s) for s in ('high', 'medium', 'low') if s in counts)))
-    lines.append('')
-    sections = SECTION_ORDER + sorted(set(c['section'] for c in controls) - set(SECTION_ORDER))
-    for section in sections:
-        members = [c for c in controls if c['section'] == section]
-        if not members:
-            continue
+    lines.extend([summary(controls), ''])
+    for section, members in by_section(controls):
         lines.extend([section, '-' * len(section), ''])
         for c in members:
             title = '%s: %s' % (c['id'], _rst(c['title']))
