@@ -46,6 +46,21 @@ def _tokens(facts):
     return None
 
 
+def cmdline_check(name):
+    """Register a check that reads the booted Xen command line: it is called as ``func(facts, params,
+    tokens)``, and where the facts have no command line the control is unknown without calling it."""
+    def register(func):
+        def judge(facts, params):
+            tokens = _tokens(facts)
+            if tokens is None:
+                return _missing('booted Xen command line')
+            return func(facts, params, tokens)
+        judge.__name__ = func.__name__
+        judge.__doc__ = func.__doc__
+        return check(name)(judge)
+    return register
+
+
 def _show(tokens):
     return ' '.join(tokens) if tokens else '(empty)'
 
@@ -308,13 +323,10 @@ def check_queued_invalidation(facts, params):
         'have wrapped; see XG-XEN-06)', 'unknown'
 
 
-@check('iommu_required')
-def check_iommu_required(facts, params):
+@cmdline_check('iommu_required')
+def check_iommu_required(facts, params, tokens):
     # xen-command-line.pandoc "### iommu": force and required are synonyms, booleans like every item;
     # iommu.c parse_iommu_param applies every iommu= token item by item.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'iommu')
     if not given:
         return FAIL, 'booted command line has no iommu= option (tokens: %s)' % _show(tokens)
@@ -331,14 +343,11 @@ def _given(tokens, name):
     return ' '.join(token for token, _value, _neg in xencmdline.occurrences(tokens, name))
 
 
-@check('smt_disabled')
-def check_smt_disabled(facts, params):
+@cmdline_check('smt_disabled')
+def check_smt_disabled(facts, params, tokens):
     # xen-command-line.pandoc "### smt (x86)": a boolean_param (kernel.c parse_params: exact lower-case
     # words, no-smt, each valid occurrence in turn); "### sched-gran (x86)": core (or socket) scheduling
     # runs only one guest's vCPUs on the sibling threads of a core.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     threads = (facts.get('info') or {}).get('threads_per_core')
     extra = '; xl info threads_per_core: %s' % threads if threads is not None else ''
     smt = xencmdline.bool_option(tokens, 'smt')
@@ -379,12 +388,9 @@ def check_spec_ctrl_not_disabled(facts, params):
     return PASS, 'booted command line has %s, which turns no mitigation off%s' % (' '.join(given), seen)
 
 
-@check('pv_linear_pt_off')
-def check_pv_linear_pt_off(facts, params):
+@cmdline_check('pv_linear_pt_off')
+def check_pv_linear_pt_off(facts, params, tokens):
     # xen-command-line.pandoc "### pv-linear-pt (x86)": a boolean_param, only with CONFIG_PV_LINEAR_PT.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     value = xencmdline.bool_option(tokens, 'pv-linear-pt')
     given = _given(tokens, 'pv-linear-pt')
     if value is False:
@@ -415,12 +421,9 @@ def check_no_pv32(facts, params):
     return FAIL, 'booted command line has no pv=no-32 (tokens: %s) and xen_caps is not known' % _show(tokens)
 
 
-@check('dom0_mem_fixed')
-def check_dom0_mem_fixed(facts, params):
+@cmdline_check('dom0_mem_fixed')
+def check_dom0_mem_fixed(facts, params, tokens):
     # xen-command-line.pandoc "### dom0_mem (x86)"; dom0_build.c parse_dom0_mem reads every token.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'dom0_mem')
     try:
         mem = xencmdline.dom0_mem(tokens)
@@ -436,14 +439,11 @@ def check_dom0_mem_fixed(facts, params):
     return PASS, 'booted command line has %s' % given
 
 
-@check('conring_size')
-def check_conring_size(facts, params):
+@cmdline_check('conring_size')
+def check_conring_size(facts, params, tokens):
     # xen-command-line.pandoc "### conring_size" (a size_param; 0 means default); console.c
     # console_init_postirq: by default num_present_cpus() << (9 + loglvl's lower threshold), rounded up to
     # a power of two and at least 16 KiB.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     minimum = int(params.get('min_kib', 1024))
     nr_cpus = (facts.get('info') or {}).get('nr_cpus')
     try:
@@ -470,13 +470,10 @@ def check_conring_size(facts, params):
     return PASS, what
 
 
-@check('ucode_loading')
-def check_ucode_loading(facts, params):
+@cmdline_check('ucode_loading')
+def check_ucode_loading(facts, params, tokens):
     # xen-command-line.pandoc "### ucode": scan or a module index loads microcode; nmi= and
     # digest-check= alone load nothing (microcode/core.c parse_ucode, every item in turn).
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'ucode')
     if not given:
         return FAIL, 'booted command line has no ucode= (tokens: %s)' % _show(tokens)
@@ -967,12 +964,9 @@ def _version(facts):
     return facts.get('version')
 
 
-@check('vpmu_off')
-def check_vpmu_off(facts, params):
+@cmdline_check('vpmu_off')
+def check_vpmu_off(facts, params, tokens):
     # "### vpmu (x86)": off by default; "don't use the vpmu flag on production systems" (XSA-163).
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'vpmu')
     if xencmdline.vpmu_enabled(tokens):
         return FAIL, 'booted command line has %s: guests get the virtual PMU, which is not safe in production ' \
@@ -982,12 +976,9 @@ def check_vpmu_off(facts, params):
     return PASS, 'booted command line has no vpmu= (off by default)'
 
 
-@check('hvm_fep_off')
-def check_hvm_fep_off(facts, params):
+@cmdline_check('hvm_fep_off')
+def check_hvm_fep_off(facts, params, tokens):
     # "### hvm_fep (x86)": for development; no security support when set.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'hvm_fep')
     if xencmdline.bool_option(tokens, 'hvm_fep'):
         return FAIL, 'booted command line has %s: HVM guests can make Xen emulate arbitrary instructions ' \
@@ -997,13 +988,10 @@ def check_hvm_fep_off(facts, params):
     return PASS, 'booted command line has no hvm_fep (off by default)'
 
 
-@check('ept_exec_sp_off')
-def check_ept_exec_sp_off(facts, params):
+@cmdline_check('ept_exec_sp_off')
+def check_ept_exec_sp_off(facts, params, tokens):
     # "### ept": exec-sp=1 lets HVM guest kernels crash hosts vulnerable to CVE-2018-12207; by default
     # Xen turns executable superpages off on affected hardware.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'ept')
     value = xencmdline.list_boolean(tokens, 'ept', 'exec-sp')
     if value:
@@ -1031,13 +1019,10 @@ def _passthrough(facts):
     return labels
 
 
-@check('unpriv_mmio')
-def check_unpriv_mmio(facts, params):
+@cmdline_check('unpriv_mmio')
+def check_unpriv_mmio(facts, params, tokens):
     # "### spec-ctrl (x86)": unpriv-mmio= says less than fully privileged domains have MMIO devices;
     # off by default, and then Xen does not mitigate MMIO Stale Data between domains.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     guests = _passthrough(facts)
     on = (xencmdline.spec_ctrl_state(tokens).get('unpriv-mmio') or (None,))[0]
     if guests is None:
@@ -1053,13 +1038,10 @@ def check_unpriv_mmio(facts, params):
         'spec-ctrl=unpriv-mmio' % ', '.join(guests)
 
 
-@check('dom0_entry_barriers')
-def check_dom0_entry_barriers(facts, params):
+@cmdline_check('dom0_entry_barriers')
+def check_dom0_entry_barriers(facts, params, tokens):
     # "### spec-ctrl (x86)": ibpb-entry= and bhb-entry= leave dom0 unprotected by default; "if it is
     # necessary to protect dom0 too, boot with spec-ctrl=ibpb-entry" (bhb-entry: Xen 4.17.4+, 4.20).
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     version = _version(facts)
     if not xencmdline.spec_ctrl_known('ibpb-entry', version):
         return NA, 'Xen %s has no spec-ctrl=ibpb-entry' % version
@@ -1074,13 +1056,10 @@ def check_dom0_entry_barriers(facts, params):
     return PASS, 'booted command line protects dom0 on entry (%s)' % _given(tokens, 'spec-ctrl')
 
 
-@check('lock_harden')
-def check_lock_harden(facts, params):
+@cmdline_check('lock_harden')
+def check_lock_harden(facts, params, tokens):
     # "### spec-ctrl (x86)": lock-harden (Xen 4.17.4+, 4.20) needs CONFIG_SPECULATIVE_HARDEN_LOCK and
     # is never on by default.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     version = _version(facts)
     if not xencmdline.spec_ctrl_known('lock-harden', version):
         return NA, 'Xen %s has no spec-ctrl=lock-harden (4.17.4 and 4.20.0 and later have it)' % version
@@ -1089,12 +1068,9 @@ def check_lock_harden(facts, params):
     return FAIL, 'the booted command line has no spec-ctrl=lock-harden (off unless asked for)'
 
 
-@check('iommu_quarantine')
-def check_iommu_quarantine(facts, params):
+@cmdline_check('iommu_quarantine')
+def check_iommu_quarantine(facts, params, tokens):
     # "### iommu": quarantine=<bool>|scratch-page; false quarantines only what the toolstack arranged.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     value = xencmdline.iommu_state(tokens)['quarantine']
     given = _given(tokens, 'iommu')
     if value is False:
@@ -1105,13 +1081,10 @@ def check_iommu_quarantine(facts, params):
     return PASS, 'booted command line has %s' % given
 
 
-@check('dom0_iommu_strict')
-def check_dom0_iommu_strict(facts, params):
+@cmdline_check('dom0_iommu_strict')
+def check_dom0_iommu_strict(facts, params, tokens):
     # "### dom0-iommu": strict limits a PV dom0's IOMMU mappings to its own RAM (hardwired for PVH dom0);
     # none is for development only.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     state = xencmdline.iommu_state(tokens)
     given = ' '.join(filter(None, (_given(tokens, 'dom0-iommu'), _given(tokens, 'iommu'))))
     if state['dom0_none']:
@@ -1123,12 +1096,9 @@ def check_dom0_iommu_strict(facts, params):
     return FAIL, 'booted command line has no dom0-iommu=strict: dom0 may have IOMMU mappings of all RAM'
 
 
-@check('scrub_domheap')
-def check_scrub_domheap(facts, params):
+@cmdline_check('scrub_domheap')
+def check_scrub_domheap(facts, params, tokens):
     # "### scrub-domheap": a boolean, off by default; scrubs the pages domains free.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     given = _given(tokens, 'scrub-domheap')
     if xencmdline.bool_option(tokens, 'scrub-domheap'):
         return PASS, 'booted command line has %s' % given
@@ -1136,13 +1106,10 @@ def check_scrub_domheap(facts, params):
         'has %s' % given if given else 'has no scrub-domheap')
 
 
-@check('grant_table_limits')
-def check_grant_table_limits(facts, params):
+@cmdline_check('grant_table_limits')
+def check_grant_table_limits(facts, params, tokens):
     # "### gnttab_max_frames" (default 64) and "### gnttab_max_maptrack_frames" (default 1024): the
     # upper bound every domain gets unless its configuration says otherwise.
-    tokens = _tokens(facts)
-    if tokens is None:
-        return _missing('booted Xen command line')
     limits = (('gnttab_max_frames', int(params.get('max_frames', 64))),
               ('gnttab_max_maptrack_frames', int(params.get('max_maptrack_frames', 1024))))
     raised, seen = [], []
