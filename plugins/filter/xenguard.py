@@ -12,6 +12,8 @@
   saying what is wrong and what to do (checked before anything changes).
 - ``xenguard_unknown_variables``: variable names with a collection prefix that no role declares (typos).
 - ``xl_list``: the table ``xl list`` prints, parsed by the collection's own parser.
+- ``xen_dom0_mem``: what ``dom0_mem=`` on a command line sets, read as Xen reads it.
+- ``xen_iommu_pinned``: the ``iommu=`` value that pins the IOMMU (``required``) and keeps the booted sub-options.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,6 +32,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue impor
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
+from ansible_collections.xenguard.hardening.plugins.module_utils import xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 
 # Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
@@ -68,6 +71,39 @@ def xl_list(text):
 
 
 # ---------------------------------------------------------------- command line and catalogue
+
+def _token_list(tokens, what):
+    if not isinstance(tokens, (list, tuple)):
+        raise AnsibleFilterError('%s: the command line must be a list of tokens, got %s' % (what, type(tokens).__name__))
+    return [to_text(t) for t in tokens]
+
+
+def xen_dom0_mem(tokens):
+    """{size, min, max} as written (None for a part not given) of dom0_mem= on ``tokens``, read as Xen reads
+    every occurrence (xencmdline.dom0_mem); {} when the option is absent or holds a value Xen refuses."""
+    try:
+        found = xencmdline.dom0_mem(_token_list(tokens, 'xen_dom0_mem'))
+    except XenCmdlineError:
+        return {}
+    if not found:
+        return {}
+    return dict((part, amount['text'] if amount else None) for part, amount in found.items())
+
+
+def xen_iommu_pinned(tokens):
+    """The iommu= value that pins the IOMMU: ``required`` plus the booted sub-options that are not its
+    on/off words (those, and force/required, are what ``required`` replaces), in their order, once each."""
+    kept = ['required']
+    for _token, value in xencmdline.custom_values(_token_list(tokens, 'xen_iommu_pinned'), 'iommu'):
+        for item in xencmdline.items(value):
+            if not item or xencmdline.parse_bool(item) is not None:
+                continue
+            if xencmdline.parse_boolean('force', item) >= 0 or xencmdline.parse_boolean('required', item) >= 0:
+                continue
+            if item not in kept:
+                kept.append(item)
+    return ','.join(kept)
+
 
 def xen_planned_cmdline(tokens, options):
     """The token list ``xen_boot_options`` writes: ``options`` merged into ``tokens``."""
@@ -452,6 +488,8 @@ class FilterModule(object):
     def filters(self):
         return {
             'xl_list': xl_list,
+            'xen_dom0_mem': xen_dom0_mem,
+            'xen_iommu_pinned': xen_iommu_pinned,
             'xen_planned_cmdline': xen_planned_cmdline,
             'xen_control': xen_control,
             'xen_control_offenders': xen_control_offenders,

@@ -233,3 +233,34 @@ def test_xl_list_refuses_what_is_not_an_xl_list_table(bad, says):
     with pytest.raises(AnsibleFilterError) as err:
         f.xl_list(bad)
     assert says in str(err.value)
+
+
+# ---------------------------------------------------------------- dom0_mem and iommu= read as Xen reads them
+
+@pytest.mark.parametrize('tokens, expected', [
+    (['console=com1'], {}),
+    (['dom0_mem=1024M,max:1024M'], {'size': '1024M', 'min': None, 'max': '1024M'}),
+    # every occurrence counts, item by item (dom0_build.c parse_dom0_mem): the later size wins, max stays
+    (['dom0_mem=1G,max:2G', 'dom0_mem=512M'], {'size': '512M', 'min': None, 'max': '2G'}),
+    (['dom0_mem=max:2G'], {'size': None, 'min': None, 'max': '2G'}),
+    (['dom0_mem=lots'], {}),
+])
+def test_dom0_mem_is_read_as_xen_reads_it(tokens, expected):
+    assert f.xen_dom0_mem(tokens) == expected
+
+
+@pytest.mark.parametrize('tokens, expected', [
+    ([], 'required'),
+    (['iommu=1,verbose'], 'required,verbose'),
+    (['iommu=no-intremap', 'iommu=on,verbose,force'], 'required,no-intremap,verbose'),
+    (['iommu=required,debug', 'iommu=debug'], 'required,debug'),
+    (['iommu=verbose,'], 'required,verbose'),
+])
+def test_iommu_pinned_keeps_the_booted_sub_options(tokens, expected):
+    assert f.xen_iommu_pinned(tokens) == expected
+
+
+def test_command_line_filters_want_tokens():
+    for func in (f.xen_dom0_mem, f.xen_iommu_pinned):
+        with pytest.raises(AnsibleFilterError, match='list of tokens'):
+            func('iommu=1')
