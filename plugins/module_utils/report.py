@@ -91,6 +91,17 @@ def _as_date(value):
     return None
 
 
+def _kind(value):
+    """A value's kind for a message (the type name of a templated string is an internal class of Ansible)."""
+    if isinstance(value, dict):
+        return 'a dict'
+    for kinds, word in ((bool, 'a boolean'), ((int, float), 'a number'), (str, 'text'),
+                        ((datetime.date, datetime.datetime), 'a date')):
+        if isinstance(value, kinds):
+            return '%s ("%s")' % (word, value)
+    return 'a %s' % type(value).__name__
+
+
 def parse_waivers(host, waivers, known_ids):
     """({control id: waiver}, [problem]) from a host's waivers variable. Waivers with a problem are
     left out (the control keeps the status the audit gave it) and each problem says what to fix."""
@@ -102,8 +113,8 @@ def parse_waivers(host, waivers, known_ids):
     if waivers is None:
         return found, problems
     if not isinstance(waivers, (list, tuple)):
-        problem(None, 'xenguard_waivers is a %s, not a list of {control, reason, expires}: no waiver of this '
-                      'host applies' % type(waivers).__name__)
+        problem(None, 'xenguard_waivers is %s, not a list of {control, reason, expires}: no waiver of this '
+                      'host applies' % _kind(waivers))
         return found, problems
     for index, waiver in enumerate(waivers):
         where = 'waiver #%d' % (index + 1)
