@@ -321,12 +321,99 @@ def test_role_row(case, role_results, fakehost):
     assert writes(fakehost['log'], case['id']) == [], 'a write command ran'
 
 
+# ---------------------------------------------------------------- action rows (run on the controller)
+
+def _registered(kind, facts):
+    """What audit.yml registers for xen_facts on a host of the row: the recorded dom0, or an odd host."""
+    return {
+        'dom0': {'changed': False, 'ansible_facts': {'xen': facts}},
+        'not_dom0': {'changed': False, 'ansible_facts': {'xen': {'is_dom0': False, 'reason': 'not running on the '
+                                                                 'Xen hypervisor (/proc/xen/capabilities does not '
+                                                                 'exist)'}}},
+        'failed': {'failed': True, 'msg': 'xl info failed: libxl: error: cannot connect'},
+        'unreachable': {'unreachable': True, 'msg': 'ssh: connect to host port 22: Connection refused'},
+    }[kind]
+
+
+def _action_playbook(cases, base, facts):
+    """One play on localhost, a block per row; the row's hosts are inventory hosts named <row>--<host>."""
+    inventory = {'all': {'hosts': {}}}
+    tasks = []
+    for case in cases:
+        dest = os.path.join(base, 'reports', case['id'])
+        os.makedirs(dest)
+        if 'previous' in case:
+            with open(os.path.join(dest, 'report.json'), 'w') as handle:
+                handle.write(case['previous'])
+        names = []
+        for host, spec in (case.get('hosts') or {}).items():
+            name = '%s--%s' % (case['id'], host)
+            names.append(name)
+            hostvars = {'ansible_connection': 'local'}
+            if spec.get('audit'):
+                hostvars['xenguard_audit'] = _registered(spec['audit'], facts)
+            if 'waivers' in spec:
+                hostvars['xenguard_waivers'] = spec['waivers']
+            inventory['all']['hosts'][name] = hostvars
+        args = dict({'hosts': names, 'dest': dest}, **(case.get('args') or {}))
+        record_ok = {'ansible.builtin.set_fact': {'__bi_results': (
+            '{{ __bi_results | default({}) | combine({%s: {"failed": false, '
+            '"msg": __bi_out.problems | default([]) | join(" | ")}}) }}' % json.dumps(case['id']))}}
+        record_fail = {'ansible.builtin.set_fact': {'__bi_results': (
+            '{{ __bi_results | default({}) | combine({%s: {"failed": true, '
+            '"msg": ansible_failed_result.msg | default("") | string}}) }}' % json.dumps(case['id']))}}
+        tasks.append({'name': 'case ' + case['id'],
+                      'block': [{'xenguard.hardening.xen_report': args, 'register': '__bi_out'}, record_ok],
+                      'rescue': [record_fail]})
+    tasks.append({'ansible.builtin.copy': {'content': '{{ __bi_results | to_json }}', 'dest': '{{ __bi_file }}'},
+                  'check_mode': False})
+    return inventory, [{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+
+
+@pytest.fixture(scope='session')
+def action_results(fakehost):
+    """Per action row: {failed, msg} (msg: the problems the report names, or the failure) and the listing of
+    the report directories before and after."""
+    cases = [c for c in CASES if c['call'].split(':')[0] == 'action']
+    base = os.path.join(fakehost['base'], 'actions')
+    root = os.path.join(base, 'root')
+    shutil.copytree(fakehost['template'], root, symlinks=True)
+    inventory, book = _action_playbook(cases, base, _facts(fakehost, root))
+    paths = dict((name, os.path.join(base, name)) for name in ('inventory.yml', 'actions.yml'))
+    for name, data in (('inventory.yml', inventory), ('actions.yml', book)):
+        with open(paths[name], 'w') as handle:
+            yaml.safe_dump(data, handle, sort_keys=False)
+    reports = os.path.join(base, 'reports')
+    before = _listing(reports)
+    out = os.path.join(base, 'actions.json')
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCALHOST_WARNING='0',
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i',
+                          paths['inventory.yml'], '-c', 'local', '--check', paths['actions.yml'], '-e',
+                          '__bi_file=' + out], env=env, capture_output=True, text=True)
+    if not os.path.exists(out):
+        pytest.fail('ansible-playbook for the action rows did not finish:\n%s' % (run.stdout + run.stderr)[-4000:])
+    with open(out) as handle:
+        results = json.load(handle)
+    return {'results': results, 'before': before, 'after': _listing(reports)}
+
+
+@pytest.mark.parametrize('case', _params('action'))
+def test_action_row(case, action_results):
+    outcome = action_results['results'].get(case['id'])
+    assert outcome is not None, 'the row did not run'
+    check_outcome(case, outcome['failed'], outcome['msg'])
+    if case['expect'] == 'accepted' and not case.get('msg'):
+        assert outcome['msg'] == '', 'the report names problems: %s' % outcome['msg']
+    assert action_results['after'] == action_results['before'], 'a file of a report directory changed'
+
+
 def test_table_is_sound():
     ids = [case['id'] for case in CASES]
     assert len(ids) == len(set(ids)), 'duplicate row ids'
     assert len(CASES) >= 150
     for case in CASES:
         assert case['expect'] in ('refused', 'accepted'), case['id']
-        assert case['call'].split(':')[0] in ('module', 'role'), case['id']
+        assert case['call'].split(':')[0] in ('module', 'role', 'action'), case['id']
         if case['expect'] == 'refused':
             assert case.get('msg'), '%s: a refusal row must name the message fragments' % case['id']
