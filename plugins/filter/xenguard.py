@@ -49,7 +49,7 @@ BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', '
 # Names the roles set themselves (facts), and the host pattern of the collection's playbooks, besides the
 # variables the roles' argument specs declare.
 RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline', 'xenguard_reboot_required',
-                'xenguard_reboot_summary', 'xen_iommu_result', 'xenguard_hosts', 'xenguard_serial',
+                'xenguard_reboot_summary', 'xenguard_iommu_result', 'xenguard_hosts', 'xenguard_serial',
                 'xenguard_max_fail_percentage', 'xenguard_audit', 'xenguard_audited_hosts', 'xenguard_report_dir',
                 'xenguard_waivers')
 
@@ -301,11 +301,11 @@ def _microcode(chk, name):
 
 
 def _hypervisor(chk):
-    _releases(chk, 'xen_hypervisor_supported_versions')
-    for name in ('xen_hypervisor_smt_off', 'xen_hypervisor_pv_linear_pt_off', 'xen_hypervisor_pv32_off',
-                 'xen_hypervisor_autoballoon_off', 'xen_hypervisor_ucode_scan'):
+    _releases(chk, 'xenguard_hypervisor_supported_versions')
+    for name in ('xenguard_hypervisor_smt_off', 'xenguard_hypervisor_pv_linear_pt_off', 'xenguard_hypervisor_pv32_off',
+                 'xenguard_hypervisor_autoballoon_off', 'xenguard_hypervisor_ucode_scan'):
         chk.boolean(name)
-    name = 'xen_hypervisor_dom0_mem'
+    name = 'xenguard_hypervisor_dom0_mem'
     if chk.has(name):
         value = chk.values[name]
         if not isinstance(value, str) or (value not in ('', 'auto') and not DOM0_SIZE_RE.match(value)):
@@ -313,15 +313,15 @@ def _hypervisor(chk):
                           '"" (leave dom0_mem alone)' % _kind(value))
         elif DOM0_SIZE_RE.match(value) and re.match(r'^0+[TtGgMmKk]?$', value):
             chk.bad(name, 'is %s; dom0 needs memory: give a size such as 4G' % value)
-    chk.path('xen_hypervisor_xl_conf')
-    _microcode(chk, 'xen_hypervisor_microcode_packages')
-    name = 'xen_hypervisor_conring_size'
+    chk.path('xenguard_hypervisor_xl_conf')
+    _microcode(chk, 'xenguard_hypervisor_microcode_packages')
+    name = 'xenguard_hypervisor_conring_size'
     if chk.has(name):
         value = chk.values[name]
         if not isinstance(value, str) or (value != '' and not CONRING_RE.match(value)):
             chk.bad(name, 'is %s, not a size; give for example 1M, or "" to leave it alone' % _kind(value))
-    chk.choice('xen_hypervisor_spec_ctrl_policy', ('refuse', 'remove', 'report'))
-    name = 'xen_hypervisor_extra_options'
+    chk.choice('xenguard_hypervisor_spec_ctrl_policy', ('refuse', 'remove', 'report'))
+    name = 'xenguard_hypervisor_extra_options'
     if chk.has(name) and chk.xen_options(name, chk.values[name]):
         extra = chk.values[name]
         managed = sorted(set(k[3:] if k.startswith('no-') else k for k in extra) & set(HYPERVISOR_MANAGED))
@@ -335,7 +335,7 @@ def _hypervisor(chk):
 
 
 def _iommu(chk):
-    for name in ('xen_iommu_check', 'xen_iommu_required', 'xen_iommu_pin_required'):
+    for name in ('xenguard_iommu_check', 'xenguard_iommu_required', 'xenguard_iommu_pin_required'):
         chk.boolean(name)
 
 
@@ -463,9 +463,20 @@ def known_variables(roles_dir=None):
     return _KNOWN[roles_dir]
 
 
+def _renamed(name, known):
+    """The current name of a role variable given by its name before the xenguard_<role>_* scheme
+    (xen_<role>_*), or None."""
+    if name.startswith('xen_'):
+        current = 'xenguard_' + name[len('xen_'):]
+        if current in known:
+            return current
+    return None
+
+
 def xenguard_unknown_variables(names, warn=True):
-    """The names in ``names`` with a prefix of this collection (xenguard_, xen_<role>_) that no role
-    declares: most likely typos, which would otherwise be ignored silently. Warns once per name."""
+    """The names in ``names`` with a prefix of this collection (xenguard_, and xen_<role>_ as the role
+    variables were named before) that no role declares: most likely typos or old names, which would
+    otherwise be ignored silently. Warns once per name; an old name's warning gives the current one."""
     if not isinstance(names, (list, tuple)):
         raise AnsibleFilterError('xenguard_unknown_variables: give a list of variable names')
     prefixes, known = known_variables()
@@ -475,6 +486,11 @@ def xenguard_unknown_variables(names, warn=True):
 
         display = Display()
         for name in unknown:
+            renamed = _renamed(name, known)
+            if renamed:
+                display.warning('The variable %s is set but has no effect: the collection names it %s now '
+                                '(every public role variable is xenguard_<role>_*).' % (name, renamed))
+                continue
             close = difflib.get_close_matches(name, sorted(known), n=1)
             display.warning('The variable %s is set but no role of xenguard.hardening knows it, so it has no '
                             'effect: check its spelling%s.'

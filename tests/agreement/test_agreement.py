@@ -110,14 +110,14 @@ def generated_fact_sets(count, seed=1729):
 # ------------------------------------------------------------------ the iommu role
 
 class IommuRole(object):
-    """The iommu role's decision (tasks/evaluate.yml's xen_iommu_result), rendered from its own files."""
+    """The iommu role's decision (tasks/evaluate.yml's xenguard_iommu_result), rendered from its own files."""
 
     def __init__(self):
         self.role_vars = _trusted(_load('iommu', 'vars', 'main.yml'))
         tasks = _load('iommu', 'tasks', 'evaluate.yml')
-        self.controls_task = [t for t in tasks if 'xen_iommu_result' not in str(t.get('ansible.builtin.set_fact'))
+        self.controls_task = [t for t in tasks if 'xenguard_iommu_result' not in str(t.get('ansible.builtin.set_fact'))
                               and 'ansible.builtin.set_fact' in t][0]
-        self.result_task = [t for t in tasks if 'xen_iommu_result' in (t.get('ansible.builtin.set_fact') or {})][0]
+        self.result_task = [t for t in tasks if 'xenguard_iommu_result' in (t.get('ansible.builtin.set_fact') or {})][0]
         self.defaults = _load('iommu', 'defaults', 'main.yml')
 
     def decide(self, facts):
@@ -129,7 +129,7 @@ class IommuRole(object):
             variables[name] = templar.template(_trusted(expr))
         variables.update(_trusted(self.result_task.get('vars') or {}))
         templar = Templar(loader=DataLoader(), variables=variables)
-        return templar.template(_trusted(self.result_task['ansible.builtin.set_fact']['xen_iommu_result']))
+        return templar.template(_trusted(self.result_task['ansible.builtin.set_fact']['xenguard_iommu_result']))
 
 
 ORDER = ['XG-IOMMU-01', 'XG-IOMMU-03', 'XG-IOMMU-02']
@@ -157,7 +157,7 @@ def _agree(role, name, facts):
     status, cid, problem = audit_verdict(results)
     shown = dict((r['id'], r['status']) for r in results if r['id'] in ORDER)
     assert (decided['status'], decided['control'], decided['problem']) == (status, cid, problem), (name, shown)
-    # the role fails a host (xen_iommu_required) exactly when the audit shows a fail or unknown
+    # the role fails a host (xenguard_iommu_required) exactly when the audit shows a fail or unknown
     assert (decided['status'] != 'pass') == any(s in ('fail', 'unknown') for s in shown.values()), (name, shown)
     if cid:
         detail = [r['detail'] for r in results if r['id'] == cid][0]

@@ -80,16 +80,16 @@ def test_the_defaults_are_usable(role, entry):
 
 
 def test_versions_read_as_numbers_say_so():
-    problems = f.xenguard_input_problems({'xen_hypervisor_supported_versions': [4.17, 4.20]}, 'hypervisor')
+    problems = f.xenguard_input_problems({'xenguard_hypervisor_supported_versions': [4.17, 4.20]}, 'hypervisor')
     assert len(problems) == 2
     assert 'the number 4.2' in problems[1] and 'quote' in problems[1]
-    assert f.xenguard_input_problems({'xen_hypervisor_supported_versions': '4.17'}, 'hypervisor')
+    assert f.xenguard_input_problems({'xenguard_hypervisor_supported_versions': '4.17'}, 'hypervisor')
 
 
 def test_microcode_string_is_refused_with_the_list_to_write():
-    problems = f.xenguard_input_problems({'xen_hypervisor_microcode_packages': 'intel-microcode'}, 'hypervisor')
+    problems = f.xenguard_input_problems({'xenguard_hypervisor_microcode_packages': 'intel-microcode'}, 'hypervisor')
     assert problems and '[intel-microcode]' in problems[0]
-    assert f.xenguard_input_problems({'xen_hypervisor_microcode_packages': ['amd64-microcode']}, 'hypervisor') == []
+    assert f.xenguard_input_problems({'xenguard_hypervisor_microcode_packages': ['amd64-microcode']}, 'hypervisor') == []
 
 
 @pytest.mark.parametrize('value', ["x'; touch PWNED; : '", "bob's-trial", '', 'a b', '$(id)', 'a/b', '-x', 'x' * 65,
@@ -131,10 +131,10 @@ def test_plan_without_its_variables():
 
 def test_extra_options_yaml_keys_and_managed_names():
     assert 'quote the option name' in f.xenguard_input_problems(
-        {'xen_hypervisor_extra_options': {True: 1}}, 'hypervisor')[0]
-    assert 'repeats smt' in f.xenguard_input_problems({'xen_hypervisor_extra_options': {'no-smt': True}},
+        {'xenguard_hypervisor_extra_options': {True: 1}}, 'hypervisor')[0]
+    assert 'repeats smt' in f.xenguard_input_problems({'xenguard_hypervisor_extra_options': {'no-smt': True}},
                                                       'hypervisor')[0]
-    assert 'noreboot' in f.xenguard_input_problems({'xen_hypervisor_extra_options': {'noreboot': True}},
+    assert 'noreboot' in f.xenguard_input_problems({'xenguard_hypervisor_extra_options': {'noreboot': True}},
                                                    'hypervisor')[0]
 
 
@@ -146,15 +146,32 @@ def test_unknown_entry_point():
 # ---------------------------------------------------------------- unknown variables
 
 def test_unknown_variables_are_the_typos():
-    names = ['xen_hypervisor_smt_of', 'xenguard_reboot_ok', 'xenguard_pending_boot_changes', 'xen_iommu_chek',
+    names = ['xenguard_hypervisor_smt_of', 'xenguard_reboot_ok', 'xenguard_pending_boot_changes', 'xenguard_iommu_chek',
              'xen_unrelated_thing', 'other', 'xenguard_hosts', 'xenguard_serial', 'xenguard_max_fail_percentage',
              'xenguard_waivers', 'xenguard_report_dir']
-    assert f.xenguard_unknown_variables(names, warn=False) == ['xen_hypervisor_smt_of', 'xen_iommu_chek']
+    assert f.xenguard_unknown_variables(names, warn=False) == ['xenguard_hypervisor_smt_of', 'xenguard_iommu_chek']
+
+
+def test_old_role_variable_names_are_warned_with_their_new_name(monkeypatch):
+    said = []
+
+    class FakeDisplay(object):
+        def warning(self, msg):
+            said.append(msg)
+
+    import ansible.utils.display
+    monkeypatch.setattr(ansible.utils.display, 'Display', FakeDisplay)
+    assert f.xenguard_unknown_variables(['xen_hypervisor_smt_off', 'xen_iommu_chek', 'xenguard_reboot_ok']) == [
+        'xen_hypervisor_smt_off', 'xen_iommu_chek']
+    assert 'the collection names it xenguard_hypervisor_smt_off now' in said[0]
+    assert 'check its spelling (did you mean xenguard_iommu_check?)' in said[1]
+    assert f._renamed('xen_iommu_required', f.known_variables()[1]) == 'xenguard_iommu_required'
+    assert f._renamed('xen_unrelated', f.known_variables()[1]) is None
 
 
 def test_every_declared_variable_has_a_default_or_is_required():
     prefixes, known = f.known_variables()
-    assert 'xenguard_reboot_entry_id' in known and 'xen_iommu_pin_required' in known
+    assert 'xenguard_reboot_entry_id' in known and 'xenguard_iommu_pin_required' in known
     assert 'xen_hypervisor_' in prefixes
     for role in ('iommu', 'hypervisor', 'reboot'):
         assert set(defaults(role)) <= known
