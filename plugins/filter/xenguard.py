@@ -14,6 +14,7 @@
 - ``xl_list``: the table ``xl list`` prints, parsed by the collection's own parser.
 - ``xen_dom0_mem``: what ``dom0_mem=`` on a command line sets, read as Xen reads it.
 - ``xen_iommu_pinned``: the ``iommu=`` value that pins the IOMMU (``required``) and keeps the booted sub-options.
+- ``xen_option_with``: the value of a list option (``spec-ctrl=``, ``dom0-iommu=``) that keeps a command line's items and adds wanted ones.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,7 +54,7 @@ RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline'
                 'xenguard_max_fail_percentage', 'xenguard_audit', 'xenguard_audited_hosts', 'xenguard_report_dir',
                 'xenguard_waivers')
 
-HYPERVISOR_MANAGED = ('smt', 'pv-linear-pt', 'pv', 'dom0_mem', 'ucode', 'conring_size')
+HYPERVISOR_MANAGED = ('smt', 'pv-linear-pt', 'pv', 'dom0_mem', 'ucode', 'conring_size', 'scrub-domheap')
 HYPERVISOR_FORBIDDEN = ('noreboot', 'no-reboot', 'placeholder')
 
 
@@ -103,6 +104,41 @@ def xen_iommu_pinned(tokens):
             if item not in kept:
                 kept.append(item)
     return ','.join(kept)
+
+
+def xen_option_with(tokens, option, wanted, version=None):
+    """The value (a list of items) of the list option ``option`` (``spec-ctrl``, ``dom0-iommu``, ...) that
+    keeps every item ``tokens`` already give it, in order, and adds the ``wanted`` items the line lacks;
+    None when nothing needs adding, so a hardened line is left as it is. Xen applies these options item by
+    item over every occurrence, so joining the occurrences into one token keeps their meaning. For
+    ``spec-ctrl`` an item counts as present when adding it would change nothing Xen does (``ibpb-entry``
+    sets pv, hvm and dom0), and items this Xen ``version`` does not have are not added."""
+    tokens = _token_list(tokens, 'xen_option_with')
+    if not isinstance(option, str) or not option:
+        raise AnsibleFilterError('xen_option_with: give the option name, e.g. spec-ctrl')
+    if not isinstance(wanted, (list, tuple)) or not all(isinstance(w, str) for w in wanted):
+        raise AnsibleFilterError('xen_option_with: give the wanted items as a list of words')
+    version = to_text(version) if version is not None else None
+    option = to_text(option)
+    items = []
+    for _token, value in xencmdline.custom_values(tokens, option):
+        for item in xencmdline.items(value):
+            if item and item not in items:
+                items.append(item)
+    added = []
+    for word in (to_text(w) for w in wanted):
+        if option != 'spec-ctrl':
+            if word not in items:
+                added.append(word)
+        elif xencmdline.spec_ctrl_known(word, version) and _spec_ctrl_on(tokens) != _spec_ctrl_on(
+                tokens + ['spec-ctrl=' + word]):
+            # present when writing it again would change nothing Xen does
+            added.append(word)
+    return items + added if added else None
+
+
+def _spec_ctrl_on(tokens):
+    return dict((key, (value or (None,))[0]) for key, value in xencmdline.spec_ctrl_state(tokens).items())
 
 
 def xen_planned_cmdline(tokens, options):
@@ -303,7 +339,9 @@ def _microcode(chk, name):
 def _hypervisor(chk):
     _releases(chk, 'xenguard_hypervisor_supported_versions')
     for name in ('xenguard_hypervisor_smt_off', 'xenguard_hypervisor_pv_linear_pt_off', 'xenguard_hypervisor_pv32_off',
-                 'xenguard_hypervisor_autoballoon_off', 'xenguard_hypervisor_ucode_scan'):
+                 'xenguard_hypervisor_autoballoon_off', 'xenguard_hypervisor_ucode_scan',
+                 'xenguard_hypervisor_dom0_entry_barriers', 'xenguard_hypervisor_lock_harden',
+                 'xenguard_hypervisor_dom0_iommu_strict', 'xenguard_hypervisor_scrub_domheap'):
         chk.boolean(name)
     name = 'xenguard_hypervisor_dom0_mem'
     if chk.has(name):
@@ -506,6 +544,7 @@ class FilterModule(object):
             'xl_list': xl_list,
             'xen_dom0_mem': xen_dom0_mem,
             'xen_iommu_pinned': xen_iommu_pinned,
+            'xen_option_with': xen_option_with,
             'xen_planned_cmdline': xen_planned_cmdline,
             'xen_control': xen_control,
             'xen_control_offenders': xen_control_offenders,

@@ -281,3 +281,59 @@ def test_command_line_filters_want_tokens():
     for func in (f.xen_dom0_mem, f.xen_iommu_pinned):
         with pytest.raises(AnsibleFilterError, match='list of tokens'):
             func('iommu=1')
+
+
+# ---------------------------------------------------------------- list options the hypervisor role adds items to
+
+ENTRY = ['ibpb-entry', 'bhb-entry', 'lock-harden']
+
+
+@pytest.mark.parametrize('tokens, option, wanted, version, expected', [
+    # nothing there: the wanted items, as far as the release has them (bhb-entry, lock-harden: 4.17.4+)
+    ([], 'spec-ctrl', ENTRY, '4.17.5', ENTRY),
+    ([], 'spec-ctrl', ENTRY, '4.17.3', ['ibpb-entry']),
+    ([], 'spec-ctrl', ENTRY, '4.20.5-pre', ENTRY),
+    # the user's items stay, first, in order, once each, from every occurrence
+    (['spec-ctrl=unpriv-mmio', 'console=com1', 'spec-ctrl=ibpb-entry,unpriv-mmio'], 'spec-ctrl', ENTRY, '4.17.5',
+     ['unpriv-mmio', 'ibpb-entry', 'bhb-entry', 'lock-harden']),
+    # already on (also when set over two tokens): nothing to write, so a hardened line is left alone
+    (['spec-ctrl=ibpb-entry,bhb-entry', 'spec-ctrl=lock-harden'], 'spec-ctrl', ENTRY, '4.20.1', None),
+    # switched off for dom0 only: added again after it (Xen reads the later item last)
+    (['spec-ctrl=ibpb-entry=pv'], 'spec-ctrl', ['ibpb-entry'], '4.20.1', ['ibpb-entry=pv', 'ibpb-entry']),
+    (['spec-ctrl=ibpb-entry=0'], 'spec-ctrl', ['ibpb-entry'], '4.20.1', ['ibpb-entry=0', 'ibpb-entry']),
+    (['dom0-iommu=map-reserved'], 'dom0-iommu', ['strict'], None, ['map-reserved', 'strict']),
+    (['dom0-iommu=strict,map-reserved'], 'dom0-iommu', ['strict'], None, None),
+])
+def test_option_with_keeps_items_and_adds_the_missing(tokens, option, wanted, version, expected):
+    assert f.xen_option_with(tokens, option, wanted, version) == expected
+
+
+@pytest.mark.parametrize('version, cmdline', [
+    ('4.17.5', ['console=com1', 'spec-ctrl=unpriv-mmio', 'dom0-iommu=map-reserved']),
+    ('4.17.5', ['spec-ctrl=ibpb-entry=0,bhb-entry=0']),
+    ('4.20.5-pre', []),
+])
+def test_what_the_role_writes_passes_the_catalogue(version, cmdline):
+    # The value written as one token makes XG-XEN-13, -14 and -16 pass where they failed: judged by the
+    # catalogue from the planned command line, not by this test's own idea of spec-ctrl.
+    major, minor, extra = version.split('.', 2)
+    facts = {'is_dom0': True, 'version': version, 'info': {'xen_major': major, 'xen_minor': minor,
+                                                          'xen_extra': '.' + extra}}
+    before = dict((c, f.xen_control(facts, c, cmdline=cmdline)['status']) for c in ('XG-XEN-13', 'XG-XEN-14', 'XG-XEN-16'))
+    assert set(before.values()) == {'fail'}
+    options = {'spec-ctrl': f.xen_option_with(cmdline, 'spec-ctrl', ENTRY, version),
+               'dom0-iommu': f.xen_option_with(cmdline, 'dom0-iommu', ['strict'])}
+    planned = f.xen_planned_cmdline(cmdline, options)
+    for control in ('XG-XEN-13', 'XG-XEN-14', 'XG-XEN-16'):
+        assert f.xen_control(facts, control, cmdline=planned)['status'] == 'pass', (control, planned)
+    assert f.xen_option_with(planned, 'spec-ctrl', ENTRY, version) is None
+    assert f.xen_option_with(planned, 'dom0-iommu', ['strict']) is None
+
+
+def test_option_with_refuses_what_it_cannot_read():
+    with pytest.raises(AnsibleFilterError, match='list of tokens'):
+        f.xen_option_with('spec-ctrl=no', 'spec-ctrl', ['ibpb-entry'])
+    with pytest.raises(AnsibleFilterError, match='option name'):
+        f.xen_option_with([], '', ['ibpb-entry'])
+    with pytest.raises(AnsibleFilterError, match='list of words'):
+        f.xen_option_with([], 'spec-ctrl', 'ibpb-entry')
