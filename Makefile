@@ -251,8 +251,8 @@ test: deps venv
 ## ---------------------------------------------------------------- the lab (Molecule)
 # Scenarios CI runs, as scenario@distribution (the lab boots Debian 12 "bookworm" or 13 "trixie").
 # Entries joined by + run side by side (at most two lab VMs in all: the machine has room for two).
-LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm hypervisor@bookworm+fallback@bookworm \
-	hypervisor@trixie
+LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm fleet@bookworm+fallback@bookworm \
+	fleet@trixie
 .PHONY: lab-scenarios molecule-scenario molecule-run
 lab-scenarios:
 	@echo $(LAB_SCENARIOS)

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""After converge + idempotence: the hardened Xen command line is booted and is the default, exactly one
-reboot happened, the one-shot entry is gone, xl.conf has autoballoon="off", and the controls pass."""
+"""The fleet scenario after converge (site.yml, one reboot), idempotence and side_effect (audit.yml): the
+hardened Xen command line is booted and is the default, exactly one reboot happened, the one-shot entry is
+gone, xl.conf has autoballoon="off", and in the audit's report every control the lab can satisfy passes;
+each one it cannot is named in LAB_CANNOT with the reason."""
 
 import glob
 import json
@@ -17,9 +19,24 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
 
 EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-HARDENED = ["smt=0", "pv-linear-pt=0", "pv=no-32", "ucode=scan", "conring_size=1M", "iommu=required"]
+HARDENED = ["smt=0", "pv-linear-pt=0", "pv=no-32", "ucode=scan", "conring_size=1M", "iommu=required",
+            # both lab releases (4.17.5, 4.20.5-pre) have bhb-entry and lock-harden (4.17.4 and later)
+            "spec-ctrl=ibpb-entry,bhb-entry,lock-harden", "dom0-iommu=strict", "scrub-domheap"]
 ROLE_CONTROLS = ["XG-IOMMU-01", "XG-IOMMU-02", "XG-IOMMU-03", "XG-IOMMU-04", "XG-XEN-01", "XG-XEN-02",
-                 "XG-XEN-03", "XG-XEN-04", "XG-XEN-05", "XG-XEN-06", "XG-XEN-07", "XG-XL-01"]
+                 "XG-XEN-03", "XG-XEN-04", "XG-XEN-05", "XG-XEN-06", "XG-XEN-07", "XG-XEN-13", "XG-XEN-14",
+                 "XG-XEN-16", "XG-XEN-17", "XG-XL-01"]
+DIST = os.environ.get("XENLAB_DIST", "bookworm")
+# The controls this lab host cannot pass after site.yml, each with its status in the report and the reason.
+# The test fails when one of them starts passing too (then it leaves this table) and when any other control
+# does not pass or apply.
+LAB_CANNOT = {
+    "XG-FLASK-01": ("fail", "Debian's Xen is built without XSM; the flask role that rebuilds it is not built yet"),
+    "XG-FLASK-02": ("fail", "no FLASK (XG-FLASK-01)"),
+    "XG-VTPM-01": ("fail", "the lab host of this scenario has no TPM (the vtpm role is not built yet)"),
+}
+if DIST == "bookworm":
+    LAB_CANNOT["XG-XEN-08"] = ("fail", "Xen 4.17's upstream security support ended on 2025-12-12; Debian 12 "
+                                       "backports the fixes, which the control cannot see")
 
 
 def booted(host):
@@ -77,3 +94,33 @@ def test_controls_pass(host):
     status = {c["id"]: c["status"] for c in facts["controls"]}
     failing = {cid: status.get(cid) for cid in ROLE_CONTROLS if status.get(cid) != "pass"}
     assert failing == {}
+
+
+def report():
+    with open(os.path.join(EPHEMERAL, "report", "report.json")) as f:
+        return json.load(f)
+
+
+def test_audit_report_every_control_the_lab_can_satisfy_passes(host):
+    data = report()
+    hosts = {h["name"]: h for h in data["hosts"]}
+    mine = hosts[host.backend.get_hostname()]
+    status = {r["id"]: r["status"] for r in mine["results"]}
+    assert set(ROLE_CONTROLS) <= set(status)
+    unexpected = {cid: (st, [r["detail"] for r in mine["results"] if r["id"] == cid][0])
+                  for cid, st in status.items()
+                  if cid not in LAB_CANNOT and st not in ("pass", "not_applicable")}
+    assert unexpected == {}
+    stale = {cid: status.get(cid) for cid, (want, _why) in LAB_CANNOT.items() if status.get(cid) != want}
+    assert stale == {}, "these controls no longer have the status LAB_CANNOT names: update the table"
+    for cid, (want, why) in sorted(LAB_CANNOT.items()):
+        print("%s %s: %s" % (cid, want, why))
+
+
+def test_audit_report_files(host):
+    # the audit wrote the three forms of the report; the JUnit file has one case per control of this host
+    for name in ("report.json", "report.xml", "report.html"):
+        assert os.path.getsize(os.path.join(EPHEMERAL, "report", name)) > 0
+    with open(os.path.join(EPHEMERAL, "report", "report.xml")) as f:
+        xml = f.read()
+    assert xml.count("<testcase ") == len(report()["hosts"][0]["results"])
