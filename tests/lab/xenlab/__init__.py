@@ -8,6 +8,7 @@ Modules by job:
   errors    LabError, the error a person can act on
   image     the base image: apt source parsing, cache key and path, root filesystem, GRUB, disk, clean
   build     `build`: debootstrap, first boot with grub-install, publishing in the cache
+  accel     KVM or software emulation (TCG): detection of a usable /dev/kvm with nested virtualisation
   qemu      QEMU's command line per variant and accelerator, its QMP client and version
   snapshot  booted-host snapshots: which hosts can be saved, their cache key, saving one
   netns     the guest NIC's tap inside a network namespace

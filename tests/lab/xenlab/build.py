@@ -13,24 +13,33 @@ import tempfile
 import time
 import uuid
 
+from . import accel as accelerator
 from . import settings
 from .errors import LabError
-from .image import (BUILD_SCRIPT_VERSION, PACKAGES, PART_OFFSET, XEN_CMDLINE, configure_rootfs, image_path,
-                    make_disk, safe_rmtree, seed_grub)
+from .image import (BUILD_SCRIPT_VERSION, PACKAGES, PART_OFFSET, configure_rootfs, image_path, make_disk,
+                    safe_rmtree, seed_grub, xen_cmdline)
 from .instance import Instance
 from .util import (BUILD_TOOLS, REQUIRED_TOOLS, cache_dir, lab_key, log, need_free_disk, need_free_memory,
                    need_root, need_tools, pick_port, run, warn_vm_count)
+
+
+def lab_option_in_grub(accel):
+    """An option of the lab's Xen command line that tells the lab's entry in a generated grub.cfg or in
+    `xl info` (smap=0 under TCG, as before KVM support)."""
+    return "smap=0" if accel == "tcg" else "dom0_mem=1024M,max:1024M"
 
 
 def cmd_build(args):
     need_root()
     need_tools(dict(REQUIRED_TOOLS, **BUILD_TOOLS))
     dist = args.dist
-    path, key, mirror = image_path(dist)
+    accel, accel_reason = accelerator.choose(args.accel)
+    path, key, mirror = image_path(dist, accel)
     if os.path.exists(path) and not args.force:
         log("cache hit: %s (dist %s, mirror %s)" % (path, dist, mirror))
         print(path)
         return 0
+    log("accel: %s (%s)" % (accel, accel_reason))
     need_free_disk(cache_dir(), 6, "building an image")
     need_free_memory(3500)
     warn_vm_count()
@@ -55,8 +64,8 @@ def cmd_build(args):
         fs_uuid = str(uuid.uuid4())
         with open(lab_key() + ".pub") as f:
             pubkey = f.read()
-        configure_rootfs(root, dist, mirror, fs_uuid, pubkey)
-        seed_grub(root, fs_uuid)
+        configure_rootfs(root, dist, mirror, fs_uuid, pubkey, accel)
+        seed_grub(root, fs_uuid, accel)
         shutil.rmtree(root + "/var/cache/apt/archives", ignore_errors=True)
         os.makedirs(root + "/var/cache/apt/archives/partial", exist_ok=True)
         log("step 3/6 partitioned disk, mkfs.ext4 -d at offset %d, GRUB boot.img/core.img" % PART_OFFSET,
@@ -67,12 +76,12 @@ def cmd_build(args):
         log("step 4/6 first boot: grub-install /dev/vda && update-grub", start)
         inst = Instance(os.path.join(work, "firstboot"), "build-%s" % dist)
         inst.boot(raw, "raw", dist, "noiommu", port=pick_port(), tpm=False, guest_net="none",
-                  build=True)
+                  build=True, accel=accel)
         inst.wait_ssh(settings.boot_timeout(), start)
         inst.ssh(["set -e; grub-install /dev/vda; update-grub; apt-get clean"], check=True)
         # the generated grub.cfg must boot Xen with the lab's options by default
         cfg = inst.ssh(["cat /boot/grub/grub.cfg"], check=True, capture=True).stdout
-        if not re.search(r"multiboot2\s+\S*xen\S*\s+placeholder\s.*smap=0", cfg):
+        if not re.search(r"multiboot2\s+\S*xen\S*\s+placeholder\s.*" + re.escape(lab_option_in_grub(accel)), cfg):
             raise LabError("update-grub wrote no Xen entry with the lab's options:\n%s" % cfg[-3000:])
         if args.verify:
             log("step 5/6 reboot into the final GRUB configuration and check it", start)
@@ -80,7 +89,7 @@ def cmd_build(args):
             out = inst.ssh(["xl info | grep -E '^(xen_version|xen_commandline)'; cat /proc/cmdline"],
                            check=True, capture=True).stdout
             print(out, end="")
-            if "smap=0" not in out:
+            if lab_option_in_grub(accel) not in out:
                 raise LabError("the rebooted image does not run the lab's Xen command line")
         else:
             log("step 5/6 (skipped: --verify reboots once more into the final GRUB configuration)", start)
@@ -98,7 +107,7 @@ def cmd_build(args):
         os.chmod(tmp_q, 0o444)
         with open(path + ".json.tmp", "w") as f:
             json.dump({"dist": dist, "key": key, "mirror": mirror, "packages": PACKAGES,
-                       "script_version": BUILD_SCRIPT_VERSION, "xen_cmdline": XEN_CMDLINE,
+                       "script_version": BUILD_SCRIPT_VERSION, "xen_cmdline": xen_cmdline(accel),
                        "fs_uuid": fs_uuid, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                        "slot_wait_seconds": slot_wait,
                        "build_seconds": round(time.monotonic() - start - slot_wait, 1)}, f, indent=2)

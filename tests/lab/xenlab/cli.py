@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The xenguard.hardening lab: a real Xen host (the distribution's own Xen) booted under QEMU.
 
-Boot path: firmware -> GRUB on the disk -> Xen -> dom0, software emulation (TCG), so that what roles
-change in /etc/default/grub.d/, /boot and GRUB's environment takes effect on reboot.
+Boot path: firmware -> GRUB on the disk -> Xen -> dom0, so that what roles change in /etc/default/grub.d/,
+/boot and GRUB's environment takes effect on reboot. KVM where /dev/kvm is usable with nested
+virtualisation, else software emulation (TCG); --accel or XENLAB_ACCEL decides otherwise.
 
 Subcommands:
   build    --dist D                      build (or find in the cache) the base image of a distribution
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import time
 
+from . import accel as accelerator
 from . import settings
 from .build import cmd_build
 from .errors import LabError
@@ -49,13 +51,15 @@ def cmd_up(args):
     if inst.alive:
         raise LabError("instance %s already runs (PID %d)\n  fix: %s down --name %s"
                        % (inst.name, inst.alive, PROG, inst.name))
-    path = image_path(args.dist)[0]
+    accel, accel_reason = accelerator.choose(args.accel)
+    log("accel: %s (%s)" % (accel, accel_reason))
+    path = image_path(args.dist, accel)[0]
     if not os.path.exists(path):
         if args.no_build:
-            raise LabError("no %s image in the cache\n  fix: %s build --dist %s"
-                           % (args.dist, PROG, args.dist))
+            raise LabError("no %s image in the cache\n  fix: %s build --dist %s%s"
+                           % (args.dist, PROG, args.dist, "" if accel == "tcg" else " --accel " + accel))
         log("no cached %s image yet: building it" % args.dist)
-        cmd_build(argparse.Namespace(dist=args.dist, force=False, verify=False))
+        cmd_build(argparse.Namespace(dist=args.dist, force=False, verify=False, accel=accel))
     need_free_disk(state_root(args), 2, "an instance overlay")
     need_free_memory(3500)
     warn_vm_count()
@@ -64,7 +68,7 @@ def cmd_up(args):
         shutil.rmtree(inst.dir)
     os.makedirs(inst.dir)
     inst.state = {"boots": []}
-    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net, args.default_loglvl)
+    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net, args.default_loglvl, accel)
     blocker = "--no-snapshot" if args.no_snapshot else snapshot_blocker(args.variant, args.tpm)
     incoming = None
     backing = path
@@ -89,7 +93,7 @@ def cmd_up(args):
     port = args.ssh_port or pick_port()
     try:
         inst.boot(overlay, "qcow2", args.dist, args.variant, port, args.tpm, args.guest_net, incoming=incoming,
-                  reset=args.reset)
+                  reset=args.reset, accel=accel)
         inst.state["base_image"] = path
         inst.state["up_started_monotonic"] = t_up
         inst.save()
@@ -202,9 +206,14 @@ def cmd_status(args):
                           for r in rows], indent=2))
         return 0
     print("state dir: %s" % root)
+    try:
+        accel = accelerator.choose(settings.env("ACCEL"))[0]
+    except LabError as e:
+        print("accel: %s" % e)
+        accel = "tcg"
     for dist in DISTS:
         try:
-            p = image_path(dist)[0]
+            p = image_path(dist, accel)[0]
             print("image %-8s %s %s" % (dist, p, "(cached)" if os.path.exists(p) else "(not built)"))
         except LabError as e:
             print("image %-8s %s" % (dist, e))
@@ -228,6 +237,11 @@ def build_parser():
     p = argparse.ArgumentParser(prog="xenlab.py", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = p.add_subparsers(dest="command", required=True)
 
+    def add_accel(sp):
+        sp.add_argument("--accel", choices=accelerator.CHOICES, default=settings.env("ACCEL"),
+                        help="KVM or software emulation (TCG): auto (default: KVM where /dev/kvm is usable with "
+                             "nested virtualisation), kvm or tcg; XENLAB_ACCEL")
+
     def add_state(sp):
         sp.add_argument("--state-dir", help="directory of instance states (default $XENLAB_STATE "
                                             "or lab-state/ in the repository)")
@@ -235,6 +249,7 @@ def build_parser():
     b = sub.add_parser("build", help="build or find the cached base image")
     b.add_argument("--dist", required=True, choices=sorted(DISTS))
     b.add_argument("--force", action="store_true", help="rebuild even when cached")
+    add_accel(b)
     b.add_argument("--verify", action="store_true", default=settings.flag("VERIFY_BUILD"),
                    help="reboot the new image once more before caching it (about 2 minutes; "
                         "XENLAB_VERIFY_BUILD=1)")
@@ -268,6 +283,7 @@ def build_parser():
     u.add_argument("--no-snapshot", action="store_true",
                    default=settings.flag("NO_SNAPSHOT"),
                    help="boot cold instead of restoring a saved booted host, and save none (XENLAB_NO_SNAPSHOT=1)")
+    add_accel(u)
     add_state(u)
     u.set_defaults(func=cmd_up)
 

@@ -40,6 +40,8 @@ PACKAGES = [
 # dies at boot. It belongs to the lab image, never to a role default.
 XEN_CMDLINE = ("console=com1 com1=115200,8n1 smap=0 dom0_mem=1024M,max:1024M "
                "loglvl=all guest_loglvl=all")
+# Xen options only emulation needs: an image for KVM is built without them (see xen_cmdline).
+TCG_ONLY_XEN_OPTIONS = ("smap=0",)
 # What --default-loglvl removes: Xen then logs at its own defaults (loglvl=warning, guest_loglvl=none with
 # rate limits), as a host with Debian's unchanged xen.cfg does.
 LAB_LOGLVL_OPTIONS = ("loglvl=all", "guest_loglvl=all")
@@ -133,21 +135,37 @@ def apt_mirror():
                    "  fix: add a `deb` source for Debian, or set XENLAB_MIRROR=<mirror URL>")
 
 
-def image_key(dist, mirror, pubkey):
+def xen_cmdline(accel="tcg"):
+    """The lab's Xen command line for images booted under accel: under KVM without the emulation quirks."""
+    if accel == "tcg":
+        return XEN_CMDLINE
+    return " ".join(opt for opt in XEN_CMDLINE.split() if opt not in TCG_ONLY_XEN_OPTIONS)
+
+
+def image_key(dist, mirror, pubkey, accel="tcg"):
+    """The image's cache key. The image for TCG keeps the key it had before KVM support (no "accel" field),
+    so images already cached are found; an image for KVM has a Xen command line of its own and its own key."""
+    fields = {"dist": dist, "packages": sorted(PACKAGES), "script": BUILD_SCRIPT_VERSION,
+              "mirror": mirror, "xen": xen_cmdline(accel), "pubkey": pubkey.split()[1],
+              "size": DISK_SIZE_MIB}
+    if accel != "tcg":
+        fields["accel"] = accel
     h = hashlib.sha256()
-    h.update(json.dumps({"dist": dist, "packages": sorted(PACKAGES), "script": BUILD_SCRIPT_VERSION,
-                         "mirror": mirror, "xen": XEN_CMDLINE, "pubkey": pubkey.split()[1],
-                         "size": DISK_SIZE_MIB}, sort_keys=True).encode())
+    h.update(json.dumps(fields, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
-def image_path(dist):
-    """(path of the base image, key, mirror) for dist."""
+def image_name(dist, key, accel="tcg"):
+    return "xenlab-%s-%s%s.qcow2" % (dist, "" if accel == "tcg" else accel + "-", key)
+
+
+def image_path(dist, accel="tcg"):
+    """(path of the base image, key, mirror) for dist, booted under accel."""
     mirror = apt_mirror()
     with open(lab_key() + ".pub") as f:
         pub = f.read()
-    key = image_key(dist, mirror, pub)
-    return os.path.join(cache_dir(), "xenlab-%s-%s.qcow2" % (dist, key)), key, mirror
+    key = image_key(dist, mirror, pub, accel)
+    return os.path.join(cache_dir(), image_name(dist, key, accel)), key, mirror
 
 
 def write(path, text, mode=0o644):
@@ -157,7 +175,7 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def configure_rootfs(root, dist, mirror, fs_uuid, pubkey):
+def configure_rootfs(root, dist, mirror, fs_uuid, pubkey, accel="tcg"):
     write(root + "/etc/hostname", "xenlab-%s\n" % dist)
     write(root + "/etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\txenlab-%s\n"
           "::1\tlocalhost ip6-localhost ip6-loopback\n" % dist)
@@ -200,11 +218,24 @@ def configure_rootfs(root, dist, mirror, fs_uuid, pubkey):
         if not n:
             text += "%s=%s\n" % (k, v)
     write(grub_default, text)
-    # lab-only Xen options in Debian's own xen.cfg
+    configure_xen_cfg(root, accel)
+    # later grub-pc upgrades inside the lab know where GRUB lives
+    subprocess.run(["chroot", root, "debconf-set-selections"], check=True, text=True,
+                   input="grub-pc grub-pc/install_devices multiselect /dev/vda\n"
+                         "grub-pc grub-pc/install_devices_empty boolean false\n")
+
+
+def configure_xen_cfg(root, accel="tcg"):
+    """The lab's Xen options in Debian's own /etc/default/grub.d/xen.cfg (with smap=0 only for TCG), and
+    XEN_OVERRIDE_GRUB_DEFAULT=1 said explicitly."""
     xen_cfg = root + "/etc/default/grub.d/xen.cfg"
     text = open(xen_cfg).read() if os.path.exists(xen_cfg) else ""
-    line = ('# xenguard lab only: smap=0 is a quirk of software emulation (TCG), not a hardening setting\n'
-            'GRUB_CMDLINE_XEN_DEFAULT="%s"' % XEN_CMDLINE)
+    if accel == "tcg":
+        line = ('# xenguard lab only: smap=0 is a quirk of software emulation (TCG), not a hardening setting\n'
+                'GRUB_CMDLINE_XEN_DEFAULT="%s"' % XEN_CMDLINE)
+    else:
+        line = ('# xenguard lab only: serial console, dom0 memory and log levels of the lab, not hardening settings\n'
+                'GRUB_CMDLINE_XEN_DEFAULT="%s"' % xen_cmdline(accel))
     text, n = re.subn(r'(?m)^#?GRUB_CMDLINE_XEN_DEFAULT=.*$', lambda m: line, text, count=1)
     if not n:
         text += "\n" + line + "\n"
@@ -213,13 +244,9 @@ def configure_rootfs(root, dist, mirror, fs_uuid, pubkey):
     if not n:
         text = "XEN_OVERRIDE_GRUB_DEFAULT=1\n" + text
     write(xen_cfg, text)
-    # later grub-pc upgrades inside the lab know where GRUB lives
-    subprocess.run(["chroot", root, "debconf-set-selections"], check=True, text=True,
-                   input="grub-pc grub-pc/install_devices multiselect /dev/vda\n"
-                         "grub-pc grub-pc/install_devices_empty boolean false\n")
 
 
-def seed_grub(root, fs_uuid):
+def seed_grub(root, fs_uuid, accel="tcg"):
     """GRUB's modules, environment block and a first grub.cfg that boots Xen (update-grub replaces it)."""
     grubdir = root + "/boot/grub"
     os.makedirs(grubdir + "/i386-pc", exist_ok=True)
@@ -248,7 +275,7 @@ def seed_grub(root, fs_uuid):
           "  multiboot2 %s placeholder %s\n"
           "  module2 %s placeholder root=UUID=%s ro %s\n"
           "  module2 --nounzip %s\n}\n"
-          % (fs_uuid, rel(xen[-1]), XEN_CMDLINE, rel(kernels[-1]), fs_uuid, DOM0_CMDLINE_XEN,
+          % (fs_uuid, rel(xen[-1]), xen_cmdline(accel), rel(kernels[-1]), fs_uuid, DOM0_CMDLINE_XEN,
              rel(initrds[-1])))
 
 
@@ -305,7 +332,8 @@ def cmd_clean(args):
     keep = set()
     if not args.all:
         for dist in DISTS:
-            keep.add(image_path(dist)[0])
+            for accel in ("tcg", "kvm"):
+                keep.add(image_path(dist, accel)[0])
     in_use = set()
     for fd in glob.glob("/proc/[0-9]*/fd/*"):
         try:

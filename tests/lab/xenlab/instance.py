@@ -205,9 +205,9 @@ class Instance:
 
     # -- boot
     def boot(self, disk, fmt, dist, variant, port, tpm, guest_net, build=False, incoming=None,
-             reset="power-cycle"):
-        """Start QEMU under this instance's supervisor (see cmd_supervise). incoming: a saved VM state
-        (snapshot directory) to restore instead of booting."""
+             reset="power-cycle", accel="tcg"):
+        """Start QEMU under this instance's supervisor (see supervise). incoming: a saved VM state
+        (snapshot directory) to restore instead of booting. accel: tcg or kvm (accel.choose)."""
         os.makedirs(self.dir, exist_ok=True)
         if not port_free(port):
             raise LabError("port 127.0.0.1:%d is in use\n  fix: choose another with --ssh-port, "
@@ -216,7 +216,8 @@ class Instance:
         self.state.update({"name": self.name, "dist": dist, "variant": variant, "ssh_port": port,
                            "ssh_key": lab_key(), "console_log": self.console, "disk": disk,
                            "state_dir": self.dir, "qemu_pidfile": self.pidfile, "tpm": bool(tpm),
-                           "guest_net": guest_net, "started": time.time(), "reset": reset})
+                           "guest_net": guest_net, "started": time.time(), "reset": reset,
+                           "accel": accel})
         pass_fds = []
         tap_fd = None
         if guest_net.startswith("netns:"):
@@ -228,7 +229,7 @@ class Instance:
         argv = qemu_argv(find_bin("qemu-system-x86_64"), self.name, variant, disk, fmt,
                          "writeback" if build else "unsafe", port, guest_net, tap_fd,
                          self.tpm_sock if tpm else None, self.console, self.qmp_sock, self.events_sock,
-                         self.pidfile, reset)
+                         self.pidfile, reset, accel)
         self.state["qemu_argv"] = argv
         self.state["reset"] = reset
         self.state["incoming"] = incoming

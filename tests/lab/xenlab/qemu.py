@@ -42,13 +42,23 @@ def cpu_model(variant, accel="tcg"):
     raise LabError("unknown accelerator %r (tcg or kvm)" % accel)
 
 
+def machine_option(variant, accel="tcg"):
+    """QEMU's -machine for a variant under an accelerator. Under KVM with an emulated IOMMU the interrupt
+    controller is split (the IOAPIC in QEMU): QEMU refuses interrupt remapping with the in-kernel one."""
+    machine, _cpu, devices, _desc = VARIANTS[variant]
+    option = "%s,accel=%s" % (machine, accel)
+    if accel == "kvm" and any("iommu" in d for d in devices):
+        option += ",kernel-irqchip=split"
+    return option
+
+
 def qemu_argv(qemu, name, variant, disk, fmt, cache, port, guest_net, tap_fd, tpm_sock, console,
               qmp_sock, events_sock, pidfile, reset="power-cycle", accel="tcg"):
     """QEMU's command line for a lab host (pure: no files are touched). A restore uses the very same
     device set, so only paths, the ssh port and the tap fd may differ between a saved and a restored host."""
-    machine, _cpu, devices, _desc = VARIANTS[variant]
+    devices = VARIANTS[variant][2]
     argv = [qemu, "-name", "xenlab-%s" % name,
-            "-machine", "%s,accel=%s" % (machine, accel), "-cpu", cpu_model(variant, accel),
+            "-machine", machine_option(variant, accel), "-cpu", cpu_model(variant, accel),
             "-smp", SMP, "-m", MEMORY]
     argv += devices   # the IOMMU comes before the other PCI devices
     argv += ["-drive", "file=%s,format=%s,if=virtio,cache=%s,discard=unmap" % (disk, fmt, cache),

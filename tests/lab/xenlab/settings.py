@@ -20,6 +20,7 @@ SETTINGS = {
     "VERIFY_BUILD": (None, "1: `build --verify` by default"),
     "RESET": ("power-cycle", "what a reboot of a lab host does: power-cycle or warm (`up --reset`)"),
     "NO_SNAPSHOT": (None, "1: `up --no-snapshot` by default"),
+    "ACCEL": ("auto", "auto, kvm or tcg (`up --accel`, `build --accel`)"),
 }
 
 # Earlier names of two settings, still read when the XENLAB_ name is not set.

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from .errors import LabError
-from .qemu import MEMORY, SMP, VARIANTS, Qmp, qemu_version
+from .qemu import MEMORY, SMP, VARIANTS, Qmp, cpu_model, machine_option, qemu_version
 from .util import cache_dir, log, write_json
 
 SNAPSHOT_VERSION = "1"
@@ -34,18 +34,40 @@ def snapshot_blocker(variant, tpm):
     return None
 
 
-def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver, default_loglvl=False):
-    """Key of a booted-host snapshot: the image (its key and its build), the QEMU device set and QEMU."""
+def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver, default_loglvl=False, accel="tcg", host_cpu=None):
+    """Key of a booted-host snapshot: the image (its key and its build), the QEMU device set and QEMU.
+    Under TCG the key is the one it had before KVM support (no accel fields), so saved snapshots are found.
+    Under KVM the CPU is this machine's (-cpu host): its model is part of the key, as a KVM VM state only
+    restores on the same kind of CPU."""
+    fields = {"image": image_id, "variant": variant, "machine": list(VARIANTS[variant][:3]),
+              "tpm": bool(tpm), "guest_net": guest_net_kind(guest_net), "memory": MEMORY,
+              "smp": SMP, "qemu": qemu_ver, "version": SNAPSHOT_VERSION,
+              "default_loglvl": bool(default_loglvl)}
+    if accel != "tcg":
+        fields.update({"accel": accel, "machine": [machine_option(variant, accel), cpu_model(variant, accel),
+                                                   VARIANTS[variant][2]],
+                       "host_cpu": host_cpu})
     h = hashlib.sha256()
-    h.update(json.dumps({"image": image_id, "variant": variant, "machine": list(VARIANTS[variant][:3]),
-                         "tpm": bool(tpm), "guest_net": guest_net_kind(guest_net), "memory": MEMORY,
-                         "smp": SMP, "qemu": qemu_ver, "version": SNAPSHOT_VERSION,
-                         "default_loglvl": bool(default_loglvl)},
-                        sort_keys=True).encode())
+    h.update(json.dumps(fields, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
-def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False):
+def host_cpu_model(cpuinfo="/proc/cpuinfo"):
+    """This machine's CPU: vendor, family, model and stepping of its first processor."""
+    found = {}
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if not line.strip():
+                    break
+                key, _sep, value = line.partition(":")
+                found[key.strip()] = value.strip()
+    except OSError:
+        return "unknown"
+    return " ".join(found.get(k, "?") for k in ("vendor_id", "cpu family", "model", "stepping", "model name"))
+
+
+def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False, accel="tcg"):
     """Directory of the snapshot of a booted host: vmstate (QEMU's migration stream), disk.qcow2 (the
     overlay at that moment, backed by the image), console.log, meta.json (written last)."""
     try:
@@ -54,10 +76,11 @@ def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False):
     except (OSError, ValueError):
         build_id = ""
     key = snapshot_key(os.path.basename(image) + ":" + build_id, variant, tpm, guest_net, qemu_version(),
-                       default_loglvl)
-    return os.path.join(cache_dir(), "snapshots", "xenlab-%s-%s-%s-%s%s%s"
+                       default_loglvl, accel, host_cpu_model() if accel != "tcg" else None)
+    return os.path.join(cache_dir(), "snapshots", "xenlab-%s-%s-%s-%s%s%s%s"
                         % (dist, variant, guest_net_kind(guest_net), "tpm-" if tpm else "",
-                           "default-loglvl-" if default_loglvl else "", key))
+                           "default-loglvl-" if default_loglvl else "", "" if accel == "tcg" else accel + "-",
+                           key))
 
 
 def save(inst, snap):

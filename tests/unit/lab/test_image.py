@@ -8,6 +8,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
 # The apt sources of a Debian 12 build machine of this project, as they are (deb822 with a comment inside
 # each stanza, the security archive in its own stanza) ...
@@ -118,3 +119,42 @@ def test_image_key_follows_its_inputs():
 def test_lab_xen_options():
     # the loglvl options --default-loglvl removes are on the lab's command line
     assert all(opt in image.XEN_CMDLINE.split() for opt in image.LAB_LOGLVL_OPTIONS)
+
+
+def test_image_for_kvm_has_no_emulation_quirk_and_a_key_of_its_own():
+    assert "smap=0" in image.xen_cmdline("tcg").split()
+    assert image.xen_cmdline("tcg") == image.XEN_CMDLINE
+    kvm = image.xen_cmdline("kvm").split()
+    assert "smap=0" not in kvm
+    # the rest of the lab's options stay, in order
+    assert kvm == [opt for opt in image.XEN_CMDLINE.split() if opt != "smap=0"]
+    tcg_key = image.image_key("bookworm", "http://deb.example/debian", PUBKEY)
+    kvm_key = image.image_key("bookworm", "http://deb.example/debian", PUBKEY, "kvm")
+    assert tcg_key == image.image_key("bookworm", "http://deb.example/debian", PUBKEY, "tcg")
+    assert kvm_key != tcg_key
+    assert image.image_name("bookworm", tcg_key) == "xenlab-bookworm-%s.qcow2" % tcg_key
+    assert image.image_name("bookworm", kvm_key, "kvm") == "xenlab-bookworm-kvm-%s.qcow2" % kvm_key
+
+
+def test_xen_cfg_of_the_image_built_for_tcg_is_the_one_the_lab_hosts_have(tmp_path):
+    # Debian 12's xen.cfg as the package ships it, configured for TCG, gives the file of a lab host (both real)
+    (tmp_path / "etc/default/grub.d").mkdir(parents=True)
+    (tmp_path / "etc/default/grub.d/xen.cfg").write_text(fixture("debian12-xen-4.17", "etc-default-grub.d-xen.cfg.debian.txt"))
+    image.configure_xen_cfg(str(tmp_path), "tcg")
+    assert (tmp_path / "etc/default/grub.d/xen.cfg").read_text() == \
+        fixture("debian12-xen-4.17", "etc-default-grub.d-xen.cfg.lab.txt")
+
+
+def test_xen_cfg_of_the_image_built_for_kvm(tmp_path):
+    debian = fixture("debian12-xen-4.17", "etc-default-grub.d-xen.cfg.debian.txt")
+    (tmp_path / "etc/default/grub.d").mkdir(parents=True)
+    (tmp_path / "etc/default/grub.d/xen.cfg").write_text(debian)
+    image.configure_xen_cfg(str(tmp_path), "kvm")
+    text = (tmp_path / "etc/default/grub.d/xen.cfg").read_text()
+    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all ' \
+        'guest_loglvl=all"\n' in text
+    assert "smap" not in text and '\n#GRUB_CMDLINE_XEN_DEFAULT=""' not in text
+    # apart from the two lines the lab sets (and a comment), Debian's file is unchanged
+    changed = [ln for ln in text.splitlines() if ln not in debian.splitlines()]
+    assert [ln.split("=")[0] for ln in changed if not ln.startswith("#")] == \
+        ["GRUB_CMDLINE_XEN_DEFAULT", "XEN_OVERRIDE_GRUB_DEFAULT"]

@@ -109,3 +109,33 @@ def test_warm_reset_keeps_qemu_running():
     assert "-no-reboot" not in warm
     with pytest.raises(LabError, match="unknown reset"):
         argv_of("nohvm", "none", reset="cold")
+
+
+# KVM: the command line only (no KVM on the machines this project's CI runs on; docs/lab.md says so)
+@pytest.mark.parametrize("variant,machine,cpu", [
+    # QEMU's IOMMUs under KVM: the IOAPIC in QEMU (it refuses interrupt remapping with KVM's own)
+    ("vtd-intremap", "q35,accel=kvm,kernel-irqchip=split", "host"),
+    ("vtd-nointremap", "q35,accel=kvm,kernel-irqchip=split", "host"),
+    ("amd-vi", "q35,accel=kvm,kernel-irqchip=split", "host"),
+    ("noiommu", "pc,accel=kvm", "host"),
+    # no HVM for Xen: the machine's own VMX and SVM taken away
+    ("nohvm", "pc,accel=kvm", "host,-vmx,-svm"),
+])
+def test_kvm_machine_and_cpu_per_variant(variant, machine, cpu):
+    kvm = argv_of(variant, accel="kvm")
+    assert option_values(kvm, "-machine") == [machine]
+    assert option_values(kvm, "-cpu") == [cpu]
+    assert qemu.cpu_model(variant, "kvm") == cpu
+    # everything else is the TCG command line: devices, NICs, console, supervisor wiring
+    tcg = argv_of(variant)
+    differ = [(a, b) for a, b in zip(tcg, kvm) if a != b]
+    assert len(tcg) == len(kvm) and [b for _a, b in differ] == [machine, cpu]
+
+
+def test_default_accelerator_is_tcg():
+    assert argv_of() == argv_of(accel="tcg")
+
+
+def test_unknown_accelerator():
+    with pytest.raises(LabError, match="unknown accelerator"):
+        argv_of(accel="hvf")

@@ -76,3 +76,42 @@ def test_snapshot_blockers(variant, tpm, blocked):
 @pytest.mark.parametrize("guest_net,kind", [("isolated", "isolated"), ("none", "none"), ("netns:a:tap", "netns")])
 def test_guest_net_kind(guest_net, kind):
     assert snapshot.guest_net_kind(guest_net) == kind
+
+
+def test_snapshot_key_under_kvm():
+    tcg = snapshot.snapshot_key("img:1", "vtd-intremap", False, "isolated", "QEMU 7.2")
+    # TCG ignores the machine's CPU (it is emulated): the key of the snapshots already cached
+    assert snapshot.snapshot_key("img:1", "vtd-intremap", False, "isolated", "QEMU 7.2", False, "tcg", "X") == tcg
+    epyc = snapshot.snapshot_key("img:1", "vtd-intremap", False, "isolated", "QEMU 7.2", False, "kvm", "AMD EPYC")
+    xeon = snapshot.snapshot_key("img:1", "vtd-intremap", False, "isolated", "QEMU 7.2", False, "kvm", "Intel Xeon")
+    assert len({tcg, epyc, xeon}) == 3
+
+
+def test_snapshot_directory_name_under_kvm(tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "cache_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(snapshot, "qemu_version", lambda: "QEMU 7.2")
+    path = snapshot.snapshot_path("trixie", str(tmp_path / "img.qcow2"), "nohvm", False, "isolated", accel="kvm")
+    assert path.startswith(str(tmp_path / "snapshots" / "xenlab-trixie-nohvm-isolated-kvm-"))
+
+
+# the first processor of a 2-core CI machine's /proc/cpuinfo, as it is
+CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 26
+model\t\t: 2
+model name\t: AMD EPYC
+stepping\t: 1
+microcode\t: 0x1000065
+cpu MHz\t\t: 2596.096
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+cpu MHz\t\t: 2400.000
+"""
+
+
+def test_host_cpu_model(tmp_path):
+    (tmp_path / "cpuinfo").write_text(CPUINFO)
+    # the first processor only, and nothing that changes while it runs (the clock)
+    assert snapshot.host_cpu_model(str(tmp_path / "cpuinfo")) == "AuthenticAMD 26 2 1 AMD EPYC"
+    assert snapshot.host_cpu_model(str(tmp_path / "none")) == "unknown"
