@@ -7,11 +7,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
 from ansible_collections.xenguard.hardening.tests.lab.xenlab import instance
 from ansible_collections.xenguard.hardening.tests.lab.xenlab.errors import LabError
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lab", "xenlab.py")
 
 
 @pytest.mark.parametrize("console,stage", [
@@ -81,3 +87,60 @@ def test_invalid_instance_names(tmp_path, name):
 def test_instance_lives_in_the_state_dir(tmp_path):
     inst = instance.instance(argparse.Namespace(state_dir=str(tmp_path), name="lab-1"))
     assert (inst.dir, inst.name, inst.state) == (str(tmp_path / "lab-1"), "lab-1", {})
+
+
+def fake_ssh(bin_dir, stderr, rc=255):
+    """An `ssh` on PATH that records its arguments and fails the way ssh does."""
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "ssh"
+    script.write_text('#!/bin/sh\nprintf "%%s\\n" "$@" >> "%s/argv"\nprintf "%%s" "%s" >&2\nexit %d\n'
+                      % (bin_dir, stderr.replace('"', '\\"'), rc))
+    script.chmod(0o755)
+    return bin_dir / "argv"
+
+
+@pytest.fixture
+def running_instance(tmp_path):
+    """An instance whose "QEMU" is a sleeping process that carries the PID file path in its command line."""
+    inst = instance.Instance(str(tmp_path / "h1"), "h1")
+    inst.state = {"ssh_key": str(tmp_path / "key"), "ssh_port": 2222}
+    inst.save()
+    proc = subprocess.Popen(["sh", "-c", "sleep 60", inst.pidfile])
+    with open(inst.pidfile, "w") as f:
+        f.write("%d\n" % proc.pid)
+    yield inst
+    proc.kill()
+    proc.wait()
+
+
+def test_wait_ssh_stops_at_a_local_ssh_error(tmp_path, monkeypatch, running_instance):
+    argv_log = fake_ssh(tmp_path / "bin", "command-line: line 0: Bad configuration option: controlpathx\n")
+    monkeypatch.setenv("PATH", "%s:%s" % (tmp_path / "bin", os.environ["PATH"]))
+    begin = time.monotonic()
+    with pytest.raises(LabError, match="ssh itself fails here, waiting will not help: command-line: line 0: "
+                                       "Bad configuration option: controlpathx"):
+        running_instance.wait_ssh(20)
+    # at the first attempt: waiting out the timeout would end in "no ssh / `xl info` within 20 s" instead
+    assert time.monotonic() - begin < 15
+    assert argv_log.read_text().count("root@127.0.0.1") == 1
+
+
+def test_wait_ssh_waits_through_a_refused_connection(tmp_path, monkeypatch, running_instance):
+    argv_log = fake_ssh(tmp_path / "bin", "ssh: connect to host 127.0.0.1 port 2222: Connection refused\n")
+    monkeypatch.setenv("PATH", "%s:%s" % (tmp_path / "bin", os.environ["PATH"]))
+    with pytest.raises(LabError, match="no ssh / `xl info` within 0 s .*Connection refused"):
+        running_instance.wait_ssh(0.1)
+    assert argv_log.read_text().count("root@127.0.0.1") >= 1
+
+
+def test_ssh_passes_options_after_the_name_to_the_remote_command(tmp_path, running_instance):
+    argv_log = fake_ssh(tmp_path / "bin", "", rc=0)
+    env = dict(os.environ, PATH="%s:%s" % (tmp_path / "bin", os.environ["PATH"]))
+    res = subprocess.run([sys.executable, SCRIPT, "ssh", "h1", "--state-dir", str(tmp_path), "--", "xl", "info",
+                          "-n"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    argv = argv_log.read_text().splitlines()
+    # xenlab's own option is taken, the remote command's -n stays the remote command's
+    assert argv[argv.index("root@127.0.0.1") + 1:] == ["xl", "info", "-n"]
+    assert "--state-dir" not in argv
