@@ -70,7 +70,7 @@ def main():
     print("== image build (%s)" % args.dist, flush=True)
     if args.cold:
         cache = tempfile.mkdtemp(prefix="xenlab-cold-")
-        env = dict(os.environ, XENGUARD_LAB_CACHE=cache)
+        env = dict(os.environ, XENLAB_CACHE=cache)
         try:
             r["build_cold_seconds"] = round(xenlab(["build", "--dist", args.dist], env=env)[0], 1)
             r["build_cold_source"] = "measured now, in a temporary cache"

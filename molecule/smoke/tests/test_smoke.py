@@ -30,7 +30,8 @@ EXPECTED = {
 
 
 def _state_dir():
-    root = os.environ.get("XENGUARD_LAB_STATE") or os.path.join(
+    # the lab's XENLAB_STATE (XENGUARD_LAB_STATE is its earlier name)
+    root = os.environ.get("XENLAB_STATE") or os.environ.get("XENGUARD_LAB_STATE") or os.path.join(
         os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab-state")
     return os.path.join(root, "molecule-" + os.environ["MOLECULE_SCENARIO_NAME"])
 

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The base image (tests/lab/xenlab/image.py): the Debian mirror read from apt sources, the cache key."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
+
+# The apt sources of a Debian 12 build machine of this project, as they are (deb822 with a comment inside
+# each stanza, the security archive in its own stanza) ...
+DEBIAN_SOURCES = """Types: deb
+# http://snapshot.debian.org/archive/debian/20250520T000000Z
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+# http://snapshot.debian.org/archive/debian-security/20250520T000000Z
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+"""
+# ... and two third-party sources of the same machine
+NODESOURCE_SOURCES = """Types: deb
+URIs: https://deb.nodesource.com/node_20.x
+Suites: nodistro
+Components: main
+Architectures: amd64
+Signed-By: /usr/share/keyrings/nodesource.gpg
+"""
+GOOGLE_LIST = "deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main\n"
+
+# Debian 11's classic sources.list as the installer writes it
+BULLSEYE_LIST = """#deb cdrom:[Debian GNU/Linux 11.7.0 _Bullseye_ - Official amd64 NETINST]/ bullseye main
+
+deb http://ftp.de.debian.org/debian/ bullseye main
+deb-src http://ftp.de.debian.org/debian/ bullseye main
+
+deb http://security.debian.org/debian-security bullseye-security main
+deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] http://ftp.de.debian.org/debian/ bullseye-updates main
+"""
+
+DEBOOTSTRAP_SUITES = {"bookworm", "bullseye", "trixie", "sid"}
+
+
+def test_deb822_stanzas():
+    assert image.parse_deb822_sources(DEBIAN_SOURCES) == [
+        ("http://deb.debian.org/debian", ["bookworm", "bookworm-updates"]),
+        ("http://deb.debian.org/debian-security", ["bookworm-security"]),
+    ]
+
+
+def test_deb822_disabled_source_only_and_continuation_lines():
+    text = ("Types: deb-src\nURIs: http://a.example/debian\nSuites: trixie\n\n"
+            "Types: deb\nEnabled: no\nURIs: http://b.example/debian\nSuites: trixie\n\n"
+            "Types: deb deb-src\nURIs: http://c.example/debian\n http://d.example/debian\nSuites: trixie\n")
+    assert image.parse_deb822_sources(text) == [
+        ("http://c.example/debian", ["trixie"]), ("http://d.example/debian", ["trixie"])]
+
+
+def test_one_line_sources():
+    assert image.parse_one_line_sources(BULLSEYE_LIST) == [
+        ("http://ftp.de.debian.org/debian/", ["bullseye"]),
+        ("http://security.debian.org/debian-security", ["bullseye-security"]),
+        ("http://ftp.de.debian.org/debian/", ["bullseye-updates"]),
+    ]
+    assert image.parse_one_line_sources(GOOGLE_LIST) == [
+        ("https://packages.cloud.google.com/apt", ["cloud-sdk-bookworm"])]
+
+
+@pytest.mark.parametrize("entries,mirror", [
+    # this machine: nodesource first (no debootstrap script for "nodistro"), then Debian
+    (image.parse_deb822_sources(NODESOURCE_SOURCES) + image.parse_deb822_sources(DEBIAN_SOURCES),
+     "http://deb.debian.org/debian"),
+    (image.parse_one_line_sources(GOOGLE_LIST + BULLSEYE_LIST), "http://ftp.de.debian.org/debian"),
+    # only updates and security suites: nothing debootstrap can start from
+    ([("http://deb.debian.org/debian", ["bookworm-updates", "bookworm-backports"]),
+      ("http://deb.debian.org/debian-security", ["bookworm-security"])], None),
+    # a security archive with a base suite name is still not a mirror
+    ([("http://security.example/debian", ["bookworm"]), ("file:/srv/mirror/", ["trixie"])], "file:/srv/mirror"),
+    ([("cdrom:[Debian]/", ["bookworm"]), ("ftp://old.example/debian", ["bookworm"])], None),
+])
+def test_pick_mirror(entries, mirror):
+    assert image.pick_mirror(entries, DEBOOTSTRAP_SUITES.__contains__) == mirror
+
+
+def test_apt_mirror_setting_wins(monkeypatch):
+    monkeypatch.setenv("XENLAB_MIRROR", "http://mirror.example/debian/")
+    assert image.apt_mirror() == "http://mirror.example/debian"
+
+
+PUBKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtest xenguard-lab\n"
+
+
+def test_image_key_is_the_one_of_the_images_already_cached():
+    # Values computed by the lab before it became a package: cached images must still be found. A change
+    # here means every machine builds its images again (about 8 minutes each); change it only on purpose.
+    assert image.image_key("bookworm", "http://deb.example/debian", "ssh-ed25519 AAAAkey c") == "f4a7b7d7c0a7ad26"
+    assert image.image_key("trixie", "http://deb.example/debian", "ssh-ed25519 AAAAkey c") == "946a662f8185d23c"
+
+
+def test_image_key_follows_its_inputs():
+    base = image.image_key("bookworm", "http://deb.example/debian", PUBKEY)
+    others = [image.image_key("trixie", "http://deb.example/debian", PUBKEY),
+              image.image_key("bookworm", "http://other.example/debian", PUBKEY),
+              image.image_key("bookworm", "http://deb.example/debian", "ssh-ed25519 AAAAother x")]
+    assert base not in others and len(set(others)) == 3
+    # the key's comment is not part of it
+    assert image.image_key("bookworm", "http://deb.example/debian", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtest c") \
+        == base
+
+
+def test_lab_xen_options():
+    # the loglvl options --default-loglvl removes are on the lab's command line
+    assert all(opt in image.XEN_CMDLINE.split() for opt in image.LAB_LOGLVL_OPTIONS)
+
+
+def test_image_for_kvm_has_no_emulation_quirk_and_a_key_of_its_own():
+    assert "smap=0" in image.xen_cmdline("tcg").split()
+    assert image.xen_cmdline("tcg") == image.XEN_CMDLINE
+    kvm = image.xen_cmdline("kvm").split()
+    assert "smap=0" not in kvm
+    # the rest of the lab's options stay, in order
+    assert kvm == [opt for opt in image.XEN_CMDLINE.split() if opt != "smap=0"]
+    tcg_key = image.image_key("bookworm", "http://deb.example/debian", PUBKEY)
+    kvm_key = image.image_key("bookworm", "http://deb.example/debian", PUBKEY, "kvm")
+    assert tcg_key == image.image_key("bookworm", "http://deb.example/debian", PUBKEY, "tcg")
+    assert kvm_key != tcg_key
+    assert image.image_name("bookworm", tcg_key) == "xenlab-bookworm-%s.qcow2" % tcg_key
+    assert image.image_name("bookworm", kvm_key, "kvm") == "xenlab-bookworm-kvm-%s.qcow2" % kvm_key
+
+
+def test_xen_cfg_of_the_image_built_for_tcg_is_the_one_the_lab_hosts_have(tmp_path):
+    # Debian 12's xen.cfg as the package ships it, configured for TCG, gives the file of a lab host (both real)
+    (tmp_path / "etc/default/grub.d").mkdir(parents=True)
+    (tmp_path / "etc/default/grub.d/xen.cfg").write_text(fixture("debian12-xen-4.17", "etc-default-grub.d-xen.cfg.debian.txt"))
+    image.configure_xen_cfg(str(tmp_path), "tcg")
+    assert (tmp_path / "etc/default/grub.d/xen.cfg").read_text() == \
+        fixture("debian12-xen-4.17", "etc-default-grub.d-xen.cfg.lab.txt")
+
+
+def test_xen_cfg_of_the_image_built_for_kvm(tmp_path):
+    debian = fixture("debian12-xen-4.17", "etc-default-grub.d-xen.cfg.debian.txt")
+    (tmp_path / "etc/default/grub.d").mkdir(parents=True)
+    (tmp_path / "etc/default/grub.d/xen.cfg").write_text(debian)
+    image.configure_xen_cfg(str(tmp_path), "kvm")
+    text = (tmp_path / "etc/default/grub.d/xen.cfg").read_text()
+    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all ' \
+        'guest_loglvl=all"\n' in text
+    assert "smap" not in text and '\n#GRUB_CMDLINE_XEN_DEFAULT=""' not in text
+    # apart from the two lines the lab sets (and a comment), Debian's file is unchanged
+    changed = [ln for ln in text.splitlines() if ln not in debian.splitlines()]
+    assert [ln.split("=")[0] for ln in changed if not ln.startswith("#")] == \
+        ["GRUB_CMDLINE_XEN_DEFAULT", "XEN_OVERRIDE_GRUB_DEFAULT"]
