@@ -42,6 +42,7 @@ class CallbackModule(CallbackBase):
         self._current = None
         self._module_calls = {}
         self._results = {}
+        self._failures = {}
 
     def _close_current(self):
         if self._current is not None:
@@ -80,6 +81,8 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._record(result, 'failed')
+        msg = str(result._result.get('msg', '')).strip().splitlines() if isinstance(result._result, dict) else []
+        self._failures.setdefault(result._host.get_name(), []).append(msg[0] if msg else '(no message)')
 
     def v2_runner_on_skipped(self, result):
         self._record(result, 'skipped')
@@ -93,6 +96,6 @@ class CallbackModule(CallbackBase):
         if not path:
             return
         data = {'seconds': round(time.monotonic() - self._start, 3), 'tasks': self._tasks,
-                'module_calls': self._module_calls, 'results': self._results}
+                'module_calls': self._module_calls, 'results': self._results, 'failures': self._failures}
         with open(path, 'w') as handle:
             json.dump(data, handle, indent=1)
