@@ -133,7 +133,7 @@ def ssh_module_starts(log):
 
 
 def fmt_hist(hist):
-    return ", ".join("%d host%s: %d" % (n, "" if n == 1 else "s", calls) for calls, n in sorted(hist.items()))
+    return ", ".join("%d host%s with %d" % (n, "" if n == 1 else "s", calls) for calls, n in sorted(hist.items()))
 
 
 def failures(data):
