@@ -104,8 +104,9 @@ class Runner:
             data = {}
         return secs, data, stem + ".log"
 
-    def ping(self, inventory, label="ping"):
-        return self.run(label, [os.path.join(BIN, "ansible"), "-i", inventory, "xen_hosts", "-m", "ansible.builtin.ping"])
+    def ping(self, inventory, label="ping", check=True):
+        return self.run(label, [os.path.join(BIN, "ansible"), "-i", inventory, "xen_hosts", "-m", "ansible.builtin.ping"],
+                        check=check)
 
     def playbook(self, label, inventory, playbook, *extra, **kwargs):
         return self.run(label, [os.path.join(BIN, "ansible-playbook"), "-i", inventory,
@@ -145,25 +146,28 @@ def failures(data):
     return seen
 
 
-def audit_vs_ping(run, inventory, hosts, runs, tag, report_dir):
+def audit_vs_ping(run, inventory, hosts, runs, tag, report_dir, vvv=True):
     """Module calls of the audit and its wall time against ping (median of `runs` each, in turns). With
-    several hosts a failed host does not stop the measurement: the figures say how many failed and why."""
+    several hosts a failed host does not stop the measurement: the figures say how many failed and why.
+    vvv: one more (untimed) audit at -vvv, to count ssh's python starts as well."""
     check = len(hosts) == 1
-    say("%s: warm-up ping (opens ssh's shared connection; not counted)" % tag)
-    run.ping(inventory, "%s-warmup-ping" % tag)
-    say("%s: audit.yml once at -vvv to count the remote python starts" % tag)
-    secs, data, log = run.playbook("%s-audit-vvv" % tag, inventory, "audit.yml", "-vvv",
-                                   "-e", "xenguard_report_dir=%s" % report_dir, check=check)
-    starts = ssh_module_starts(log)
-    hist_vvv = module_calls(data, hosts)
-    failed = [failures(data)]
+    say("%s: warm-up ping of %s (opens ssh's shared connection; not counted)" % (tag, hosts[0]))
+    run.run("%s-warmup-ping" % tag, [os.path.join(BIN, "ansible"), "-i", inventory, hosts[0], "-m", "ansible.builtin.ping"])
+    starts, hist_vvv, failed = None, None, []
+    if vvv:
+        say("%s: audit.yml once at -vvv to count the remote python starts" % tag)
+        secs, data, log = run.playbook("%s-audit-vvv" % tag, inventory, "audit.yml", "-vvv",
+                                       "-e", "xenguard_report_dir=%s" % report_dir, check=check)
+        starts = ssh_module_starts(log)
+        hist_vvv = module_calls(data, hosts)
+        failed.append(failures(data))
     pings, audits, hists = [], [], []
     for i in range(runs):
-        secs, _, _ = run.ping(inventory, "%s-ping" % tag)
+        secs, data, log = run.ping(inventory, "%s-ping" % tag, check=check)
         pings.append(secs)
-        say("%s: ping %d/%d: %.1f s" % (tag, i + 1, runs, secs))
-        secs, data, _ = run.playbook("%s-audit" % tag, inventory, "audit.yml", "-e", "xenguard_report_dir=%s" % report_dir,
-                                     check=check)
+        say("%s: ping %d/%d: %.1f s%s" % (tag, i + 1, runs, secs, "; failed: %s" % failures(data) if failures(data) else ""))
+        secs, data, log = run.playbook("%s-audit" % tag, inventory, "audit.yml",
+                                       "-e", "xenguard_report_dir=%s" % report_dir, check=check)
         audits.append(secs)
         hists.append(module_calls(data, hosts))
         failed.append(failures(data))
@@ -215,6 +219,7 @@ def main():
     parser.add_argument("--state-dir", default=os.path.join(ROOT, "lab-state", "bench"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--aliases", type=int, default=50)
+    parser.add_argument("--alias-runs", type=int, help="runs of b (default: --runs; each takes minutes under emulation)")
     parser.add_argument("--forks", type=int, default=10,
                         help="ansible forks (default 10: sshd's MaxSessions on one shared connection)")
     parser.add_argument("--top", type=int, default=20, help="tasks shown in the re-run's profile")
@@ -252,20 +257,19 @@ def main():
         write_inventory(one, [args.name], info["ssh_port"], info["ssh_key"])
         write_inventory(many, aliases, info["ssh_port"], info["ssh_key"])
         result["a"] = audit_vs_ping(run, one, [args.name], args.runs, "a (1 host)", os.path.join(logdir, "report-1"))
-        result["b"] = audit_vs_ping(run, many, aliases, args.runs, "b (%d aliases)" % args.aliases, os.path.join(logdir, "report-%d" % args.aliases))
         if not args.skip_site:
             say("c: hardening the host: site.yml -e xenguard_reboot_ok=true (one reboot; minutes under emulation)")
-            secs, data, _ = run.playbook("c-site-harden", one, "site.yml", "-e", "xenguard_reboot_ok=true")
+            secs, data, log = run.playbook("c-site-harden", one, "site.yml", "-e", "xenguard_reboot_ok=true")
             changed = sum(1 for t in data.get("tasks", []) if "changed" in t["hosts"].values())
             result["c_harden_seconds"] = secs
             result["c_harden_tasks_changed"] = changed
             say("c: hardened in %.1f s (%d tasks changed something)" % (secs, changed))
             audits, reruns, rerun_data = [], [], []
             for i in range(args.runs):
-                secs, _, _ = run.playbook("c-audit", one, "audit.yml", "-e", "xenguard_report_dir=%s" % os.path.join(logdir, "report-c"))
+                secs, data, log = run.playbook("c-audit", one, "audit.yml", "-e", "xenguard_report_dir=%s" % os.path.join(logdir, "report-c"))
                 audits.append(secs)
                 say("c: audit %d/%d: %.1f s" % (i + 1, args.runs, secs))
-                secs, data, _ = run.playbook("c-site-rerun", one, "site.yml", "-e", "xenguard_reboot_ok=true")
+                secs, data, log = run.playbook("c-site-rerun", one, "site.yml", "-e", "xenguard_reboot_ok=true")
                 reruns.append(secs)
                 rerun_data.append(data)
                 tasks = data.get("tasks", [])
@@ -281,6 +285,9 @@ def main():
                            "rerun_tasks_changed": [sum(1 for t in d.get("tasks", []) if "changed" in t["hosts"].values()) for d in rerun_data],
                            "rerun_module_calls": [d.get("module_calls", {}).get(args.name, 0) for d in rerun_data],
                            "profile": rows}
+        # b last: the longest part (every alias runs xen_facts on the one emulated host)
+        result["b"] = audit_vs_ping(run, many, aliases, args.alias_runs or args.runs, "b (%d aliases)" % args.aliases,
+                                    os.path.join(logdir, "report-%d" % args.aliases), vvv=False)
     finally:
         result["loadavg_end"] = os.getloadavg()[0]
         if not args.reuse:
@@ -299,17 +306,19 @@ def main():
 
     a, b = result["a"], result["b"]
     print("\nfleet benchmark (%s, %s, %s; %d cores, TCG; load average %.1f at the start, %.1f at the end;"
-          " median of %d; forks %d; logs in build/bench/)" % (
+          " median of %d, b of %d; forks %d; logs in build/bench/)" % (
               result["date"], args.dist, args.variant, os.cpu_count(), result["loadavg_start"], result["loadavg_end"],
-              args.runs, args.forks))
+              args.runs, args.alias_runs or args.runs, args.forks))
     for key, res_ in (("a", a), ("b", b)):
-        print("  %s. audit.yml on %d host%s%s" % (key, res_["hosts"], "" if res_["hosts"] == 1 else "s",
-                                                 "" if res_["hosts"] == 1 else " (aliases of the one lab host)"))
+        many_hosts = res_["hosts"] != 1
+        print("  %s. audit.yml on %d host%s%s" % (
+            key, res_["hosts"], "s" if many_hosts else "", " (aliases of the one lab host)" if many_hosts else ""))
         print("     module calls per host (callback, each timed run)  %s" % "; ".join(fmt_hist(h) for h in res_["module_calls_per_host"]))
-        print("     remote python starts at -vvv (all hosts)          %d (%.2f per host)" % (
-            res_["remote_python_starts_vvv"], res_["remote_python_starts_vvv"] / float(res_["hosts"])))
+        if res_["remote_python_starts_vvv"] is not None:
+            print("     remote python starts at -vvv (all hosts)          %d (%.2f per host)" % (
+                res_["remote_python_starts_vvv"], res_["remote_python_starts_vvv"] / float(res_["hosts"])))
         if any(res_["failed_hosts"]):
-            print("     hosts that failed, per audit run (-vvv run first)  %s" % "; ".join(
+            print("     hosts that failed, per audit run                  %s" % "; ".join(
                 ", ".join("%d: %s" % (n, m) for m, n in sorted(f.items())) or "none" for f in res_["failed_hosts"]))
         print("     ansible -m ping                  %6.1f s   (%s)" % (res_["ping_median"], ", ".join("%.1f" % s for s in res_["ping_seconds"])))
         print("     audit.yml                        %6.1f s   (%s)" % (res_["audit_median"], ", ".join("%.1f" % s for s in res_["audit_seconds"])))

@@ -79,9 +79,9 @@ def test_callback_counts_modules_that_ran_on_the_host(tmp_path):
     assert rc == 0
     # command + two loop items + the failing command; not set_fact, debug, the skipped or the delegated task
     assert data['module_calls'] == {'h1': 4, 'h2': 4}
-    assert [t['name'] for t in data['tasks']] == ['a fact (controller)', 'a message (controller)', 'one module',
-                                                   'a loop of two modules', 'skipped', 'delegated to the other host',
-                                                   'a failing module, ignored']
+    names = ['a fact (controller)', 'a message (controller)', 'one module', 'a loop of two modules', 'skipped',
+             'delegated to the other host', 'a failing module, ignored']
+    assert [t['name'] for t in data['tasks']] == names
     assert data['tasks'][4]['hosts'] == {'h1': 'skipped', 'h2': 'skipped'}
     assert all(t['seconds'] >= 0 for t in data['tasks'])
     assert data['failures']['h1'] == ['non-zero return code']
