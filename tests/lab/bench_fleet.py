@@ -6,7 +6,8 @@
      tests/lab/callback_plugins/xg_bench.py, one per result that carries a module's invocation, and from
      ssh's own log at -vvv, one per remote python start) and its wall time against `ansible -m ping` on the
      same host (median of N each, run in turns);
-  b. the same with an inventory of ALIASES names that all point at that host (same address, port and key);
+  b. the same with an inventory of ALIASES names that all point at that host (same address, port and key),
+     measured last (the longest part: every alias runs xen_facts on the one emulated host; --alias-runs);
   c. playbooks/site.yml once with xenguard_reboot_ok=true (hardens the host, one reboot), then N pairs of
      audit.yml and a re-run of site.yml on the hardened host: the ratio re-run / audit and the re-run's
      per-task profile (median seconds per task over the N re-runs);
@@ -16,8 +17,9 @@ Prints figures (seconds and ratios) and asserts nothing about time. Boots one la
 when the lab has one for the variant) in its own state directory and stops it at the end, also when
 interrupted. Logs of every run: build/bench/.
 
-  bench_fleet.py [--dist bookworm] [--variant vtd-intremap] [--runs 3] [--aliases 50] [--forks 10]
-                 [--state-dir lab-state/bench] [--name bench] [--skip-site] [--json FILE]
+  bench_fleet.py [--dist bookworm] [--variant vtd-intremap] [--runs 3] [--aliases 50] [--alias-runs N]
+                 [--forks 10] [--state-dir lab-state/bench] [--name bench] [--skip-site] [--json FILE]
+                 [--reuse]   (measure the running host --name of --state-dir and leave it running)
 
 Run it with the venv's python (make bench does): ansible and ansible-playbook are taken from its bin/.
 The collection must be on ANSIBLE_COLLECTIONS_PATH (make bench puts its copy in .cache/collections there).
@@ -203,9 +205,9 @@ def print_profile(rows, top):
         by_role[row["role"] or "(play)"][0] += row["seconds"]
         by_role[row["role"] or "(play)"][1] += 1
         by_role[row["role"] or "(play)"][2] += row["outcome"] != "skipped"
-    print("  per role (median seconds summed over its tasks; tasks listed / tasks that ran on the host):")
+    print("  per role (median seconds summed over its tasks; its tasks / those not skipped):")
     for role, (secs, n, ran) in sorted(by_role.items(), key=lambda kv: -kv[1][0]):
-        print("    %-12s %6.1f s  %3d tasks, %3d ran" % (role, secs, n, ran))
+        print("    %-12s %6.1f s  %3d tasks, %3d not skipped" % (role, secs, n, ran))
     print("  slowest %d tasks of the re-run (median seconds over the re-runs):" % top)
     for row in sorted(rows, key=lambda r: -r["seconds"])[:top]:
         print("    %6.2f s  %-7s %-10s %-18s %s" % (row["seconds"], row["outcome"], row["role"], row["action"][:18], row["name"][:100]))
@@ -273,7 +275,7 @@ def main():
                 reruns.append(secs)
                 rerun_data.append(data)
                 tasks = data.get("tasks", [])
-                say("c: site.yml re-run %d/%d: %.1f s (%d tasks, %d ran on the host, %d changed)" % (
+                say("c: site.yml re-run %d/%d: %.1f s (%d tasks, %d not skipped, %d changed)" % (
                     i + 1, args.runs, secs, len(tasks), sum(1 for t in tasks if set(t["hosts"].values()) - {"skipped"}),
                     sum(1 for t in tasks if "changed" in t["hosts"].values())))
             rows = profile(rerun_data)
@@ -330,7 +332,7 @@ def main():
         print("     audit.yml                        %6.1f s   (%s)" % (c["audit_median"], ", ".join("%.1f" % s for s in c["audit_seconds"])))
         print("     site.yml re-run                  %6.1f s   (%s)" % (c["rerun_median"], ", ".join("%.1f" % s for s in c["rerun_seconds"])))
         print("     ratio re-run / audit             %6.2f    (goal <= 3; 6.8 when issue 14 was filed)" % c["ratio"])
-        print("     re-run: %d tasks, %d ran on the host, changed per re-run %s, module calls per re-run %s" % (
+        print("     re-run: %d tasks, %d not skipped, changed per re-run %s, module calls per re-run %s" % (
             c["rerun_tasks"], c["rerun_tasks_ran"], c["rerun_tasks_changed"], c["rerun_module_calls"]))
         print_profile(c["profile"], args.top)
     print("  d. " + "\n     ".join(result["d"]))
