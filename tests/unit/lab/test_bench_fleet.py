@@ -105,7 +105,7 @@ def bench():
 
 
 EXEC = ("<127.0.0.1> SSH: EXEC ssh -C -o ControlMaster=auto -o ControlPersist=60s -o Port=40185 -o 'User=\"root\"' "
-        "-o 'ControlPath=\"/root/.ansible/cp/d2498e20b3\"' 127.0.0.1 '/bin/sh -c '\"'\"'%s && sleep 0'\"'\"''\n")
+        "-o 'ControlPath=\"/home/ops/.ansible/cp/d2498e20b3\"' 127.0.0.1 '/bin/sh -c '\"'\"'%s && sleep 0'\"'\"''\n")
 
 
 def test_vvv_counter_counts_python_starts_only(tmp_path, bench):
