@@ -36,6 +36,7 @@ help:
 	@echo "make badinput    the bad-input suite (tests/badinput: hostile and odd input to every module and role)"
 	@echo "make lint sanity-2.19 sanity-2.21 build-check importer docs-check   single static stages"
 	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
+	@echo "make bench       fleet timings on one lab host: audit vs ping (1 and 50 aliases), site.yml re-run vs audit, report"
 	@echo "make bench-lab   lab timings (image build, boot, reboot)"
 	@echo "make bench-report             fleet report generation for 1,000 synthetic hosts (seconds, peak memory)"
 	@echo "make report-browser-test      the report page in headless chromium; screenshot in build/"

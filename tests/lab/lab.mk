@@ -4,6 +4,7 @@
 #   make lab-ssh [LAB_NAME=lab] [CMD='xl info']
 #   make lab-down [LAB_NAME=lab]
 #   make smoke                              molecule test -s smoke on bookworm, then on trixie
+#   make bench                              fleet timings on one lab host (tests/lab/bench_fleet.py; not part of make test)
 #   make bench-lab                          image build cold/cached, boot and restore to ssh, warm and power-cycle reboots
 PY ?= .venv/bin/python
 VENV ?= .venv
@@ -16,8 +17,9 @@ LAB_ARGS ?=
 CMD ?=
 SMOKE_DISTS ?= $(LAB_DISTS)
 BENCH_ARGS ?=
+BENCH_FLEET_ARGS ?=
 
-.PHONY: lab-image lab-up lab-down lab-ssh lab-status lab-console smoke bench-lab
+.PHONY: lab-image lab-up lab-down lab-ssh lab-status lab-console smoke bench bench-lab
 
 lab-image:
 	@for d in $(LAB_DISTS); do $(XENLAB) build --dist $$d || exit 1; done
@@ -47,3 +49,10 @@ smoke: venv collection lab-image
 
 bench-lab:
 	$(PY) tests/lab/bench.py $(BENCH_ARGS)
+
+# One lab host (its own state directory, lab-state/bench), stopped at the end: audit.yml's module calls per
+# host and its time against `ansible -m ping` (one host, then 50 inventory aliases of it), site.yml's re-run
+# on the hardened host against audit.yml with a per-task profile, and report generation for 1,000 hosts.
+# Figures only, no assertions on time (docs/lab.md, Benchmarks). BENCH_FLEET_ARGS='--runs 5 --json FILE'.
+bench: venv collection
+	$(PY) tests/lab/bench_fleet.py $(BENCH_FLEET_ARGS)
