@@ -7,10 +7,12 @@ __metaclass__ = type
 
 import copy
 import os
+import re
 
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import controls
+from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import (
     CHECKS,
@@ -20,19 +22,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.controls import
     evaluate,
     summarise,
 )
-from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import backends, parse_xenstore_ls
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
-    analyse_dmesg,
-    dmesg_cmdline,
-    exported_variables,
-    getenforce_mode,
-    parse_xl_info,
-    parse_xl_list_long,
-    xen_version,
-)
-from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import split as split_xen_cmdline
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import exported_variables
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig
-from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_path, recorded
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_bytes, fixture_path, recorded
 
 BOOKWORM = 'debian12-xen-4.17'
 TRIXIE = 'debian13-xen-4.20'
@@ -40,38 +32,54 @@ GRUB = 'grub-boot'
 TODAY = '2026-11-26'
 
 
+# every part but the controls: the tests evaluate (and change) the facts themselves
+PARTS = tuple(p for p in facts_assembly.PARTS if p != 'controls')
+# what `xl getenforce` prints, and its exit status, in each FLASK mode (tools/xl/xl_flask.c)
+GETENFORCE = {'enforcing': (1, 'Enforcing\n'), 'permissive': (0, 'Permissive\n'),
+              'disabled': (255, 'Flask XSM Disabled\n')}
+
+
 def _guest_configs(*names):
-    configs = {}
-    for name in names:
-        path = '/etc/xen/%s' % name
-        try:
-            configs[path] = {'keys': XlConfig.parse(fixture('xlcfg', name), path).as_dict(), 'error': None}
-        except Exception as exc:  # pragma: no cover - fixtures parse
-            configs[path] = {'keys': {}, 'error': str(exc)}
-    return configs
+    """The guest_configs part of recorded configuration files, as facts.assemble makes it."""
+    return dict(('/etc/xen/%s' % name, facts_assembly.config_file('/etc/xen/%s' % name, fixture_bytes('xlcfg', name)))
+                for name in names)
 
 
-def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, configs=(), xl_conf=None):
-    """ansible_facts.xen as xen_facts builds it, from the recorded output of one lab host."""
-    dmesg_text = fixture(dist, 'xl-dmesg.%s.txt' % variant)
+def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, configs=(), xl_conf=None,
+               dmesg_text=None, flask_mode=None, booted=None, without=()):
+    """ansible_facts.xen as xen_facts assembles it (facts.assemble), from the recorded output of one lab host.
+
+    dmesg_text replaces the recorded log (an excerpt spliced into it); flask_mode is what `xl getenforce`
+    answers (instead of a recorded answer); booted replaces the command line of the recorded `xl info`;
+    without names parts not gathered; xl_conf, when given, is the xl_conf part as it is (settings no recorded
+    xl.conf has).
+    """
     info_name = 'xl-info.%s.txt' % variant
-    info = parse_xl_info(fixture(dist, info_name)) if os.path.exists(fixture_path(dist, info_name)) else {}
-    cmdline = info.get('xen_commandline') or dmesg_cmdline(dmesg_text)
-    facts = {
-        'is_dom0': True,
-        'reason': '',
-        'version': xen_version(info) if info else None,
-        'info': info,
-        'cmdline': split_xen_cmdline(cmdline),
-        'dmesg': analyse_dmesg(dmesg_text, cmdline=cmdline),
-        'flask': {'mode': getenforce_mode(*recorded(*getenforce))} if getenforce else None,
-        'domains': parse_xl_list_long(fixture(*domains)) if domains else None,
-        'backends': backends(parse_xenstore_ls(fixture(*xenstore))) if xenstore else None,
-        'tpm': None,
-        'guest_configs': _guest_configs(*configs) if configs else None,
-        'xl_conf': xl_conf,
-        'evaluated_on': TODAY,
+    raw = {
+        'xl_info': fixture(dist, info_name) if os.path.exists(fixture_path(dist, info_name)) else None,
+        'dmesg': fixture(dist, 'xl-dmesg.%s.txt' % variant) if dmesg_text is None else dmesg_text,
     }
+    if booted is not None:
+        raw['xl_info'] = re.sub(r'(?m)^(xen_commandline\s*:).*$', lambda m: m.group(1) + ' ' + ' '.join(booted),
+                                raw['xl_info'])
+        assert ' '.join(booted) in raw['xl_info']
+    if getenforce:
+        rc, output = recorded(*getenforce)
+        raw['getenforce'] = {'rc': rc, 'stdout': output}
+    if flask_mode:
+        rc, output = GETENFORCE[flask_mode]
+        raw['getenforce'] = {'rc': rc, 'stdout': output}
+    if domains:
+        raw['xl_list_long'] = fixture(*domains)
+    if xenstore:
+        raw['xenstore_ls'] = fixture(*xenstore)
+    if configs:
+        raw['guest_configs'] = {'files': dict(('/etc/xen/%s' % name, fixture_bytes('xlcfg', name))
+                                              for name in configs)}
+    parts = tuple(p for p in PARTS if p not in without)
+    facts, warnings = facts_assembly.assemble(raw, parts, evaluated_on=TODAY)
+    assert facts['errors'] == {} and warnings == [], (facts['errors'], warnings)
+    facts['xl_conf'] = xl_conf
     return facts
 
 
@@ -470,9 +478,8 @@ def test_flask_on_lab_hosts(dist, variant, getenforce, active, enforcing, words)
 
 def test_flask_permissive_is_active_but_not_enforcing():
     # the recorded log of a hypervisor that started FLASK permissive with its policy as a boot module
-    facts = host_facts(BOOKWORM, 'flask-permissive-policy-module')
+    facts = host_facts(BOOKWORM, 'flask-permissive-policy-module', flask_mode='permissive')
     assert facts['dmesg']['xsm']['framework'] == 'flask'
-    facts['flask'] = {'mode': 'permissive'}
     results = results_by_id(facts)
     assert results['XG-FLASK-01']['status'] == 'pass'
     assert results['XG-FLASK-02']['status'] == 'fail'
@@ -480,15 +487,13 @@ def test_flask_permissive_is_active_but_not_enforcing():
 
 
 def test_flask_mode_alone():
-    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
-    facts['dmesg'] = None
-    facts['flask'] = {'mode': 'disabled'}
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', flask_mode='disabled', without=('dmesg',))
     assert results_by_id(facts)['XG-FLASK-01']['detail'] == 'FLASK is disabled'
 
 
 def test_flask_unknown_without_facts():
-    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
-    facts['dmesg'] = None  # the log is evidence too (a Xen without XSM): without it and getenforce, unknown
+    # the log is evidence too (a Xen without XSM): without it and getenforce, unknown
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', without=('dmesg',))
     for cid in ('XG-FLASK-01', 'XG-FLASK-02', 'XG-FLASK-03'):
         assert status_of(facts, cid) == 'unknown'
 
@@ -752,9 +757,7 @@ def test_summarise_counts_every_status():
 # in test_xl.py) spliced into the recorded lab logs
 
 def _facts_with_log(variant, text, **kwargs):
-    facts = host_facts(BOOKWORM, variant, **kwargs)
-    facts['dmesg'] = analyse_dmesg(text, cmdline=' '.join(facts['cmdline']))
-    return facts
+    return host_facts(BOOKWORM, variant, dmesg_text=text, **kwargs)
 
 
 def _splice(variant, before, lines):
@@ -889,10 +892,8 @@ def test_flask_at_the_default_loglvl(getenforce, extra_tokens, expected):
     ('(XEN) Flask:  Starting in permissive mode.\n', None, [], ('pass', 'unknown')),
 ], ids=['silo', 'xsm-dummy', 'silo-not-shown', 'disabled', 'flask-log-only'])
 def test_xsm_modules(log, mode, tokens, expected):
-    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
-    facts['dmesg'] = analyse_dmesg(log, cmdline=' '.join(tokens))
-    facts['flask'] = {'mode': mode} if mode else None
-    facts['cmdline'] = tokens
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', dmesg_text=log, flask_mode=mode, booted=tokens)
+    assert facts['cmdline'] == tokens
     results = results_by_id(facts)
     assert (results['XG-FLASK-01']['status'], results['XG-FLASK-02']['status']) == expected, \
         (results['XG-FLASK-01']['detail'], results['XG-FLASK-02']['detail'])
