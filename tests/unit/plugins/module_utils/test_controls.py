@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import controls
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
+from ansible_collections.xenguard.hardening.plugins.module_utils import verdicts
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import (
     CHECKS,
@@ -1069,3 +1070,12 @@ def test_every_control_cites_xen_documentation():
     assert problems == ['XG-IOMMU-01: reference is not the name of a Xen document section']
     assert 'XG-IOMMU-01: no reference' in catalogue_problems([dict((k, v) for k, v in CONTROLS[0].items()
                                                                    if k != 'reference')])
+
+
+def test_a_check_name_is_registered_once():
+    name = sorted(verdicts.CHECKS)[0]
+    before = verdicts.CHECKS[name]
+    with pytest.raises(ValueError) as err:
+        verdicts.check(name)(lambda facts, params: (verdicts.PASS, ''))
+    assert str(err.value) == 'check %r registered twice' % name
+    assert verdicts.CHECKS[name] is before
