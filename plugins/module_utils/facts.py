@@ -134,15 +134,19 @@ def _xenstored(raw, info, warnings):
                                   lambda path: configs.get(path, (None, None)))
 
 
-def _network(raw, info, warnings):
-    read = raw['network']
-    interfaces = dom0net.parse_ip_addr(read['ip_addr'])
-    ipv6 = read.get('ipv6_conf') or {}
+def network_fact(ip_addr, ipv6_conf):
+    """The network fact from `ip -j -d addr show` and {interface: {key: text}} of /proc/sys/net/ipv6/conf."""
+    interfaces = dom0net.parse_ip_addr(ip_addr)
+    ipv6 = ipv6_conf or {}
     for iface in interfaces:
         values = ipv6.get(iface['name'])
         # no IPv6 on this interface (or in this kernel): None
         iface['ipv6'] = None if values is None else dom0net.parse_ipv6_conf(values)
     return {'interfaces': interfaces}
+
+
+def _network(raw, info, warnings):
+    return network_fact(raw['network']['ip_addr'], raw['network'].get('ipv6_conf'))
 
 
 PART_BUILDERS = {
