@@ -1079,3 +1079,42 @@ def test_a_check_name_is_registered_once():
         verdicts.check(name)(lambda facts, params: (verdicts.PASS, ''))
     assert str(err.value) == 'check %r registered twice' % name
     assert verdicts.CHECKS[name] is before
+
+
+# (make mutation MUTATE=controls: each of these was a surviving mutant)
+
+def test_engine_details_exactly():
+    assert evaluate({'is_dom0': False, 'reason': 'a guest'})[0]['detail'] == 'not a Xen dom0: a guest'
+    assert evaluate({'is_dom0': False})[0]['detail'] == 'not a Xen dom0'
+    # a control whose check does not exist is unknown, and the controls after it are still judged
+    missing = dict(CONTROLS[0], check='no_such_check')
+    results = evaluate(host_facts(BOOKWORM, 'q35-vtd-intremap'), controls=[missing, CONTROLS[1]])
+    assert (results[0]['status'], results[0]['detail']) == ('unknown', "no check named 'no_such_check' in this "
+                                                                       "collection")
+    assert results[1]['id'] == CONTROLS[1]['id'] and results[1]['detail'] != results[0]['detail']
+
+
+def test_a_check_that_raises_has_no_problem_code(monkeypatch):
+    def broken(facts, params):
+        raise KeyError('boom')
+    control = dict(CONTROLS[0], check='broken_for_this_test')
+    monkeypatch.setitem(CHECKS, 'broken_for_this_test', broken)
+    result = evaluate(host_facts(BOOKWORM, 'q35-vtd-intremap'), controls=[control])[0]
+    assert result['detail'] == "the check could not read these facts: KeyError: 'boom'"
+    assert result['problem'] is None
+
+
+def test_summarise_counts_from_zero():
+    assert summarise([{'status': 'pass'}, {'status': 'odd'}, {'status': 'odd'}]) == {
+        'pass': 1, 'fail': 0, 'unknown': 0, 'not_applicable': 0, 'odd': 2}
+
+
+def test_catalogue_problems_exactly():
+    bad = {'id': 'X-1', 'title': 't', 'section': 'Nowhere', 'severity': 'urgent', 'role': 'none', 'reboot': 'no',
+           'check': 'no_such_check', 'params': [], 'remediation': 'r', 'reference': 'xen-command-line: smt'}
+    assert catalogue_problems([bad, dict(bad)]) == [
+        "X-1: unknown section 'Nowhere'", "X-1: unknown severity 'urgent'", "X-1: unknown role 'none'",
+        'X-1: reboot is not a bool', "X-1: no check function 'no_such_check'", 'X-1: params is not a dict',
+        'X-1: id used twice', "X-1: unknown section 'Nowhere'", "X-1: unknown severity 'urgent'",
+        "X-1: unknown role 'none'", 'X-1: reboot is not a bool', "X-1: no check function 'no_such_check'",
+        'X-1: params is not a dict']
