@@ -157,7 +157,8 @@ def test_a_part_that_could_not_be_read_is_unknown_and_the_others_are_intact():
 @pytest.mark.parametrize('key,text,part,words', [
     ('xl_list_long', '(domain (domid 0))', 'domains', 'printed SXP, not JSON'),
     ('xl_list_long', '[{"domid": 0,', 'domains', 'Cannot parse the JSON printed by xl list -l'),
-    ('network', {'ip_addr': 'not json'}, 'network', ''),
+    # an error that is not the collection's own is named with its type
+    ('network', {'ip_addr': 'not json'}, 'network', 'NetworkParseError: ip -j addr show printed no JSON ('),
 ])
 def test_output_that_cannot_be_parsed_fails_its_part_only(key, text, part, words):
     xen, warnings = facts.assemble(raw_of(BOOKWORM, 'q35-vtd-intremap', **{key: text}))
@@ -177,6 +178,9 @@ def test_getenforce_answers():
         'rc': 255, 'stdout': '', 'stderr': 'Failed to get enforcing mode\n', 'cmd': ['/usr/sbin/xl', 'getenforce']}))
     assert xen['flask'] is None
     assert xen['errors'] == {'flask': '/usr/sbin/xl getenforce failed (rc=255): Failed to get enforcing mode'}
+    # the answer on stdout, no command given
+    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', getenforce={'rc': 3, 'stdout': 'huh\n'}))
+    assert xen['errors'] == {'flask': 'xl getenforce failed (rc=3): huh'}
 
 
 def test_parts_not_asked_for_or_not_read_are_none():
@@ -188,11 +192,29 @@ def test_parts_not_asked_for_or_not_read_are_none():
     assert xen['version'] == '4.17.5' and xen['cpu'] == {'vendor': 'amd'}  # the log was read, so it is used
 
 
+@pytest.mark.parametrize('part', ['dmesg', 'domains'])
+def test_a_part_that_could_not_be_read_refuses_every_look(part):
+    gone = facts.unavailable(part, 'xl said no')
+    looks = [iter, len, bool, lambda p: p[0], lambda p: 'x' in p]
+    if part != 'domains':
+        looks += [lambda p: p.get('x'), lambda p: p.keys(), lambda p: p.items(), lambda p: p.values()]
+    for look in looks:
+        with pytest.raises(facts.PartUnavailable) as err:
+            look(gone)
+        assert str(err.value) == '%s could not be read: xl said no' % part
+    assert isinstance(gone, list if part == 'domains' else dict)
+
+
 def test_empty_facts_of_a_host_that_is_not_dom0():
     xen = facts.empty_facts('not running on the Xen hypervisor')
-    assert xen['is_dom0'] is False and xen['reason'] == 'not running on the Xen hypervisor'
-    assert xen['controls'] == []
-    assert xen['controls_summary'] == {'pass': 0, 'fail': 0, 'unknown': 0, 'not_applicable': 0}
+    # every key of the module's RETURN, nothing read
+    assert xen == {
+        'is_dom0': False, 'reason': 'not running on the Xen hypervisor', 'version': None, 'info': {}, 'cmdline': [],
+        'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []}, 'tpm': None,
+        'guest_configs': {}, 'xl_conf': None, 'controls': [], 'xsm': None, 'cpu': None, 'toolstack_env': None,
+        'xenstored': None, 'network': None, 'controls_summary': {'pass': 0, 'fail': 0, 'unknown': 0,
+                                                                 'not_applicable': 0},
+        'errors': {}}
 
 
 # ------------------------------------------------------------------ files
