@@ -118,6 +118,16 @@ def test_a_log_without_xl_info_gives_the_logged_command_line():
     assert xen['cmdline'] == [] and xen['version'] == '4.17'
 
 
+def test_the_log_is_read_with_the_command_line_xl_info_gives():
+    # xl info's xen_commandline is what booted; the log's own "Command line:" is only the fallback without xl info
+    info = fixture(BOOKWORM, 'xl-info.q35-vtd-intremap.txt').replace('iommu=1,verbose', 'iommu=1,verbose smt=0 xpti=0')
+    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', xl_info=info), ('dmesg',))
+    assert xen['cmdline'][-2:] == ['smt=0', 'xpti=0']
+    assert xen['dmesg']['smt']['enabled'] is False and xen['dmesg']['spec_ctrl']['disabled'] is True
+    log_only = xen_of({'dmesg': fixture(BOOKWORM, 'xl-dmesg.q35-vtd-intremap.txt')}, ('dmesg',))
+    assert log_only['dmesg']['smt']['enabled'] is None and log_only['dmesg']['spec_ctrl']['disabled'] is False
+
+
 def test_domains_backends_configs_and_evaluated_on():
     raw = raw_of(BOOKWORM, 'q35-vtd-intremap',
                  xl_list_long=fixture(BOOKWORM, 'xl-list-l.dom0-plus-pv-domu.json'),
@@ -155,14 +165,14 @@ def test_a_part_that_could_not_be_read_is_unknown_and_the_others_are_intact():
 
 
 @pytest.mark.parametrize('key,text,part,words', [
-    ('xl_list_long', '(domain (domid 0))', 'domains', 'printed SXP, not JSON'),
+    ('xl_list_long', '(domain (domid 0))', 'domains', 'xl list -l printed SXP, not JSON'),
     ('xl_list_long', '[{"domid": 0,', 'domains', 'Cannot parse the JSON printed by xl list -l'),
     # an error that is not the collection's own is named with its type
     ('network', {'ip_addr': 'not json'}, 'network', 'NetworkParseError: ip -j addr show printed no JSON ('),
 ])
 def test_output_that_cannot_be_parsed_fails_its_part_only(key, text, part, words):
     xen, warnings = facts.assemble(raw_of(BOOKWORM, 'q35-vtd-intremap', **{key: text}))
-    assert xen[part] is None and list(xen['errors']) == [part] and words in xen['errors'][part]
+    assert xen[part] is None and list(xen['errors']) == [part] and xen['errors'][part].startswith(words)
     assert warnings == ['xen_facts could not read %s: %s; the controls that need it say unknown'
                         % (part, xen['errors'][part])]
     assert xen['dmesg']['iommu']['enabled'] is True
@@ -178,6 +188,9 @@ def test_getenforce_answers():
         'rc': 255, 'stdout': '', 'stderr': 'Failed to get enforcing mode\n', 'cmd': ['/usr/sbin/xl', 'getenforce']}))
     assert xen['flask'] is None
     assert xen['errors'] == {'flask': '/usr/sbin/xl getenforce failed (rc=255): Failed to get enforcing mode'}
+    # nothing said at all
+    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', getenforce={'rc': 1, 'stdout': '', 'stderr': ''}))
+    assert xen['errors'] == {'flask': 'xl getenforce failed (rc=1) without saying why'}
     # the answer on stdout, no command given
     xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', getenforce={'rc': 3, 'stdout': 'huh\n'}))
     assert xen['errors'] == {'flask': 'xl getenforce failed (rc=3): huh'}
@@ -277,18 +290,27 @@ def test_tpm():
 def test_xenstored():
     oxen = '/usr/lib/xen-4.17/bin/oxenstored'
     conf = '/etc/xen/oxenstored.conf'
+    recorded_conf = fixture('xenstored', 'oxenstored.conf.xen-4.17-default.txt')
     daemon = {'pid': 612, 'exe': oxen, 'comm': 'oxenstored', 'argv': [oxen, '--no-fork'],
-              'configs': {conf: (fixture('xenstored', 'oxenstored.conf.xen-4.17-default.txt'), None)}}
+              'configs': {conf: (recorded_conf.replace('quota-maxentity = 1000', 'quota-maxentity = 500'), None)}}
     xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', xenstored=daemon))
     got = xen['xenstored']
     assert (got['found'], got['pid'], got['implementation'], got['release'], got['config_path']) == \
         (True, 612, 'oxenstored', [4, 17], conf)
-    # "quota-maxentity = 1000" in the recorded default configuration
-    assert got['state']['quotas']['quota-maxentity'] == 1000
+    # the configuration read is the one that is used ("quota-maxentity = 1000" in the recorded default, made 500)
+    assert got['state']['quotas']['quota-maxentity'] == 500
     assert control(xen, 'XG-XS-01')['status'] == 'pass'
+    # the daemon's own path decides whose rules apply, before the hypervisor's version
+    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', xenstored=dict(daemon, exe='/usr/lib/xen-4.20/bin/oxenstored')))
+    assert xen['xenstored']['release'] == [4, 20]
+    # without the executable's link, the process name tells the implementation
+    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', xenstored=dict(daemon, exe=None, argv=['xenstored'],
+                                                                     comm='xenstored')))
+    assert xen['xenstored']['implementation'] == 'xenstored'
     # the configuration file was not there: Xen's compiled-in defaults
     xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', xenstored=dict(daemon, configs={})))
     assert '%s does not exist' % conf in ' '.join(xen['xenstored']['state']['notes'])
+    assert xen['xenstored']['state']['quotas']['quota-maxentity'] == 1000
     xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', xenstored={'not_found': 'no xenstored runs'}))
     assert xen['xenstored']['found'] is False and xen['xenstored']['reason'] == 'no xenstored runs'
     assert control(xen, 'XG-XS-01')['status'] == 'unknown'
