@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import controls
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
-from ansible_collections.xenguard.hardening.plugins.module_utils import verdicts
+from ansible_collections.xenguard.hardening.plugins.module_utils import checks, verdicts
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import (
     CHECKS,
@@ -1138,3 +1138,67 @@ def test_catalogue_problems_exactly():
         'X-1: id used twice', "X-1: unknown section 'Nowhere'", "X-1: unknown severity 'urgent'",
         "X-1: unknown role 'none'", 'X-1: reboot is not a bool', "X-1: no check function 'no_such_check'",
         'X-1: params is not a dict']
+
+
+# (make mutation MUTATE=checks: each of these was a surviving mutant) XG-IOMMU-01's verdict and exact detail
+# from each kind of evidence: the log's IOMMU lines, xl info virt_caps (hvm_directio/pv_directio), both, neither
+
+def _iommu_facts(iommu=None, caps=None, cmdline=()):
+    facts = {'is_dom0': True, 'cmdline': list(cmdline), 'info': {}, 'dmesg': None if iommu is None else {'iommu': dict(
+        {'vendor': 'none', 'enabled': None, 'disabled_reason': None, 'lines': []}, **iommu)}}
+    if caps is not None:
+        facts['info']['virt_caps'] = caps
+    return facts
+
+
+@pytest.mark.parametrize('iommu,caps,cmdline,expected', [
+    ({'vendor': 'intel', 'enabled': True, 'lines': ['Intel VT-d iommu 0 supported page sizes: 4kB',
+                                                    'Intel VT-d Queued Invalidation enabled.',
+                                                    'I/O virtualisation enabled', 'Interrupt remapping enabled']},
+     None, (), ('pass', 'IOMMU enabled (vendor intel): Intel VT-d Queued Invalidation enabled.; I/O virtualisation '
+                        'enabled; Interrupt remapping enabled', None)),
+    ({'vendor': 'amd', 'enabled': True, 'lines': ['AMD-Vi: IOMMU 0 Enabled.']}, None, (),
+     ('pass', 'IOMMU enabled (vendor amd): AMD-Vi: IOMMU 0 Enabled.', None)),
+    ({'vendor': 'intel', 'enabled': True}, None, (),
+     ('pass', 'IOMMU enabled (vendor intel): I/O virtualisation enabled', None)),
+    ({}, 'pv hvm pv_directio', (),
+     ('pass', 'xl info virt_caps has direct I/O (Xen enabled its IOMMU): pv hvm pv_directio; xl dmesg no longer '
+              'holds the IOMMU lines', None)),
+    (None, 'hvm hvm_directio', (), ('pass', 'xl info virt_caps has direct I/O (Xen enabled its IOMMU): hvm hvm_directio',
+                                    None)),
+    (None, None, (), ('unknown', 'the facts have no xl dmesg analysis (dmesg.iommu) nor xl info virt_caps '
+                                 '(not gathered)', 'unknown')),
+    ({}, None, (), ('unknown', 'xl dmesg does not say whether the IOMMU is enabled (the log may have wrapped; see '
+                               'XG-XEN-06) and xl info virt_caps is not known', 'unknown')),
+    (None, 'pv hvm', (), ('fail', 'xl info virt_caps has no hvm_directio/pv_directio: pv hvm', 'no_iommu')),
+    ({}, 'pv hvm', (), ('fail', 'xl info virt_caps has no hvm_directio/pv_directio: pv hvm', 'no_iommu')),
+    ({'vendor': 'amd', 'enabled': False, 'disabled_reason': 'AMD-Vi: Error initialization',
+      'lines': ['AMD-Vi: one', 'AMD-Vi: two', 'AMD-Vi: Error initialization', 'I/O virtualisation disabled']},
+     'pv hvm', (), ('fail', 'IOMMU not enabled (vendor seen: amd); Xen says: AMD-Vi: Error initialization; log: '
+                            'AMD-Vi: two; AMD-Vi: Error initialization; I/O virtualisation disabled; xl info virt_caps: '
+                            'pv hvm', 'erratum')),
+    ({'vendor': 'none', 'enabled': False, 'lines': ['I/O virtualisation disabled']}, None, ('console=com1', 'iommu=0'),
+     ('fail', 'IOMMU not enabled (vendor seen: none); log: I/O virtualisation disabled; the booted command line has '
+              'iommu=0', 'switched_off')),
+])
+def test_iommu_enabled_detail_from_each_kind_of_evidence(iommu, caps, cmdline, expected):
+    control = catalogue_by_id()['XG-IOMMU-01']
+    result = evaluate(_iommu_facts(iommu, caps, cmdline), controls=[control])[0]
+    assert (result['status'], result['detail'], result['problem']) == expected
+
+
+def test_device_model_domains_are_not_guests():
+    # "<guest>-dm" is the stub domain of a guest's device model; guests after it are still counted
+    domains = [{'domid': 0, 'name': 'Domain-0', 'config': {}}, {'domid': 3, 'name': 'web1-dm', 'config': {}},
+               {'domid': 4, 'name': 'web2', 'config': {}}, {'domid': 5, 'name': None, 'config': {}}]
+    assert [d['domid'] for d in checks._guest_domains({'domains': domains})] == [4, 5]
+    assert checks._guest_domains({'domains': None}) is None
+
+
+@pytest.mark.parametrize('facts,version', [
+    ({'info': {'xen_major': '4', 'xen_minor': '20'}, 'version': '4.17.5'}, (4, 20)),
+    ({'info': {'xen_major': '4'}, 'version': '4.17.5'}, (4, 17)),  # minor missing: the version string
+    ({'info': {}, 'version': None}, None),
+])
+def test_version_tuple(facts, version):
+    assert checks._version_tuple(facts) == version
