@@ -130,22 +130,33 @@ changelog-lint: venv
 # and a mutant that loops is stopped by timeout (mutmut's own timeout leaves the test process running).
 MUTATION_TIMEOUT ?= 120
 MUTATE ?= xencmdline grubcfg
-# each file by its own unit tests (test_<file>.py); $$m is the file's name in the loop below
-MUTATION_TESTS ?= tests/unit/plugins/module_utils/test_$$m.py
+# Each file by its own unit tests (test_<file>.py); the files without one by the tests that hold them:
+# the control engine's parts (catalogue, checks, verdicts) by test_controls.py, the fact assembly by
+# test_facts.py and test_controls.py. MUTATION_TESTS, when given, is used for every file of MUTATE.
+MUTATION_TESTS ?=
 MUTATION_DIR := $(CURDIR)/.cache/mutation
+# One file at a time: the machine's cores are shared with the lab VMs (run it under nice -n 19).
 .PHONY: mutation
 mutation: venv collection
 	@$(PY) -c 'import mutmut' 2>/dev/null || $(PY) -m pip install -qq -r tests/requirements/mutation.txt
 	@for m in $(MUTATE); do \
+	  test -f plugins/module_utils/$$m.py || { echo "no plugins/module_utils/$$m.py"; exit 1; }; \
+	  tests="$(MUTATION_TESTS)"; d=tests/unit/plugins/module_utils; \
+	  if [ -z "$$tests" ]; then case $$m in \
+	    catalogue|checks|verdicts) tests=$$d/test_controls.py;; \
+	    facts) tests="$$d/test_facts.py $$d/test_controls.py";; \
+	    *) tests=$$d/test_$$m.py;; esac; fi; \
+	  for t in $$tests; do test -f $$t || { echo "no tests for $$m: $$t is missing (give MUTATION_TESTS)"; exit 1; }; done; \
 	  root=$(MUTATION_DIR)/$$m; rm -rf $$root; mkdir -p $$root/ansible_collections/xenguard; \
 	  cp -a $(COLL_DIR) $$root/ansible_collections/xenguard/hardening; \
 	  find $$root -name __pycache__ -prune -exec rm -rf {} +; \
+	  echo "mutating $$m.py against $$tests"; \
 	  ( cd $$root/ansible_collections/xenguard/hardening && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$$root \
 	    $(abspath $(VENV))/bin/mutmut run \
 	      --paths-to-mutate plugins/module_utils/$$m.py --tests-dir tests/unit \
-	      --runner "sh -c 'timeout $(MUTATION_TIMEOUT) $(abspath $(PY)) -m pytest -x -q -p no:cacheprovider $(MUTATION_TESTS) >/dev/null 2>&1 || exit 1'" \
-	      >$$root/mutmut.log 2>&1 ) & \
-	done; wait
+	      --runner "sh -c 'timeout $(MUTATION_TIMEOUT) $(abspath $(PY)) -m pytest -x -q -p no:cacheprovider $$tests >/dev/null 2>&1 || exit 1'" \
+	      >$$root/mutmut.log 2>&1 ) || true; \
+	done
 	@echo "mutation score per file (logs and surviving mutants: .cache/mutation/<file>/, mutmut results/show there)"
 	@for m in $(MUTATE); do \
 	  $(PY) tests/tools/mutation_score.py $$m.py $(MUTATION_DIR)/$$m/ansible_collections/xenguard/hardening/.mutmut-cache; \

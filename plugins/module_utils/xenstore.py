@@ -339,9 +339,13 @@ class XenstoreClient(object):
             out = out[:-1]
         return unquote_value(out)
 
+    def ls_text(self, path='/'):
+        """The output of `xenstore-ls -fp path`, as printed."""
+        return self._run('ls', ['-f', '-p', path]).stdout
+
     def ls(self, path='/'):
         """Parsed `xenstore-ls -fp path` (the nodes below path, not path itself)."""
-        return parse_xenstore_ls(self._run('ls', ['-f', '-p', path]).stdout)
+        return parse_xenstore_ls(self.ls_text(path))
 
     def stat(self, path):
         """{exists, value, perms} of one node, read from its parent's listing."""

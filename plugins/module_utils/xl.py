@@ -164,8 +164,9 @@ _XEN_PREFIX = re.compile(r'^\(XEN\) ?')
 # console_timestamps=... puts "[  12.345678]" or "[2026-11-26 10:00:00]" after the prefix
 _TIMESTAMP = re.compile(r'^\[\s*\d[\d\s.:-]*\]\s?')
 
+# IVHD: amd/iommu_acpi.c prints "IVHD Error: ..." (XENLOG_ERR) with no other of these words
 _IOMMU_LINE = re.compile(
-    r'VT-d|\[VT-D\]|AMD-Vi|IVRS|DMAR|IOMMU|I/O virtuali[sz]ation|Interrupt remapping',
+    r'VT-d|\[VT-D\]|AMD-Vi|IVRS|IVHD|DMAR|IOMMU|I/O virtuali[sz]ation|Interrupt remapping',
     re.IGNORECASE)
 
 # The hypervisor's own words, as its source prints them (file:line at RELEASE-4.17.5 / RELEASE-4.20.0).
@@ -257,7 +258,7 @@ def _analyse_iommu(lines):
         iommu['lines'].append(line)
         if re.search(r'VT-d|\[VT-D\]|\bDMAR\b', line, re.IGNORECASE):
             intel = True
-        if re.search(r'AMD-Vi|\bIVRS\b', line, re.IGNORECASE):
+        if re.search(r'AMD-Vi|\bIVRS\b|\bIVHD\b', line, re.IGNORECASE):
             amd = True
         match = _IO_VIRT.match(line)
         if match:

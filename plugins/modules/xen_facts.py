@@ -216,29 +216,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import safefile
-from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
-    XlRunner,
-    analyse_dmesg,
-    cpu_vendor,
-    exported_variables,
-    xsm_facts,
-    xen_version,
-)
-from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import split as split_xen_cmdline
-from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import (
-    XenstoreClient,
-    backends,
-)
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, xenstored
-from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner
-
-from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
-    XlConfig,
-    XlConfigSyntaxError,
-)
-from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
+from ansible_collections.xenguard.hardening.plugins.module_utils import facts as xen_facts_assembly
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils.facts import PARTS, empty_facts, reason_of
+from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner, XenGuardError
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import XlRunner
+from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import XenstoreClient
 
 PROC_CAPABILITIES = '/proc/xen/capabilities'
 SYS_HYPERVISOR_TYPE = '/sys/hypervisor/type'
@@ -248,9 +231,10 @@ PROC_CPUINFO = '/proc/cpuinfo'
 XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PROC = '/proc'
 PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
-PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'xenstored', 'network',
-         'controls')
 _GLOB_CHARS = '*?['
+
+# What this module does is read: every command and file below. What the facts are made of what was read
+# (parsing, the xen fact, the controls) is module_utils/facts.py, which the tests run on recorded output.
 
 
 def _read_bytes(path):
@@ -280,13 +264,11 @@ def not_dom0_reason():
     return ''
 
 
-def tpm_facts():
+def read_tpm():
     devices = []
     for pattern in TPM_DEV_GLOBS:
         devices.extend(glob.glob(pattern))
-    devices = sorted(set(devices))
-    sysfs = glob.glob(TPM_SYSFS_GLOB)
-    return {'present': bool(devices or sysfs), 'devices': devices}
+    return {'devices': devices, 'sysfs': glob.glob(TPM_SYSFS_GLOB)}
 
 
 def _missing_reason(path):
@@ -321,96 +303,14 @@ def config_files(paths):
     return sorted(set(found)), missing
 
 
-def parse_config_file(path):
-    """{keys, error} of one xl configuration file; a file that cannot be judged gets an error, not keys."""
-    entry = {'keys': {}, 'error': None}
-    data = _read_bytes(path)
-    if data is None:
-        entry['error'] = 'cannot read the file'
-        return entry
-    odd = safefile.describe_non_utf8(path, data)
-    if odd:
-        entry['error'] = ('%s; the collection judges only UTF-8 configuration files, fix or remove that byte'
-                          % odd)
-        return entry
-    try:
-        entry['keys'] = XlConfig.parse(data.decode('utf-8'), source=path).as_dict()
-    except XlConfigSyntaxError as exc:
-        entry['error'] = str(exc)
-    return entry
-
-
-def guest_config_facts(paths, warn=None):
+def read_guest_configs(paths):
     files, missing = config_files(paths)
-    facts = dict((path, parse_config_file(path)) for path in files)
-    for path, reason in missing.items():
-        message = 'config_paths entry %s names no guest configuration: %s' % (path, reason)
-        if warn is not None:
-            warn('%s; the controls over guest configurations say unknown until it is fixed' % message)
-        facts[path] = {'keys': {}, 'error': 'config_paths entry names nothing: %s' % reason}
-    return facts
+    return {'files': dict((path, _read_bytes(path)) for path in files), 'missing': missing}
 
 
-def xl_conf_facts(path):
-    entry = {'path': path, 'keys': {}, 'error': None}
-    if os.path.exists(path):
-        entry.update(parse_config_file(path))
-    return entry
-
-
-def xsm_part(facts):
-    """The xsm facts from what was gathered (xl dmesg, xl getenforce, the command line), or None."""
-    if facts.get('dmesg') is None and facts.get('flask') is None:
-        return None
-    return xsm_facts((facts.get('dmesg') or {}).get('xsm'), (facts.get('flask') or {}).get('mode'),
-                     facts.get('cmdline'))
-
-
-def empty_facts(reason):
-    return {
-        'is_dom0': False, 'reason': reason, 'version': None, 'info': {}, 'cmdline': [],
-        'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
-        'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
-        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None,
-        'controls_summary': summarise([]), 'errors': {},
-    }
-
-
-class PartUnavailable(Exception):
-    """Raised by any use of a part that could not be read: the check using it says unknown, naming why."""
-
-
-def _refuse(part, reason):
-    def refuse(*args, **kwargs):
-        raise PartUnavailable('%s could not be read: %s' % (part, reason))
-    return refuse
-
-
-def _unavailable(part, reason):
-    """A stand-in for a part that failed: every look into it raises PartUnavailable naming the part.
-
-    Controls are evaluated over it, so each control that needs the part says unknown with the reason
-    (the evaluation turns an exception of a check into unknown), and the others are judged as usual.
-    """
-    base = list if part == 'domains' else dict
-    names = ('__iter__', '__len__', '__getitem__', '__contains__', '__bool__', '__nonzero__')
-    if base is dict:
-        names += ('get', 'keys', 'items', 'values')
-    attrs = dict((name, _refuse(part, reason)) for name in names)
-    return type('Unavailable', (base,), attrs)()
-
-
-def _controls(facts, errors):
-    view = dict(facts)
-    for part, reason in errors.items():
-        view[part] = _unavailable(part, reason)
-    return list(evaluate(view))
-
-
-def _read_dmesg(module, xl, info, params):
-    """The dmesg part; the raw log is kept in params for the CPU vendor fallback."""
-    params['dmesg_text'] = xl.dmesg()
-    return analyse_dmesg(params['dmesg_text'], cmdline=info.get('xen_commandline'))
+def read_xl_conf(path):
+    exists = os.path.exists(path)
+    return {'path': path, 'exists': exists, 'data': _read_bytes(path) if exists else None}
 
 
 def _read_conf(path):
@@ -430,17 +330,18 @@ def _readlink(path):
         return None
 
 
-def xenstored_part(version):
-    """The xenstored fact: the first xenstored or oxenstored process in /proc, its arguments and configuration."""
+def read_xenstored():
+    """The first xenstored or oxenstored process in /proc: its arguments and (oxenstored) configuration."""
     try:
         pids = sorted(int(name) for name in os.listdir(PROC) if name.isdigit())
     except (IOError, OSError) as exc:
-        return xenstored.not_found('cannot list the processes in %s: %s' % (PROC, exc))
+        return {'not_found': 'cannot list the processes in %s: %s' % (PROC, exc)}
     for pid in pids:
         base = os.path.join(PROC, str(pid))
         exe = _readlink(os.path.join(base, 'exe'))
         comm = (_read(os.path.join(base, 'comm')) or '').strip()
-        if xenstored.implementation(exe, comm) is None:
+        impl = xenstored.implementation(exe, comm)
+        if impl is None:
             continue
         raw = _read_bytes(os.path.join(base, 'cmdline'))
         if raw is None:
@@ -448,43 +349,62 @@ def xenstored_part(version):
         argv = [a.decode('utf-8', 'surrogateescape') for a in raw.split(b'\0')]
         if argv and argv[-1] == '':
             argv.pop()
-        return xenstored.daemon_facts(pid, exe, comm, argv, version, _read_conf)
-    return xenstored.not_found(
-        'no xenstored or oxenstored process runs in dom0; xenstore may run in a stub domain '
-        '(XENSTORETYPE=domain in /etc/default/xencommons), whose options dom0 cannot read')
+        configs = {}
+        if impl == xenstored.OXENSTORED:
+            path = xenstored.oxenstored_config_path(argv[1:])
+            configs[path] = _read_conf(path)
+        return {'pid': pid, 'exe': exe, 'comm': comm, 'argv': argv, 'configs': configs}
+    return {'not_found': 'no xenstored or oxenstored process runs in dom0; xenstore may run in a stub domain '
+                         '(XENSTORETYPE=domain in /etc/default/xencommons), whose options dom0 cannot read'}
 
 
-def network_part(module):
-    """The network fact: ip -j -d addr show, and each interface's IPv6 settings."""
-    result = CommandRunner(module, 'ip').run(['-j', '-d', 'addr', 'show'])
-    interfaces = dom0net.parse_ip_addr(result.stdout)
-    for iface in interfaces:
-        conf = os.path.join(PROC_IPV6_CONF, iface['name'])
-        if not os.path.isdir(conf):
-            iface['ipv6'] = None  # no IPv6 on this interface (or in this kernel)
-            continue
-        iface['ipv6'] = dom0net.parse_ipv6_conf(
-            dict((key, _read(os.path.join(conf, key))) for key in dom0net.IPV6_KEYS))
-    return {'interfaces': interfaces}
+def read_network(module):
+    """ip -j -d addr show, and the IPv6 settings of every interface the kernel lists."""
+    ip_addr = CommandRunner(module, 'ip').run(['-j', '-d', 'addr', 'show']).stdout
+    ipv6 = {}
+    if os.path.isdir(PROC_IPV6_CONF):
+        for name in os.listdir(PROC_IPV6_CONF):
+            conf = os.path.join(PROC_IPV6_CONF, name)
+            if os.path.isdir(conf):
+                ipv6[name] = dict((key, _read(os.path.join(conf, key))) for key in dom0net.IPV6_KEYS)
+    return {'ip_addr': ip_addr, 'ipv6_conf': ipv6}
 
 
-PART_READERS = {
-    'dmesg': _read_dmesg,
-    'flask': lambda module, xl, info, params: {'mode': xl.getenforce()},
-    'domains': lambda module, xl, info, params: xl.list_long(),
-    'backends': lambda module, xl, info, params: backends(XenstoreClient(module).ls('/local/domain')),
-    'tpm': lambda module, xl, info, params: tpm_facts(),
-    'guest_configs': lambda module, xl, info, params: guest_config_facts(params['config_paths'], module.warn),
-    'xl_conf': lambda module, xl, info, params: xl_conf_facts(params['xl_conf_path']),
-    'xenstored': lambda module, xl, info, params: xenstored_part(xen_version(info)),
-    'network': lambda module, xl, info, params: network_part(module),
+def _getenforce(xl):
+    result = xl.run(['getenforce'], check=False)
+    return {'rc': result.rc, 'stdout': result.stdout, 'stderr': result.stderr, 'cmd': result.cmd}
+
+
+# part -> (raw output, reader)
+READERS = {
+    'dmesg': ('dmesg', lambda module, xl, params: xl.run(['dmesg']).stdout),
+    'flask': ('getenforce', lambda module, xl, params: _getenforce(xl)),
+    'domains': ('xl_list_long', lambda module, xl, params: xl.run(['list', '-l']).stdout),
+    'backends': ('xenstore_ls', lambda module, xl, params: XenstoreClient(module).ls_text('/local/domain')),
+    'tpm': ('tpm', lambda module, xl, params: read_tpm()),
+    'guest_configs': ('guest_configs', lambda module, xl, params: read_guest_configs(params['config_paths'])),
+    'xl_conf': ('xl_conf', lambda module, xl, params: read_xl_conf(params['xl_conf_path'])),
+    'xenstored': ('xenstored', lambda module, xl, params: read_xenstored()),
+    'network': ('network', lambda module, xl, params: read_network(module)),
 }
 
 
-def _reason(exc):
-    if isinstance(exc, XenGuardError):
-        return exc.msg
-    return '%s: %s' % (type(exc).__name__, exc)
+def read_raw(module, xl, parts, params):
+    """The raw outputs of the parts asked for (facts.assemble's input); a part that fails is in errors."""
+    # xl info is the ground everything stands on (version, booted command line): its failure fails the call
+    raw = {'xl_info': xl.run(['info']).stdout, 'errors': {}}
+    for part in PARTS:
+        if part == 'controls' or part not in parts:
+            continue
+        key, reader = READERS[part]
+        try:
+            raw[key] = reader(module, xl, params)
+        except Exception as exc:  # one part failing must not lose the others: facts.assemble says why
+            raw['errors'][part] = reason_of(exc)
+    raw['cpuinfo'] = _read(PROC_CPUINFO)
+    if 'xl_conf' in parts:
+        raw['xendomains'] = {'path': XENDOMAINS_DEFAULTS, 'text': _read(XENDOMAINS_DEFAULTS)}
+    return raw
 
 
 def gather_facts(module, parts, config_paths, xl_conf_path):
@@ -495,40 +415,10 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
     if not xl.available:
         return empty_facts('the xl command is missing: install xen-utils (xen-utils-<version>, '
                            'installed with xen-system-amd64)')
-
-    # xl info is the ground everything stands on (version, booted command line): its failure fails the call
-    info = xl.info()
-    facts = {
-        'is_dom0': True,
-        'reason': '',
-        'version': xen_version(info),
-        'info': info,
-        'cmdline': split_xen_cmdline(info.get('xen_commandline', '')),
-        'errors': {},
-    }
-    for part in PARTS:
-        facts[part] = None
-    facts['controls_summary'] = None
-    facts['toolstack_env'] = None
-
-    params = {'config_paths': config_paths, 'xl_conf_path': xl_conf_path}
-    for part in PARTS:
-        if part == 'controls' or part not in parts:
-            continue
-        try:
-            facts[part] = PART_READERS[part](module, xl, info, params)
-        except Exception as exc:  # one part failing must not lose the others: say why, go on
-            facts['errors'][part] = _reason(exc)
-            module.warn('xen_facts could not read %s: %s; the controls that need it say unknown'
-                        % (part, _reason(exc)))
-    facts['xsm'] = xsm_part(facts)
-    facts['cpu'] = {'vendor': cpu_vendor(_read(PROC_CPUINFO), params.get('dmesg_text'))}
-    if 'xl_conf' in parts:
-        facts['toolstack_env'] = {'path': XENDOMAINS_DEFAULTS,
-                                  'exported': exported_variables(_read(XENDOMAINS_DEFAULTS))}
-    if 'controls' in parts:
-        facts['controls'] = _controls(facts, facts['errors'])
-        facts['controls_summary'] = summarise(facts['controls'])
+    raw = read_raw(module, xl, parts, {'config_paths': config_paths, 'xl_conf_path': xl_conf_path})
+    facts, warnings = xen_facts_assembly.assemble(raw, parts)
+    for warning in warnings:
+        module.warn(warning)
     return facts
 
 

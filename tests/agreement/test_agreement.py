@@ -7,8 +7,9 @@ The role's decision is rendered from the role's own files (tasks and vars, with 
 the same facts, so a role that re-derives a verdict of its own shows up here as a disagreement.
 
 Fact sets: every recorded `xl dmesg` of a lab host, with `xl info` of a host with and one without direct I/O
-(and none), under several booted
-command lines, and a few thousand generated ones (random IOMMU log findings, virt_caps and iommu= options).
+(and one with nothing but the command line), under several booted command lines, assembled as xen_facts
+assembles them (facts.assemble); and a few thousand generated ones (random IOMMU log findings, virt_caps and
+iommu= options).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +18,7 @@ import copy
 import glob
 import os
 import random
+import re
 
 import pytest
 import yaml
@@ -25,7 +27,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import analyse_dmesg, parse_xl_info
+from ansible_collections.xenguard.hardening.plugins.module_utils.facts import assemble
 from ansible_collections.xenguard.hardening.tests.unit.helpers import FIXTURES
 
 ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
@@ -62,7 +64,19 @@ CMDLINES = [
 ]
 
 
+def _xl_info(path, cmdline):
+    """The text of a recorded `xl info` (None: one with nothing but the command line), booted with cmdline."""
+    line = 'xen_commandline        : %s' % ' '.join(cmdline)
+    if path is None:
+        return line + '\n'
+    with open(path) as handle:
+        text = handle.read()
+    assert re.search(r'(?m)^xen_commandline\s*:', text), path
+    return re.sub(r'(?m)^xen_commandline\s*:.*$', lambda m: line, text)
+
+
 def recorded_fact_sets():
+    """The facts xen_facts assembles (facts.assemble) from every recorded log, under each xl info and command line."""
     dmesgs = sorted(glob.glob(os.path.join(FIXTURES, '*', 'xl-dmesg*.txt')))
     # a host with direct I/O, one without (no IOMMU), one whose xl info has no virt_caps
     infos = [os.path.join(FIXTURES, 'debian12-xen-4.17', 'xl-info.q35-vtd-intremap.txt'),
@@ -72,16 +86,11 @@ def recorded_fact_sets():
         with open(dmesg_path) as handle:
             dmesg = handle.read()
         for info_path in infos:
-            info = {}
-            if info_path:
-                with open(info_path) as handle:
-                    info = parse_xl_info(handle.read())
             for cmdline in CMDLINES:
-                yield '%s+%s+%s' % (os.path.basename(dmesg_path), os.path.basename(info_path or 'no-info'), ' '.join(cmdline)), {
-                    'is_dom0': True, 'info': info, 'cmdline': list(cmdline),
-                    'dmesg': analyse_dmesg(dmesg, cmdline=' '.join(cmdline)),
-                    'cpu': {'vendor': random.Random(dmesg_path).choice(['intel', 'amd', None])},
-                }
+                facts, warnings = assemble({'xl_info': _xl_info(info_path, cmdline), 'dmesg': dmesg}, ('dmesg',))
+                assert facts['cmdline'] == cmdline and not facts['errors'] and not warnings, dmesg_path
+                yield '%s+%s+%s' % (os.path.basename(dmesg_path), os.path.basename(info_path or 'no-info'),
+                                    ' '.join(cmdline)), facts
 
 
 def generated_fact_sets(count, seed=1729):

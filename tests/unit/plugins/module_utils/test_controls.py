@@ -6,11 +6,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import importlib.util
 import os
+import re
 
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import controls
+from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
+from ansible_collections.xenguard.hardening.plugins.module_utils import checks, verdicts
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import (
     CHECKS,
@@ -20,19 +24,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.controls import
     evaluate,
     summarise,
 )
-from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import backends, parse_xenstore_ls
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import (
-    analyse_dmesg,
-    dmesg_cmdline,
-    exported_variables,
-    getenforce_mode,
-    parse_xl_info,
-    parse_xl_list_long,
-    xen_version,
-)
-from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import split as split_xen_cmdline
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import exported_variables
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig
-from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_path, recorded
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_bytes, fixture_path, recorded
 
 BOOKWORM = 'debian12-xen-4.17'
 TRIXIE = 'debian13-xen-4.20'
@@ -40,38 +34,54 @@ GRUB = 'grub-boot'
 TODAY = '2026-11-26'
 
 
+# every part but the controls: the tests evaluate (and change) the facts themselves
+PARTS = tuple(p for p in facts_assembly.PARTS if p != 'controls')
+# what `xl getenforce` prints, and its exit status, in each FLASK mode (tools/xl/xl_flask.c)
+GETENFORCE = {'enforcing': (1, 'Enforcing\n'), 'permissive': (0, 'Permissive\n'),
+              'disabled': (255, 'Flask XSM Disabled\n')}
+
+
 def _guest_configs(*names):
-    configs = {}
-    for name in names:
-        path = '/etc/xen/%s' % name
-        try:
-            configs[path] = {'keys': XlConfig.parse(fixture('xlcfg', name), path).as_dict(), 'error': None}
-        except Exception as exc:  # pragma: no cover - fixtures parse
-            configs[path] = {'keys': {}, 'error': str(exc)}
-    return configs
+    """The guest_configs part of recorded configuration files, as facts.assemble makes it."""
+    return dict(('/etc/xen/%s' % name, facts_assembly.config_file('/etc/xen/%s' % name, fixture_bytes('xlcfg', name)))
+                for name in names)
 
 
-def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, configs=(), xl_conf=None):
-    """ansible_facts.xen as xen_facts builds it, from the recorded output of one lab host."""
-    dmesg_text = fixture(dist, 'xl-dmesg.%s.txt' % variant)
+def host_facts(dist, variant, getenforce=None, domains=None, xenstore=None, configs=(), xl_conf=None,
+               dmesg_text=None, flask_mode=None, booted=None, without=()):
+    """ansible_facts.xen as xen_facts assembles it (facts.assemble), from the recorded output of one lab host.
+
+    dmesg_text replaces the recorded log (an excerpt spliced into it); flask_mode is what `xl getenforce`
+    answers (instead of a recorded answer); booted replaces the command line of the recorded `xl info`;
+    without names parts not gathered; xl_conf, when given, is the xl_conf part as it is (settings no recorded
+    xl.conf has).
+    """
     info_name = 'xl-info.%s.txt' % variant
-    info = parse_xl_info(fixture(dist, info_name)) if os.path.exists(fixture_path(dist, info_name)) else {}
-    cmdline = info.get('xen_commandline') or dmesg_cmdline(dmesg_text)
-    facts = {
-        'is_dom0': True,
-        'reason': '',
-        'version': xen_version(info) if info else None,
-        'info': info,
-        'cmdline': split_xen_cmdline(cmdline),
-        'dmesg': analyse_dmesg(dmesg_text, cmdline=cmdline),
-        'flask': {'mode': getenforce_mode(*recorded(*getenforce))} if getenforce else None,
-        'domains': parse_xl_list_long(fixture(*domains)) if domains else None,
-        'backends': backends(parse_xenstore_ls(fixture(*xenstore))) if xenstore else None,
-        'tpm': None,
-        'guest_configs': _guest_configs(*configs) if configs else None,
-        'xl_conf': xl_conf,
-        'evaluated_on': TODAY,
+    raw = {
+        'xl_info': fixture(dist, info_name) if os.path.exists(fixture_path(dist, info_name)) else None,
+        'dmesg': fixture(dist, 'xl-dmesg.%s.txt' % variant) if dmesg_text is None else dmesg_text,
     }
+    if booted is not None:
+        raw['xl_info'] = re.sub(r'(?m)^(xen_commandline\s*:).*$', lambda m: m.group(1) + ' ' + ' '.join(booted),
+                                raw['xl_info'])
+        assert ' '.join(booted) in raw['xl_info']
+    if getenforce:
+        rc, output = recorded(*getenforce)
+        raw['getenforce'] = {'rc': rc, 'stdout': output}
+    if flask_mode:
+        rc, output = GETENFORCE[flask_mode]
+        raw['getenforce'] = {'rc': rc, 'stdout': output}
+    if domains:
+        raw['xl_list_long'] = fixture(*domains)
+    if xenstore:
+        raw['xenstore_ls'] = fixture(*xenstore)
+    if configs:
+        raw['guest_configs'] = {'files': dict(('/etc/xen/%s' % name, fixture_bytes('xlcfg', name))
+                                              for name in configs)}
+    parts = tuple(p for p in PARTS if p not in without)
+    facts, warnings = facts_assembly.assemble(raw, parts, evaluated_on=TODAY)
+    assert facts['errors'] == {} and warnings == [], (facts['errors'], warnings)
+    facts['xl_conf'] = xl_conf
     return facts
 
 
@@ -94,6 +104,25 @@ def test_catalogue_is_sound():
 def test_every_check_function_is_used_and_every_check_exists():
     used = set(c['check'] for c in CONTROLS)
     assert used == set(CHECKS)
+
+
+def _controls_doc_tool():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'tools', 'gen_controls_doc.py')
+    spec = importlib.util.spec_from_file_location('gen_controls_doc', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_controls_pages_say_what_the_catalogue_says():
+    # docs/controls.md and the docs site's page are generated from catalogue.py (make docs-check): a control's
+    # title, section, severity, reference or remediation changed without them is a stale page
+    tool = _controls_doc_tool()
+    controls = tool.load_controls()
+    assert controls == CONTROLS
+    for path, text in ((tool.OUTPUT, tool.render(controls)), (tool.OUTPUT_RST, tool.render_rst(controls))):
+        with open(path) as handle:
+            assert handle.read() == text, '%s is stale: run tests/tools/gen_controls_doc.py' % path
 
 
 def test_catalogue_problems_are_found():
@@ -470,9 +499,8 @@ def test_flask_on_lab_hosts(dist, variant, getenforce, active, enforcing, words)
 
 def test_flask_permissive_is_active_but_not_enforcing():
     # the recorded log of a hypervisor that started FLASK permissive with its policy as a boot module
-    facts = host_facts(BOOKWORM, 'flask-permissive-policy-module')
+    facts = host_facts(BOOKWORM, 'flask-permissive-policy-module', flask_mode='permissive')
     assert facts['dmesg']['xsm']['framework'] == 'flask'
-    facts['flask'] = {'mode': 'permissive'}
     results = results_by_id(facts)
     assert results['XG-FLASK-01']['status'] == 'pass'
     assert results['XG-FLASK-02']['status'] == 'fail'
@@ -480,15 +508,13 @@ def test_flask_permissive_is_active_but_not_enforcing():
 
 
 def test_flask_mode_alone():
-    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
-    facts['dmesg'] = None
-    facts['flask'] = {'mode': 'disabled'}
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', flask_mode='disabled', without=('dmesg',))
     assert results_by_id(facts)['XG-FLASK-01']['detail'] == 'FLASK is disabled'
 
 
 def test_flask_unknown_without_facts():
-    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
-    facts['dmesg'] = None  # the log is evidence too (a Xen without XSM): without it and getenforce, unknown
+    # the log is evidence too (a Xen without XSM): without it and getenforce, unknown
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', without=('dmesg',))
     for cid in ('XG-FLASK-01', 'XG-FLASK-02', 'XG-FLASK-03'):
         assert status_of(facts, cid) == 'unknown'
 
@@ -752,9 +778,7 @@ def test_summarise_counts_every_status():
 # in test_xl.py) spliced into the recorded lab logs
 
 def _facts_with_log(variant, text, **kwargs):
-    facts = host_facts(BOOKWORM, variant, **kwargs)
-    facts['dmesg'] = analyse_dmesg(text, cmdline=' '.join(facts['cmdline']))
-    return facts
+    return host_facts(BOOKWORM, variant, dmesg_text=text, **kwargs)
 
 
 def _splice(variant, before, lines):
@@ -889,10 +913,8 @@ def test_flask_at_the_default_loglvl(getenforce, extra_tokens, expected):
     ('(XEN) Flask:  Starting in permissive mode.\n', None, [], ('pass', 'unknown')),
 ], ids=['silo', 'xsm-dummy', 'silo-not-shown', 'disabled', 'flask-log-only'])
 def test_xsm_modules(log, mode, tokens, expected):
-    facts = host_facts(BOOKWORM, 'q35-vtd-intremap')
-    facts['dmesg'] = analyse_dmesg(log, cmdline=' '.join(tokens))
-    facts['flask'] = {'mode': mode} if mode else None
-    facts['cmdline'] = tokens
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', dmesg_text=log, flask_mode=mode, booted=tokens)
+    assert facts['cmdline'] == tokens
     results = results_by_id(facts)
     assert (results['XG-FLASK-01']['status'], results['XG-FLASK-02']['status']) == expected, \
         (results['XG-FLASK-01']['detail'], results['XG-FLASK-02']['detail'])
@@ -1068,3 +1090,115 @@ def test_every_control_cites_xen_documentation():
     assert problems == ['XG-IOMMU-01: reference is not the name of a Xen document section']
     assert 'XG-IOMMU-01: no reference' in catalogue_problems([dict((k, v) for k, v in CONTROLS[0].items()
                                                                    if k != 'reference')])
+
+
+def test_a_check_name_is_registered_once():
+    name = sorted(verdicts.CHECKS)[0]
+    before = verdicts.CHECKS[name]
+    with pytest.raises(ValueError) as err:
+        verdicts.check(name)(lambda facts, params: (verdicts.PASS, ''))
+    assert str(err.value) == 'check %r registered twice' % name
+    assert verdicts.CHECKS[name] is before
+
+
+# (make mutation MUTATE=controls: each of these was a surviving mutant)
+
+def test_engine_details_exactly():
+    assert evaluate({'is_dom0': False, 'reason': 'a guest'})[0]['detail'] == 'not a Xen dom0: a guest'
+    assert evaluate({'is_dom0': False})[0]['detail'] == 'not a Xen dom0'
+    # a control whose check does not exist is unknown, and the controls after it are still judged
+    missing = dict(CONTROLS[0], check='no_such_check')
+    results = evaluate(host_facts(BOOKWORM, 'q35-vtd-intremap'), controls=[missing, CONTROLS[1]])
+    assert (results[0]['status'], results[0]['detail']) == ('unknown', "no check named 'no_such_check' in this "
+                                                                       "collection")
+    assert results[1]['id'] == CONTROLS[1]['id'] and results[1]['detail'] != results[0]['detail']
+
+
+def test_a_check_that_raises_has_no_problem_code(monkeypatch):
+    def broken(facts, params):
+        raise KeyError('boom')
+    control = dict(CONTROLS[0], check='broken_for_this_test')
+    monkeypatch.setitem(CHECKS, 'broken_for_this_test', broken)
+    result = evaluate(host_facts(BOOKWORM, 'q35-vtd-intremap'), controls=[control])[0]
+    assert result['detail'] == "the check could not read these facts: KeyError: 'boom'"
+    assert result['problem'] is None
+
+
+def test_summarise_counts_from_zero():
+    assert summarise([{'status': 'pass'}, {'status': 'odd'}, {'status': 'odd'}]) == {
+        'pass': 1, 'fail': 0, 'unknown': 0, 'not_applicable': 0, 'odd': 2}
+
+
+def test_catalogue_problems_exactly():
+    bad = {'id': 'X-1', 'title': 't', 'section': 'Nowhere', 'severity': 'urgent', 'role': 'none', 'reboot': 'no',
+           'check': 'no_such_check', 'params': [], 'remediation': 'r', 'reference': 'xen-command-line: smt'}
+    assert catalogue_problems([bad, dict(bad)]) == [
+        "X-1: unknown section 'Nowhere'", "X-1: unknown severity 'urgent'", "X-1: unknown role 'none'",
+        'X-1: reboot is not a bool', "X-1: no check function 'no_such_check'", 'X-1: params is not a dict',
+        'X-1: id used twice', "X-1: unknown section 'Nowhere'", "X-1: unknown severity 'urgent'",
+        "X-1: unknown role 'none'", 'X-1: reboot is not a bool', "X-1: no check function 'no_such_check'",
+        'X-1: params is not a dict']
+
+
+# (make mutation MUTATE=checks: each of these was a surviving mutant) XG-IOMMU-01's verdict and exact detail
+# from each kind of evidence: the log's IOMMU lines, xl info virt_caps (hvm_directio/pv_directio), both, neither
+
+def _iommu_facts(iommu=None, caps=None, cmdline=()):
+    facts = {'is_dom0': True, 'cmdline': list(cmdline), 'info': {}, 'dmesg': None if iommu is None else {'iommu': dict(
+        {'vendor': 'none', 'enabled': None, 'disabled_reason': None, 'lines': []}, **iommu)}}
+    if caps is not None:
+        facts['info']['virt_caps'] = caps
+    return facts
+
+
+@pytest.mark.parametrize('iommu,caps,cmdline,expected', [
+    ({'vendor': 'intel', 'enabled': True, 'lines': ['Intel VT-d iommu 0 supported page sizes: 4kB',
+                                                    'Intel VT-d Queued Invalidation enabled.',
+                                                    'I/O virtualisation enabled', 'Interrupt remapping enabled']},
+     None, (), ('pass', 'IOMMU enabled (vendor intel): Intel VT-d Queued Invalidation enabled.; I/O virtualisation '
+                        'enabled; Interrupt remapping enabled', None)),
+    ({'vendor': 'amd', 'enabled': True, 'lines': ['AMD-Vi: IOMMU 0 Enabled.']}, None, (),
+     ('pass', 'IOMMU enabled (vendor amd): AMD-Vi: IOMMU 0 Enabled.', None)),
+    ({'vendor': 'intel', 'enabled': True}, None, (),
+     ('pass', 'IOMMU enabled (vendor intel): I/O virtualisation enabled', None)),
+    ({}, 'pv hvm pv_directio', (),
+     ('pass', 'xl info virt_caps has direct I/O (Xen enabled its IOMMU): pv hvm pv_directio; xl dmesg no longer '
+              'holds the IOMMU lines', None)),
+    (None, 'hvm hvm_directio', (), ('pass', 'xl info virt_caps has direct I/O (Xen enabled its IOMMU): hvm hvm_directio',
+                                    None)),
+    (None, None, (), ('unknown', 'the facts have no xl dmesg analysis (dmesg.iommu) nor xl info virt_caps '
+                                 '(not gathered)', 'unknown')),
+    ({}, None, (), ('unknown', 'xl dmesg does not say whether the IOMMU is enabled (the log may have wrapped; see '
+                               'XG-XEN-06) and xl info virt_caps is not known', 'unknown')),
+    (None, 'pv hvm', (), ('fail', 'xl info virt_caps has no hvm_directio/pv_directio: pv hvm', 'no_iommu')),
+    ({}, 'pv hvm', (), ('fail', 'xl info virt_caps has no hvm_directio/pv_directio: pv hvm', 'no_iommu')),
+    ({'vendor': 'amd', 'enabled': False, 'disabled_reason': 'AMD-Vi: Error initialization',
+      'lines': ['AMD-Vi: one', 'AMD-Vi: two', 'AMD-Vi: Error initialization', 'I/O virtualisation disabled']},
+     'pv hvm', (), ('fail', 'IOMMU not enabled (vendor seen: amd); Xen says: AMD-Vi: Error initialization; log: '
+                            'AMD-Vi: two; AMD-Vi: Error initialization; I/O virtualisation disabled; xl info virt_caps: '
+                            'pv hvm', 'erratum')),
+    ({'vendor': 'none', 'enabled': False, 'lines': ['I/O virtualisation disabled']}, None, ('console=com1', 'iommu=0'),
+     ('fail', 'IOMMU not enabled (vendor seen: none); log: I/O virtualisation disabled; the booted command line has '
+              'iommu=0', 'switched_off')),
+])
+def test_iommu_enabled_detail_from_each_kind_of_evidence(iommu, caps, cmdline, expected):
+    control = catalogue_by_id()['XG-IOMMU-01']
+    result = evaluate(_iommu_facts(iommu, caps, cmdline), controls=[control])[0]
+    assert (result['status'], result['detail'], result['problem']) == expected
+
+
+def test_device_model_domains_are_not_guests():
+    # "<guest>-dm" is the stub domain of a guest's device model; guests after it are still counted
+    domains = [{'domid': 0, 'name': 'Domain-0', 'config': {}}, {'domid': 3, 'name': 'web1-dm', 'config': {}},
+               {'domid': 4, 'name': 'web2', 'config': {}}, {'domid': 5, 'name': None, 'config': {}}]
+    assert [d['domid'] for d in checks._guest_domains({'domains': domains})] == [4, 5]
+    assert checks._guest_domains({'domains': None}) is None
+
+
+@pytest.mark.parametrize('facts,version', [
+    ({'info': {'xen_major': '4', 'xen_minor': '20'}, 'version': '4.17.5'}, (4, 20)),
+    ({'info': {'xen_major': '4'}, 'version': '4.17.5'}, (4, 17)),  # minor missing: the version string
+    ({'info': {}, 'version': None}, None),
+])
+def test_version_tuple(facts, version):
+    assert checks._version_tuple(facts) == version

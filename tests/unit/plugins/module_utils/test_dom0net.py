@@ -14,6 +14,7 @@ import json
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net
+from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
@@ -21,8 +22,8 @@ NET = 'dom0-network'
 
 
 def layout(name):
-    """The network fact of a recorded layout: interfaces and, where recorded, their IPv6 settings."""
-    interfaces = dom0net.parse_ip_addr(fixture(NET, 'ip-j-d-addr-show.%s.json' % name))
+    """The network fact of a recorded layout, as xen_facts assembles it (facts.network_fact): interfaces and,
+    where recorded, their IPv6 settings."""
     try:
         lines = fixture(NET, 'ipv6-conf.%s.txt' % name).splitlines()
     except (IOError, OSError):
@@ -31,9 +32,7 @@ def layout(name):
     for line in lines:
         ifname, key, value = line.split()
         values.setdefault(ifname, {})[key] = value
-    for iface in interfaces:
-        iface['ipv6'] = dom0net.parse_ipv6_conf(values[iface['name']]) if iface['name'] in values else None
-    return {'interfaces': interfaces}
+    return facts_assembly.network_fact(fixture(NET, 'ip-j-d-addr-show.%s.json' % name), values)
 
 
 def net01(network, params=None, guest_configs=None):

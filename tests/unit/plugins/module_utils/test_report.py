@@ -404,3 +404,55 @@ def test_hostile_names_and_evidence_are_escaped_everywhere():
     assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quoted&#x27;' in page
     assert 'alert' not in ''.join(parsed.script)
     assert parsed.tags.get('table') == 3  # the matrix, one host's evidence, the controls
+
+
+# (make mutation MUTATE=report: each of these was a surviving mutant)
+
+GOOD = {'control': 'XG-IOMMU-01', 'reason': 'no IOMMU on this board', 'expires': '2027-01-31'}
+KNOWN = set(c['id'] for c in CONTROLS)
+
+
+@pytest.mark.parametrize('bad,control,message', [
+    ('XG-IOMMU-01', None, 'waiver #1 is not a mapping {control, reason, expires}: ignored'),
+    ({'reason': 'r'}, None, 'waiver #1 has no control: give the control id, e.g. XG-XEN-01'),
+    ({'control': '', 'reason': 'r'}, None, 'waiver #1 has no control: give the control id, e.g. XG-XEN-01'),
+    ({'control': 'XG-NOPE-99'}, 'XG-NOPE-99', 'waiver #1 names the unknown control XG-NOPE-99: no control of the '
+                                              'catalogue has this id (see docs/controls.md); the waiver is ignored'),
+    (dict(GOOD, control='XG-XEN-01', until='x', by='me'), 'XG-XEN-01',
+     'waiver #1 has unknown keys by, until (only control, reason, expires): the waiver is ignored'),
+    ({'control': 'XG-XEN-01', 'reason': ' '}, 'XG-XEN-01',
+     'waiver #1 for XG-XEN-01 has no reason: say why the control is waived; the waiver is ignored'),
+    ({'control': 'XG-XEN-01', 'reason': 'r', 'expires': 'soon'}, 'XG-XEN-01',
+     "waiver #1 for XG-XEN-01: expires 'soon' is not a date; write it as YYYY-MM-DD (e.g. 2027-01-31); the "
+     "waiver is ignored"),
+])
+def test_a_bad_waiver_does_not_stop_the_ones_after_it(bad, control, message):
+    found, problems = rp.parse_waivers('h', [bad, GOOD], KNOWN)
+    assert problems == [{'host': 'h', 'control': control, 'message': message}]
+    assert found == {'XG-IOMMU-01': {'reason': 'no IOMMU on this board', 'expires': '2027-01-31'}}
+
+
+@pytest.mark.parametrize('waivers,kind', [
+    ({'control': 'x'}, 'a dict'), (True, 'a boolean ("True")'), (3, 'a number ("3")'),
+    ('XG-XEN-01', 'text ("XG-XEN-01")'), (datetime.date(2027, 1, 31), 'a date ("2027-01-31")'),
+    (set(), 'a set'),
+])
+def test_waivers_that_are_not_a_list_say_what_they_are(waivers, kind):
+    found, problems = rp.parse_waivers('h', waivers, KNOWN)
+    assert found == {} and problems == [{'host': 'h', 'control': None, 'message': (
+        'xenguard_waivers is %s, not a list of {control, reason, expires}: no waiver of this host applies' % kind)}]
+
+
+@pytest.mark.parametrize('reg,state,message', [
+    (None, 'not_audited', 'the host did not run the audit (not in the play, or the play stopped before it)'),
+    ({'unreachable': True}, 'unreachable', 'unreachable: no message'),
+    ({'failed': True, 'ansible_facts': {'xen': {'is_dom0': True}}}, 'failed', 'xen_facts failed: it returned no facts'),
+    ({'ansible_facts': {}}, 'failed', 'xen_facts failed: it returned no facts'),
+    ({'ansible_facts': {'xen': {'is_dom0': False}}}, 'not_dom0', 'not a Xen dom0: no reason given'),
+])
+def test_host_states_and_their_messages(reg, state, message):
+    report = build([host('h', reg), host('ok', registered())])
+    got = [h for h in report['hosts'] if h['name'] == 'h'][0]
+    assert (got['state'], got['message']) == (state, message)
+    audited = [h for h in report['hosts'] if h['name'] == 'ok'][0]
+    assert (audited['state'], audited['message']) == ('audited', '')

@@ -108,3 +108,45 @@ def test_describe_failure_without_output():
     assert describe_failure(result) == '/usr/sbin/xl dmesg failed (rc=1) without saying why'
     noisy = CommandResult(['xl'], 2, 'only stdout\n', '')
     assert describe_failure(noisy, what='xl thing') == 'xl thing failed (rc=2): only stdout'
+
+
+# (make mutation MUTATE=runner: each of these was a surviving mutant)
+
+@pytest.mark.parametrize('binary,package', [
+    ('xl', 'xen-utils (xen-utils-<version>, installed with xen-system-amd64)'),
+    ('xenstore-read', 'xenstore-utils'), ('xenstore-write', 'xenstore-utils'), ('xenstore-rm', 'xenstore-utils'),
+    ('xenstore-chmod', 'xenstore-utils'), ('xenstore-ls', 'xenstore-utils'), ('xenstore-exists', 'xenstore-utils'),
+    ('xenstore-list', 'xenstore-utils'), ('ip', 'iproute2'),
+])
+def test_missing_message_names_the_package_of_each_binary(binary, package):
+    assert CommandRunner.missing_message(binary) == (
+        'Cannot find the %s command on this host; install the package %s (or is this not a Xen dom0?)'
+        % (binary, package))
+
+
+def test_missing_binary_is_looked_up_without_failing_the_module(module, bindir, monkeypatch):
+    monkeypatch.setenv('PATH', str(bindir))
+    # get_bin_path(required=True) would end the module itself, without the collection's message
+    assert CommandRunner(module, 'xl', required=False).path is None
+    program(bindir, 'xl', 'exit 0\n')
+    with pytest.raises(XenGuardError, match=r'^internal error: CommandRunner\.run\(\) takes a list of arguments$'):
+        CommandRunner(module, 'xl').run('info')
+
+
+def test_command_error_carries_what_it_is_given():
+    err = XenCommandError('m')
+    assert (err.cmd, err.rc, err.stdout, err.stderr) == (None, None, '', '')
+    err = XenCommandError('m', cmd=['xl'], rc=1, stdout='o', stderr='e')
+    assert (err.cmd, err.rc, err.stdout, err.stderr) == (['xl'], 1, 'o', 'e')
+    assert err.to_fail_kwargs() == {'msg': 'm', 'cmd': ['xl'], 'rc': 1, 'stdout': 'o', 'stderr': 'e'}
+    assert repr(CommandResult(['xl'], 0, '', '')).startswith('CommandResult(')
+
+
+def test_failure_message_joins_lines_and_silent_output_is_empty(module, bindir):
+    program(bindir, 'xl', 'echo "line one" >&2; echo "  line two  " >&2; exit 1\n')
+    program(bindir, 'ip', 'exit 0\n')
+    with pytest.raises(XenCommandError) as err:
+        CommandRunner(module, 'xl').run(['info'])
+    assert err.value.msg.endswith('failed (rc=1): line one | line two')
+    result = CommandRunner(module, 'ip').run(['addr'])
+    assert (result.stdout, result.stderr) == ('', '')

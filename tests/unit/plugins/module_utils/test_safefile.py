@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import hashlib
 import os
+import re
 import stat
 
 import pytest
@@ -235,3 +236,84 @@ def test_restore_of_a_created_file_removes_it(tmp_path):
     written = safefile.write(state, b'x = 1\n')
     assert safefile.restore(state, written) == '%s was removed again' % path
     assert not path.exists()
+
+
+# ----------------------------------------------------------------------------- held by no test before
+# (make mutation MUTATE=safefile: each of these was a surviving mutant)
+
+def test_first_non_utf8_counts_lines_from_the_start():
+    assert safefile.first_non_utf8(b'\nname = 1\ncaf\xe9\n') == (13, 3, 0xE9)
+    assert safefile.first_non_utf8(b'caf\xe9') == (3, 1, 0xE9)
+    assert safefile.first_non_utf8(b'plain\n') is None
+    assert safefile.display_text(None) == ''
+    assert safefile.describe_non_utf8('/etc/xen/a.cfg', b'\n\xff') == \
+        '/etc/xen/a.cfg is not UTF-8: byte 0xFF at offset 1 (line 2)'
+
+
+def test_read_refusals_say_what_the_path_is(tmp_path):
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(tmp_path / 'missing.cfg'))
+    assert err.value.msg == ('%s does not exist; this module edits existing files only (nothing was created)'
+                             % (tmp_path / 'missing.cfg'))
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(tmp_path))
+    assert err.value.msg == '%s is not a regular file (nothing was changed)' % tmp_path
+    # a link to a directory: the message names where it leads
+    sub = tmp_path / 'dir'
+    sub.mkdir()
+    link = tmp_path / 'link.cfg'
+    link.symlink_to(sub)
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(link))
+    assert err.value.msg == '%s is not a regular file (it resolves to %s) (nothing was changed)' % (link, sub)
+    # a path through a file: stat fails with ENOTDIR, not "does not exist"
+    afile = tmp_path / 'afile'
+    afile.write_bytes(b'x')
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(afile / 'below.cfg'))
+    assert err.value.msg == 'cannot read %s: Not a directory (nothing was changed)' % (afile / 'below.cfg')
+
+
+def test_backup_is_private_while_written_and_named_with_pid_and_time(linked):
+    state = safefile.read(str(linked['target']))
+    out = safefile.write(state, b'new\n', backup=True)
+    name = os.path.basename(out['backup_file'])
+    assert re.match(r'^web1\.cfg\.%d\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$' % os.getpid(), name), name
+    # the backup gets the original's mode
+    assert stat.S_IMODE(os.stat(out['backup_file']).st_mode) == 0o640
+
+
+def test_new_file_default_mode(tmp_path):
+    path = tmp_path / 'new.cfg'
+    safefile.write(safefile.read(str(path), must_exist=False), b'x\n')
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_file_changed_meanwhile_is_named_and_left(linked):
+    state = safefile.read(str(linked['link']))
+    linked['target'].write_bytes(b'edited by someone else\n')
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'new\n', backup=True)
+    assert err.value.msg == ('%s (the target of the link %s) changed while this module was deciding what to '
+                             'write (another process edited, created, removed or relinked it); nothing was '
+                             'changed, run again' % (state.target, linked['link']))
+    assert linked['target'].read_bytes() == b'edited by someone else\n'
+    assert _names(linked['etc']) == ['auto', 'web1.cfg']  # neither a temporary file nor a backup is left
+
+
+def test_restore_messages(tmp_path, linked):
+    # a created file that cannot be removed again (it became a directory)
+    path = tmp_path / 'created.cfg'
+    state = safefile.read(str(path), must_exist=False)
+    written = safefile.write(state, b'x\n')
+    path.unlink()
+    path.mkdir()
+    said = safefile.restore(state, written)
+    assert said.startswith('%s was created and could not be removed again (' % path) and 'directory' in said
+    # an edited file that is gone when it is to be restored: the backup is named
+    state = safefile.read(str(linked['target']))
+    written = safefile.write(state, b'new\n', backup=True)
+    linked['target'].unlink()
+    said = safefile.restore(state, written)
+    assert said.startswith('%s still holds the new content: restoring it failed (' % linked['target'])
+    assert said.endswith('; the original is in %s' % written['backup_file'])

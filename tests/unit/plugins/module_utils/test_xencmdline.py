@@ -623,3 +623,12 @@ def test_release_messages_in_full(name, value, version, msg):
     with pytest.raises(XenCmdlineError) as err:
         xc.validate_option(name, value, version)
     assert err.value.msg == msg
+
+
+def test_choice_absent_and_each_vpmu_feature():
+    # (make mutation MUTATE=xencmdline: surviving mutants) no matching value is None, not an empty word;
+    # each of bts, ipc and arch implies vpmu=1 (vpmu.c parse_vpmu_params)
+    assert xc.choice(['smt=0'], 'sched-gran', ('core', 'socket')) is None
+    assert xc.choice(['sched-gran=bogus'], 'sched-gran', ('core', 'socket')) is None
+    for feature in ('bts', 'ipc', 'arch'):
+        assert xc.vpmu_enabled(['vpmu=%s' % feature]) is True

@@ -317,3 +317,97 @@ def test_client_missing_tools_name_the_package():
     client = xs.XenstoreClient(FakeModule({}, binaries=()))
     with pytest.raises(XenGuardError, match='xenstore-ls.*install the package xenstore-utils'):
         client.ls('/')
+
+
+# ----------------------------------------------------------------------------- held by no test before
+# (make mutation MUTATE=xenstore: each of these was a surviving mutant)
+
+@pytest.mark.parametrize('path,reason', [
+    ('/', 'it is the xenstore root'),
+    ('/local/domain/3', 'it is the home of domain 3: removing it takes everything the domain has in xenstore'),
+    ('/local/domain/3/device', 'it is part of the structure of domain 3 (device holds a whole subtree the '
+                               'toolstack and the drivers use)'),
+    ('/local', 'it is the top-level node /local the toolstack keeps its state in'),
+    ('/vm', 'it is the top-level node /vm the toolstack keeps its state in'),
+    ('/tool', 'it is the top-level node /tool the toolstack keeps its state in'),
+    ('/libxl', 'it is the top-level node /libxl the toolstack keeps its state in'),
+    ('/local/domain', 'it is a node directly below /local, part of the structure the toolstack keeps'),
+    ('/vm/d3cc53a7-2cee-414c-b423-c2f68c15cc54',
+     'it is a node directly below /vm, part of the structure the toolstack keeps'),
+    ('/libxl/4', 'it is a node directly below /libxl, part of the structure the toolstack keeps'),
+    ('/tool/xenstored', 'it is a node directly below /tool, part of the structure the toolstack keeps'),
+])
+def test_removal_refused_names_why(path, reason):
+    assert xs.removal_refused(path) == reason
+
+
+@pytest.mark.parametrize('path', [
+    '/local/domain/3/data/mykey',  # deeper keys of a domain may go
+    '/vm/d3cc53a7-2cee-414c-b423-c2f68c15cc54/image',
+    '/libxl/4/dm-version',
+    '/localx', '/vmstate/x',  # names that only start like a structure root
+    '/mine',
+])
+def test_removal_allowed_below_the_structure(path):
+    assert xs.removal_refused(path) is None
+
+
+def test_validate_path_messages_and_limits():
+    with pytest.raises(XenGuardError, match="^xenstore path must be a string, got int$"):
+        xs.validate_path(1)
+    with pytest.raises(XenGuardError, match=r"^xenstore path 'local' is not absolute: it must start with /$"):
+        xs.validate_path('local')
+    with pytest.raises(XenGuardError) as err:
+        xs.validate_path('/a b.c')
+    assert err.value.msg == ("xenstore path '/a b.c' has characters xenstore does not allow: ' ' '.' "
+                             "(only letters, digits and - / _ @)")
+    with pytest.raises(XenGuardError, match=r"^xenstore path '/a//b' has an empty component \(//\)$"):
+        xs.validate_path('/a//b')
+    with pytest.raises(XenGuardError, match="^xenstore path '/a/' ends with /$"):
+        xs.validate_path('/a/')
+    # XENSTORE_ABS_PATH_MAX is allowed by the absolute limit (the relative one is what stops it)
+    longest = '/' + 'a' * (xs.ABS_PATH_MAX - 1)
+    with pytest.raises(XenGuardError, match=r'^xenstore path is 3072 characters long \(below the domain home\)'):
+        xs.validate_path(longest)
+    with pytest.raises(XenGuardError, match='^xenstore path is 3073 characters long; xenstore allows at most 3072$'):
+        xs.validate_path(longest + 'a')
+    assert xs.validate_path('/x' + 'a' * 2046) is not None  # XENSTORE_REL_PATH_MAX itself
+    with pytest.raises(XenGuardError, match=r'^xenstore path is 2049 characters long \(below the domain home\); '
+                                            'xenstore allows at most 2048$'):
+        xs.validate_path('/x' + 'a' * 2047)
+    # the special watch nodes only when allowed, each of them
+    for node in ('@introduceDomain', '@releaseDomain'):
+        assert xs.validate_path(node, allow_special=True) == node
+    with pytest.raises(XenGuardError, match=r"^xenstore value must be a string, got int 1: quote it in YAML$"):
+        xs.validate_value(1)
+
+
+def test_validate_perms_limits_and_messages():
+    most = ['n0'] + ['r%d' % d for d in range(1, xs.MAX_PERMS)]
+    assert xs.validate_perms(most) == most  # MAX_PERMS entries are allowed
+    with pytest.raises(XenGuardError, match='^xenstore-chmod takes at most 16 permissions, got 17$'):
+        xs.validate_perms(most + ['r99'])
+    assert xs.validate_perms(['n0', 'r65535']) == ['n0', 'r65535']  # the highest domid
+    with pytest.raises(XenGuardError, match="^xenstore permission 'r65536' is not one of n<domid>, r<domid>, "
+                                            "w<domid>, b<domid>$"):
+        xs.validate_perms(['n0', 'r65536'])
+    with pytest.raises(XenGuardError, match=r'^xenstore permission 1 must be a string like "r1"$'):
+        xs.validate_perms(['n0', 1])
+    with pytest.raises(XenGuardError, match=r'^xenstore perms must be a non-empty list like \["n0", "r1"\]$'):
+        xs.validate_perms([])
+    # the owner entry may name a domain the later entries name too; a later one twice is refused
+    assert xs.validate_perms(['n1', 'r1', 'w2']) == ['n1', 'r1', 'w2']
+    with pytest.raises(XenGuardError, match=r'^xenstore permissions name domain 2 twice \(r2 and W2\): give each '
+                                            'domain once$'):
+        xs.validate_perms(['n0', 'r1', 'r2', 'W2'])
+
+
+def test_quoting_edges():
+    # '~' (0x7e) is printable, DEL (0x7f) is not
+    assert xs.quote_value('~') == '~'
+    assert xs.quote_value('\x7f') == '\\x7f'
+    assert xs.unquote_value('a\\\\b') == 'a\\b'
+    # \x takes at most two hex digits, an octal escape at most three digits
+    assert xs.unquote_value('\\x414') == 'A4'
+    assert xs.unquote_value('\\1014') == 'A4'
+    assert xs.unquote_value('\\08') == '\x008'

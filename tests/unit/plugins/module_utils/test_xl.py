@@ -685,3 +685,170 @@ def test_cpu_vendor(cpuinfo, dmesg, vendor):
 ], ids=['export', 'export-later', 'not-exported', 'never-set', 'set-a', 'comment-and-junk', 'no-file'])
 def test_exported_variables(text, exported):
     assert xl.exported_variables(text) == exported
+
+
+# ----------------------------------------------------------------------------- held by no test before
+# (make mutation MUTATE=xl: each of these was a surviving mutant)
+
+def test_parse_xl_info_details():
+    # nothing at all, and None, is "printed nothing", not a parse error
+    for text in (None, ''):
+        with pytest.raises(XenGuardError, match='^xl info printed nothing$'):
+            xl.parse_xl_info(text)
+    with pytest.raises(XenGuardError, match='^Cannot parse xl info output: the first line is not "key : value"$'):
+        xl.parse_xl_info('garbage\n')
+    # a blank line between keys does not end the output; a value ending in X keeps it; CRLF line ends
+    info = xl.parse_xl_info('host : BOX\r\n\nxen_major : 4\r\nxen_minor : 17\n')
+    assert (info['host'], info['xen_major'], info['xen_minor']) == ('BOX', '4', '17')
+    # no virt_caps (an older xl): no capabilities, not a made-up one
+    assert info['virt_caps_list'] == []
+
+
+@pytest.mark.parametrize('info,version', [
+    ({'xen_major': '4', 'xen_minor': '17', 'xen_extra': '.5'}, '4.17.5'),
+    ({'xen_major': '4', 'xen_minor': '20'}, '4.20'),  # no xen_extra
+    ({'xen_major': '4', 'xen_version': '4.19.1'}, '4.19.1'),  # minor missing: the fallback
+    ({'xen_minor': '17', 'xen_version': '4.19.1'}, '4.19.1'),  # major missing: the fallback
+])
+def test_xen_version_needs_major_and_minor(info, version):
+    assert xl.xen_version(info) == version
+
+
+@pytest.mark.parametrize('text,message', [
+    ('(domain (domid 0))', '^xl list -l printed SXP, not JSON: set output_format="json" in /etc/xen/xl.conf$'),
+    ('[{"domid": 0,', '^Cannot parse the JSON printed by xl list -l: '),
+    ('"Domain-0"', '^xl list -l printed JSON that is not a list of domains$'),
+    ('[1]', '^xl list -l printed a domain entry that is not an object$'),
+])
+def test_parse_xl_list_long_messages(text, message):
+    with pytest.raises(XenGuardError, match=message):
+        xl.parse_xl_list_long(text)
+
+
+def test_parse_xl_list_messages_and_short_lines():
+    with pytest.raises(XenGuardError, match=r'^Cannot parse xl list output: no "Name \.\.\. ID" header$'):
+        xl.parse_xl_list('garbage\n')
+    header = 'Name                                        ID   Mem VCPUs\tState\tTime(s)\n'
+    # five fixed columns and no name: not a domain line
+    with pytest.raises(XenGuardError, match='^Cannot parse xl list line: 0 1024 1 r----- 5.0$'):
+        xl.parse_xl_list(header + '0 1024 1 r----- 5.0\n')
+    with pytest.raises(XenGuardError, match='^Cannot parse xl list line: '):
+        xl.parse_xl_list(header + 'Domain-0 0 1024\n')
+
+
+def test_xen_log_lines_and_the_logged_command_line():
+    assert xl.xen_log_lines(None) == [] and xl.xen_log_lines('') == []
+    assert xl.xen_log_lines('(XEN) [  1.5] MAX\r\n') == ['MAX']
+    assert xl.dmesg_cmdline('(XEN) Xen version 4.17.5\n') is None  # no Command line: line, not an empty one
+    assert xl.dmesg_cmdline(None) is None
+
+
+def test_a_log_without_iommu_lines_says_nothing_about_it():
+    assert xl.analyse_dmesg('')['iommu'] == {
+        'vendor': 'none', 'enabled': None, 'interrupt_remapping': None, 'interrupt_remapping_insecure': None,
+        'queued_invalidation': None, 'disabled_reason': None, 'lines': []}
+    assert xl.analyse_dmesg('')['spec_ctrl'] == {'lines': [], 'disabled': False}
+    # an indented line before any mitigation block is not part of one
+    assert xl.analyse_dmesg('(XEN)   something indented\n')['spec_ctrl']['lines'] == []
+
+
+def test_pci_add_device_lines_are_not_iommu_lines():
+    # "PCI add device" lines name the IOMMU they are behind; they say nothing about its state
+    log = '(XEN) PCI add device 0000:00:02.0 (IOMMU 0)\n(XEN) I/O virtualisation enabled\n'
+    assert xl.analyse_dmesg(log)['iommu']['lines'] == ['I/O virtualisation enabled']
+    assert xl.analyse_dmesg('(XEN) PCI add device 0000:00:02.0\n')['iommu']['lines'] == []
+
+
+@pytest.mark.parametrize('line', [
+    'AMD-Vi: Error: IVMD: invalid range',  # AMD_IOMMU_ERROR (amd/iommu.h)
+    # amd/iommu_acpi.c:1162 (XENLOG_ERR); it names neither AMD-Vi nor the IOMMU, and was not read before
+    'IVHD Error: no information for IO-APIC 0x21',
+])
+def test_table_errors_are_the_reason_when_the_iommu_stays_off(line):
+    iommu = xl.analyse_dmesg('(XEN) %s\n(XEN) I/O virtualisation disabled\n' % line)['iommu']
+    assert (iommu['enabled'], iommu['disabled_reason'], iommu['vendor']) == (False, line, 'amd')
+
+
+def test_the_logged_command_line_is_used_when_none_is_given():
+    # xl info without xen_commandline: the log's "Command line:" decides (a spec-ctrl=no host must not pass)
+    log = '(XEN) Command line: console=com1 spec-ctrl=no smt=0\n'
+    dmesg = xl.analyse_dmesg(log)
+    assert dmesg['spec_ctrl']['disabled'] is True and dmesg['smt']['enabled'] is False
+    assert xl.analyse_dmesg(log, cmdline='console=com1')['spec_ctrl']['disabled'] is False
+
+
+def test_smt_hint_line_means_smt_on():
+    # xen/arch/x86/spec_ctrl.c: "Booted on leaky-SMT ... set smt=<bool>" style hint, without the SMT word
+    log = '(XEN) Consider using smt=<bool> to disable SMT\n'
+    assert xl.analyse_dmesg(log, cmdline='')['smt']['enabled'] is True
+
+
+def test_xsm_lines_of_the_log():
+    flask = ('(XEN) Flask:  Starting in enforcing mode.\n(XEN) avc:  denied  { getdomaininfo } for domid=1\n'
+             '(XEN) avc:  denied  { setvcpucontext } for domid=1\n(XEN) XSM Framework v1.0.1 initialized\n')
+    xsm = xl.analyse_dmesg(flask)['xsm']
+    # one access-vector line is evidence enough; lines after it are still read
+    assert xsm['lines'] == ['Flask:  Starting in enforcing mode.', 'XSM Framework v1.0.1 initialized']
+    assert xsm['framework'] == 'flask' and xsm['xsm_built'] is True
+    # an avc line alone proves FLASK
+    assert xl.analyse_dmesg('(XEN) avc:  granted  { setenforce } for domid=0\n')['xsm']['framework'] == 'flask'
+    # the log level line is not evidence, and the lines after it are read
+    logged = xl.analyse_dmesg('(XEN) Std. Loglevel: All\n(XEN) XSM Framework v1.0.1 initialized\n')['xsm']
+    assert logged['lines'] == ['XSM Framework v1.0.1 initialized'] and logged['framework'] == 'dummy'
+
+
+def test_getenforce_messages_and_the_runner_status():
+    assert xl.getenforce_mode(-1, 'Flask XSM Disabled') == 'disabled'
+    assert xl.getenforce_mode(255, 'Flask XSM Disabled') == 'disabled'
+    with pytest.raises(XenGuardError, match='^xl getenforce gave an answer this collection does not know '
+                                            r'\(rc=1\): no output$'):
+        xl.getenforce_mode(1, '')
+    with pytest.raises(XenGuardError):
+        xl.getenforce_mode(1, 'Flask XSM Disabled')
+
+
+def test_xsm_facts_evidence():
+    got = xl.xsm_facts(None, 'permissive', ['xsm=flask', 'console=com1'])
+    assert got == {'framework': 'flask', 'mode': 'permissive',
+                   'evidence': ['booted command line has xsm=flask', 'xl getenforce: permissive']}
+    built_without = xl.xsm_facts({'xsm_built': False}, None, [])
+    assert built_without['evidence'] == [
+        'xl dmesg holds the start of boot without "XSM Framework": Xen is built without XSM']
+
+
+@pytest.mark.parametrize('cpuinfo,dmesg,vendor', [
+    ('vendor_id\t: CentaurHauls\n', None, 'centaur'),
+    ('vendor_id\t:   Shanghai  \n', None, 'shanghai'),
+    (None, '(XEN) CPU Vendor: , Family 0\n', None),
+    (None, '(XEN) CPU Vendor: Hygon, Family 24\n', 'hygon'),
+])
+def test_cpu_vendor_other_vendors(cpuinfo, dmesg, vendor):
+    assert xl.cpu_vendor(cpuinfo, dmesg) == vendor
+
+
+@pytest.mark.parametrize('text,exported', [
+    # a comment or a blank line before the export does not end the file
+    ('# restrict pygrub\n\nexport LIBXL_BOOTLOADER_RESTRICT=1\n', {'LIBXL_BOOTLOADER_RESTRICT': '1'}),
+    ('set -o allexport\nLIBXL_BOOTLOADER_RESTRICT=1\nset +o allexport\nLIBXL_BOOTLOADER_USER=xen\n',
+     {'LIBXL_BOOTLOADER_RESTRICT': '1'}),
+    ('set -a\nset +a\nLIBXL_BOOTLOADER_USER=xen\nexport LIBXL_BOOTLOADER_RESTRICT=1\n',
+     {'LIBXL_BOOTLOADER_RESTRICT': '1'}),
+    ('export LIBXL_BOOTLOADER_USER="xen bl"\n', {'LIBXL_BOOTLOADER_USER': 'xen bl'}),
+])
+def test_exported_variables_more(text, exported):
+    assert xl.exported_variables(text) == exported
+
+
+def test_xlrunner_list_long_errors_say_what_xl_said():
+    module = FakeModule({
+        ('list', '-l', '7'): (1, "Error: Domain '7' does not exist.\n", ''),  # said on stdout
+        ('list', '-l', '8'): (1, '', 'libxl: error: cannot get domain info\n'),
+    })
+    runner = xl.XlRunner(module)
+    with pytest.raises(XenCommandError, match=r"^Xen domain 7 does not exist \(xl said: Error: Domain '7' does "
+                                              r"not exist\.\)$"):
+        runner.list_long(7)
+    # a failure that is not "no such domain" is not reported as one
+    with pytest.raises(XenCommandError) as err:
+        runner.list_long(8)
+    assert 'does not exist' not in err.value.msg and 'cannot get domain info' in err.value.msg

@@ -475,3 +475,47 @@ def test_value_at_end_of_file_is_missing():
     with pytest.raises(XlConfigSyntaxError) as err:
         XlConfig.parse('memory =')
     assert 'found end of file' in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the lexer's character classes (tools/libs/util/libxlu_cfg_l.l: identifiers [a-z][._0-9a-z]*, numbers
+# [0-9][0-9a-fx]*, [+-.():] flagged as "likely Python"); each was a surviving mutant of make mutation
+
+@pytest.mark.parametrize('text,message', [
+    ('X = 1', "lexical error near 'X' (keys are lower-case identifiers)"),
+    ('aX = 1', "lexical error near 'X' (keys are lower-case identifiers)"),
+    ('a = 0X1f', "lexical error near 'X1f' (keys are lower-case identifiers)"),
+    ('a = 1 + 2', "lexical error near '+' (the file looks like Python; xl configuration files take literal "
+                  "values only)"),
+    ('a = {}', "lexical error near '{}' (the file looks like Python; xl configuration files take literal "
+               "values only)"),
+    ('a = "\\xZZ"', 'invalid hex escape in quoted string'),
+    ('a = "\\X"', "invalid character after backslash in quoted string: 'X'"),
+])
+def test_lexer_refusals(text, message):
+    with pytest.raises(XlConfigSyntaxError) as err:
+        XlConfig.parse(text, source='/etc/xen/a.cfg')
+    assert err.value.reason == message
+    assert str(err.value).startswith('/etc/xen/a.cfg:1:') and str(err.value).endswith(': ' + message)
+
+
+def test_escape_positions_and_invalid_octal_numbers():
+    # the column of a bad escape is where it is in the line
+    with pytest.raises(XlConfigSyntaxError) as err:
+        XlConfig.parse('a = "ab\\xZZ"')
+    assert (err.value.line, err.value.column) == (1, 8)
+    # decoding goes on after a hex escape
+    assert XlConfig.parse('a = "a\\x41b\\x42"').get('a') == 'aAbB'
+    # 08 is no octal number: kept as written
+    assert XlConfig.parse('a = 08').get('a') == '08'
+    assert XlConfig.parse('a = 07').get('a') == 7
+
+
+def test_a_missing_value_names_the_end_of_the_line():
+    with pytest.raises(XlConfigSyntaxError) as err:
+        XlConfig.parse('a =\nb = 1\n')
+    assert 'end of line' in err.value.reason
+
+
+def test_quote_writes_escapes_not_control_characters():
+    assert quote('\a\b\f\r\t\v\\') == '"\\a\\b\\f\\r\\t\\v\\\\"'

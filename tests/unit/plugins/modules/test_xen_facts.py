@@ -12,6 +12,7 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.xenguard.hardening.plugins.module_utils import facts as assembly
 from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, recorded, run_module
 
@@ -329,7 +330,7 @@ def test_controls_get_the_facts(capsys, monkeypatch, dom0):
         seen.update(facts)
         return [{'id': 'T-1', 'title': 't', 'status': 'pass'}, {'id': 'T-2', 'title': 't', 'status': 'fail'},
                 {'id': 'T-3', 'title': 't', 'status': 'fail'}]
-    monkeypatch.setattr(xen_facts, 'evaluate', evaluate)
+    monkeypatch.setattr(assembly, 'evaluate', evaluate)
     xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-flask-via-grub']), etc_args(dom0))['ansible_facts']['xen']
     assert xen['controls_summary'] == {'pass': 1, 'fail': 2, 'unknown': 0, 'not_applicable': 0}
     assert seen['flask'] == {'mode': 'enforcing'} and seen['is_dom0'] is True
