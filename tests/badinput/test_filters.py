@@ -317,14 +317,15 @@ def test_what_the_role_writes_passes_the_catalogue(version, cmdline):
     # The value written as one token makes XG-XEN-13, -14 and -16 pass where they failed: judged by the
     # catalogue from the planned command line, not by this test's own idea of spec-ctrl.
     major, minor, extra = version.split('.', 2)
-    facts = {'is_dom0': True, 'version': version, 'info': {'xen_major': major, 'xen_minor': minor,
-                                                          'xen_extra': '.' + extra}}
-    before = dict((c, f.xen_control(facts, c, cmdline=cmdline)['status']) for c in ('XG-XEN-13', 'XG-XEN-14', 'XG-XEN-16'))
+    info = {'xen_major': major, 'xen_minor': minor, 'xen_extra': '.' + extra}
+    facts = {'is_dom0': True, 'version': version, 'info': info}
+    controls = ('XG-XEN-13', 'XG-XEN-14', 'XG-XEN-16')
+    before = dict((c, f.xen_control(facts, c, cmdline=cmdline)['status']) for c in controls)
     assert set(before.values()) == {'fail'}
     options = {'spec-ctrl': f.xen_option_with(cmdline, 'spec-ctrl', ENTRY, version),
                'dom0-iommu': f.xen_option_with(cmdline, 'dom0-iommu', ['strict'])}
     planned = f.xen_planned_cmdline(cmdline, options)
-    for control in ('XG-XEN-13', 'XG-XEN-14', 'XG-XEN-16'):
+    for control in controls:
         assert f.xen_control(facts, control, cmdline=planned)['status'] == 'pass', (control, planned)
     assert f.xen_option_with(planned, 'spec-ctrl', ENTRY, version) is None
     assert f.xen_option_with(planned, 'dom0-iommu', ['strict']) is None
