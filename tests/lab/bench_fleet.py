@@ -78,6 +78,9 @@ class Runner:
             "ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "callback_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "xg_bench",
             "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+            # the callback counts results carrying a module's invocation; from ansible-core 2.21 modules
+            # return it only when asked (INJECT_INVOCATION); older releases always do
+            "ANSIBLE_INJECT_INVOCATION": "True",
             "ANSIBLE_STDOUT_CALLBACK": "default",
             "ANSIBLE_NOCOLOR": "1",
         })

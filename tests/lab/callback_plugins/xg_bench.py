@@ -6,8 +6,9 @@ task results came from a module that ran on that host. Written as JSON to $XG_BE
 the playbook; prints nothing.
 
 A result counts as a module call on the host when the task was not delegated to another host and the
-result (or, for a loop, each item's result) carries the module's `invocation` (every module built on AnsibleModule returns it; controller-side
-actions such as set_fact, debug or fail do not)."""
+result (or, for a loop, each item's result) carries the module's `invocation` (every module built on
+AnsibleModule returns it, from ansible-core 2.21 only with ANSIBLE_INJECT_INVOCATION=True, which
+bench_fleet.py sets; controller-side actions such as set_fact, debug or fail never do)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

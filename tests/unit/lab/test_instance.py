@@ -108,6 +108,11 @@ def running_instance(tmp_path):
     proc = subprocess.Popen(["sh", "-c", "sleep 60", inst.pidfile])
     with open(inst.pidfile, "w") as f:
         f.write("%d\n" % proc.pid)
+    # until the child has exec'd, its command line is still this test's (a loaded machine shows it)
+    deadline = time.monotonic() + 10
+    while not inst.qemu_pid and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert inst.qemu_pid == proc.pid
     yield inst
     proc.kill()
     proc.wait()
