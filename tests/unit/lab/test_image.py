@@ -10,40 +10,40 @@ import pytest
 from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
-# The apt sources of a Debian 12 build machine of this project, as they are (deb822 with a comment inside
-# each stanza, the security archive in its own stanza) ...
+# The apt sources of a Debian 12 build machine of this project, as they are but for the host names (deb822
+# with a comment inside each stanza, the security archive in its own stanza) ...
 DEBIAN_SOURCES = """Types: deb
-# http://snapshot.debian.org/archive/debian/20250520T000000Z
-URIs: http://deb.debian.org/debian
+# http://snapshot.mirror.example/archive/debian/20250520T000000Z
+URIs: http://deb.mirror.example/debian
 Suites: bookworm bookworm-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
-# http://snapshot.debian.org/archive/debian-security/20250520T000000Z
-URIs: http://deb.debian.org/debian-security
+# http://snapshot.mirror.example/archive/debian-security/20250520T000000Z
+URIs: http://deb.mirror.example/debian-security
 Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 # ... and two third-party sources of the same machine
 NODESOURCE_SOURCES = """Types: deb
-URIs: https://deb.nodesource.com/node_20.x
+URIs: https://deb.thirdparty.example/node_20.x
 Suites: nodistro
 Components: main
 Architectures: amd64
 Signed-By: /usr/share/keyrings/nodesource.gpg
 """
-GOOGLE_LIST = "deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main\n"
+GOOGLE_LIST = "deb https://packages.other.example/apt cloud-sdk-bookworm main\n"
 
 # Debian 11's classic sources.list as the installer writes it
 BULLSEYE_LIST = """#deb cdrom:[Debian GNU/Linux 11.7.0 _Bullseye_ - Official amd64 NETINST]/ bullseye main
 
-deb http://ftp.de.debian.org/debian/ bullseye main
-deb-src http://ftp.de.debian.org/debian/ bullseye main
+deb http://ftp.de.mirror.example/debian/ bullseye main
+deb-src http://ftp.de.mirror.example/debian/ bullseye main
 
-deb http://security.debian.org/debian-security bullseye-security main
-deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] http://ftp.de.debian.org/debian/ bullseye-updates main
+deb http://security.mirror.example/debian-security bullseye-security main
+deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] http://ftp.de.mirror.example/debian/ bullseye-updates main
 """
 
 DEBOOTSTRAP_SUITES = {"bookworm", "bullseye", "trixie", "sid"}
@@ -51,8 +51,8 @@ DEBOOTSTRAP_SUITES = {"bookworm", "bullseye", "trixie", "sid"}
 
 def test_deb822_stanzas():
     assert image.parse_deb822_sources(DEBIAN_SOURCES) == [
-        ("http://deb.debian.org/debian", ["bookworm", "bookworm-updates"]),
-        ("http://deb.debian.org/debian-security", ["bookworm-security"]),
+        ("http://deb.mirror.example/debian", ["bookworm", "bookworm-updates"]),
+        ("http://deb.mirror.example/debian-security", ["bookworm-security"]),
     ]
 
 
@@ -66,22 +66,22 @@ def test_deb822_disabled_source_only_and_continuation_lines():
 
 def test_one_line_sources():
     assert image.parse_one_line_sources(BULLSEYE_LIST) == [
-        ("http://ftp.de.debian.org/debian/", ["bullseye"]),
-        ("http://security.debian.org/debian-security", ["bullseye-security"]),
-        ("http://ftp.de.debian.org/debian/", ["bullseye-updates"]),
+        ("http://ftp.de.mirror.example/debian/", ["bullseye"]),
+        ("http://security.mirror.example/debian-security", ["bullseye-security"]),
+        ("http://ftp.de.mirror.example/debian/", ["bullseye-updates"]),
     ]
     assert image.parse_one_line_sources(GOOGLE_LIST) == [
-        ("https://packages.cloud.google.com/apt", ["cloud-sdk-bookworm"])]
+        ("https://packages.other.example/apt", ["cloud-sdk-bookworm"])]
 
 
 @pytest.mark.parametrize("entries,mirror", [
     # this machine: nodesource first (no debootstrap script for "nodistro"), then Debian
     (image.parse_deb822_sources(NODESOURCE_SOURCES) + image.parse_deb822_sources(DEBIAN_SOURCES),
-     "http://deb.debian.org/debian"),
-    (image.parse_one_line_sources(GOOGLE_LIST + BULLSEYE_LIST), "http://ftp.de.debian.org/debian"),
+     "http://deb.mirror.example/debian"),
+    (image.parse_one_line_sources(GOOGLE_LIST + BULLSEYE_LIST), "http://ftp.de.mirror.example/debian"),
     # only updates and security suites: nothing debootstrap can start from
-    ([("http://deb.debian.org/debian", ["bookworm-updates", "bookworm-backports"]),
-      ("http://deb.debian.org/debian-security", ["bookworm-security"])], None),
+    ([("http://deb.mirror.example/debian", ["bookworm-updates", "bookworm-backports"]),
+      ("http://deb.mirror.example/debian-security", ["bookworm-security"])], None),
     # a security archive with a base suite name is still not a mirror
     ([("http://security.example/debian", ["bookworm"]), ("file:/srv/mirror/", ["trixie"])], "file:/srv/mirror"),
     ([("cdrom:[Debian]/", ["bookworm"]), ("ftp://old.example/debian", ["bookworm"])], None),
