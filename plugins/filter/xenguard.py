@@ -95,14 +95,13 @@ def xen_iommu_pinned(tokens):
     """The iommu= value that pins the IOMMU: ``required`` plus the booted sub-options that are not its
     on/off words (those, and force/required, are what ``required`` replaces), in their order, once each."""
     kept = ['required']
-    for _token, value in xencmdline.custom_values(_token_list(tokens, 'xen_iommu_pinned'), 'iommu'):
-        for item in xencmdline.items(value):
-            if not item or xencmdline.parse_bool(item) is not None:
-                continue
-            if xencmdline.parse_boolean('force', item) >= 0 or xencmdline.parse_boolean('required', item) >= 0:
-                continue
-            if item not in kept:
-                kept.append(item)
+    for item in xencmdline.option_items(_token_list(tokens, 'xen_iommu_pinned'), 'iommu'):
+        if xencmdline.parse_bool(item) is not None:
+            continue
+        if xencmdline.parse_boolean('force', item) >= 0 or xencmdline.parse_boolean('required', item) >= 0:
+            continue
+        if item not in kept:
+            kept.append(item)
     return ','.join(kept)
 
 
@@ -120,18 +119,14 @@ def xen_option_with(tokens, option, wanted, version=None):
         raise AnsibleFilterError('xen_option_with: give the wanted items as a list of words')
     version = to_text(version) if version is not None else None
     option = to_text(option)
-    items = []
-    for _token, value in xencmdline.custom_values(tokens, option):
-        for item in xencmdline.items(value):
-            if item and item not in items:
-                items.append(item)
+    items = xencmdline.option_items(tokens, option)
+    state = _spec_ctrl_on(tokens) if option == 'spec-ctrl' else None
     added = []
     for word in (to_text(w) for w in wanted):
-        if option != 'spec-ctrl':
+        if state is None:
             if word not in items:
                 added.append(word)
-        elif xencmdline.spec_ctrl_known(word, version) and _spec_ctrl_on(tokens) != _spec_ctrl_on(
-                tokens + ['spec-ctrl=' + word]):
+        elif xencmdline.spec_ctrl_known(word, version) and state != _spec_ctrl_on(tokens + ['spec-ctrl=' + word]):
             # present when writing it again would change nothing Xen does
             added.append(word)
     return items + added if added else None

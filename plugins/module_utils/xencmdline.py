@@ -150,6 +150,17 @@ def items(value):
     return value.split(',')
 
 
+def option_items(tokens, name):
+    """Every non-empty item of list option ``name`` over all its occurrences, in the order Xen applies
+    them, each once (its first place): what one token ``name=<items>`` must carry to mean the same."""
+    found = []
+    for _token, value in custom_values(tokens, name):
+        for item in items(value):
+            if item and item not in found:
+                found.append(item)
+    return found
+
+
 # ---------------------------------------------------------------- numbers and sizes
 
 _HEX_DIGITS = '0123456789abcdefABCDEF'

@@ -632,3 +632,15 @@ def test_choice_absent_and_each_vpmu_feature():
     assert xc.choice(['sched-gran=bogus'], 'sched-gran', ('core', 'socket')) is None
     for feature in ('bts', 'ipc', 'arch'):
         assert xc.vpmu_enabled(['vpmu=%s' % feature]) is True
+
+
+@pytest.mark.parametrize('tokens, name, expected', [
+    ([], 'spec-ctrl', []),
+    (['spec-ctrl=unpriv-mmio', 'console=com1', 'spec-ctrl=ibpb-entry,unpriv-mmio,'], 'spec-ctrl',
+     ['unpriv-mmio', 'ibpb-entry']),
+    # no-name is handed to the parser as "no"; no-name=value is never parsed (parse_params)
+    (['no-iommu', 'iommu=verbose', 'no-iommu=x'], 'iommu', ['no', 'verbose']),
+    (['dom0-iommu=strict', 'dom0-iommu=strict,map-reserved'], 'dom0-iommu', ['strict', 'map-reserved']),
+])
+def test_option_items_over_every_occurrence(tokens, name, expected):
+    assert xc.option_items(tokens, name) == expected
