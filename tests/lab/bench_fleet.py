@@ -36,7 +36,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-XENLAB = [sys.executable, os.path.join(HERE, "xenlab.py")]
+sys.path.insert(0, HERE)
+import bench  # noqa: E402  (tests/lab/bench.py: the same xenlab command runner as make bench-lab)
 BIN = os.path.dirname(os.path.abspath(sys.executable))
 T0 = time.monotonic()
 
@@ -46,11 +47,8 @@ def say(msg):
 
 
 def xenlab(args):
-    res = subprocess.run(XENLAB + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    if res.returncode != 0:
-        print(res.stdout[-4000:])
-        raise SystemExit("xenlab %s failed (rc=%d)" % (" ".join(args), res.returncode))
-    return res.stdout
+    """The output of `xenlab.py ARGS`; a failure ends the run with xenlab's last lines."""
+    return bench.xenlab(args)[1]
 
 
 def write_inventory(path, names, port, key):
