@@ -109,7 +109,13 @@ class CommandRunner(object):
         if data is not None:
             kwargs['data'] = data
             kwargs['binary_data'] = True
-        rc, stdout, stderr = self.module.run_command(cmd, **kwargs)
+        # handle_exceptions=False: a binary that cannot be started raises here instead of ending the module
+        # from inside run_command (xen_facts reads in two threads, where that would print a second result)
+        kwargs['handle_exceptions'] = False
+        try:
+            rc, stdout, stderr = self.module.run_command(cmd, **kwargs)
+        except (IOError, OSError) as exc:
+            raise XenGuardError('Cannot run %s: %s' % (' '.join(cmd), exc.strerror or exc), cmd=cmd)
         result = CommandResult(cmd, rc, stdout or '', stderr or '')
         if write:
             self.record.append(' '.join(shlex.quote(a) for a in [self.binary] + [str(a) for a in args]))

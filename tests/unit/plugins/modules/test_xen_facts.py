@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 import os
+import threading
 
 import pytest
 
@@ -321,6 +322,50 @@ def test_missing_xenstore_ls_names_the_package(capsys, monkeypatch, dom0):
     assert xen['backends'] is None
     assert 'xenstore-ls' in xen['errors']['backends'] and 'xenstore-utils' in xen['errors']['backends']
     assert 'could not read backends' in json.dumps(result['warnings'])
+
+
+def test_a_binary_that_cannot_start_is_a_part_error_not_a_second_result(capsys, monkeypatch, dom0):
+    # run_command is told not to end the module itself (handle_exceptions=False): the reading thread's
+    # OSError becomes that part's error and the module still returns one result
+    host = Host(HOSTS['trixie-stock'])
+    answer = host.run_command
+
+    def run_command(args, **kwargs):
+        assert kwargs['handle_exceptions'] is False
+        if os.path.basename(args[0]) == 'ip':
+            raise OSError(8, 'Exec format error')
+        return answer(args, **kwargs)
+
+    host.run_command = run_command
+    result = run(capsys, monkeypatch, host, etc_args(dom0))
+    xen = result['ansible_facts']['xen']
+    assert xen['network'] is None
+    assert xen['errors']['network'].startswith('Cannot run /usr/sbin/ip -j -d addr show: Exec format error')
+    assert xen['backends'] is not None and xen['domains'] != []
+
+
+def test_xl_and_the_other_reads_run_side_by_side(capsys, monkeypatch, dom0):
+    # `xl list -l` answers only once xenstore-ls has started: read one after the other, xl list -l (read
+    # before xenstore-ls) would wait in vain and the part would fail
+    host = Host(HOSTS['trixie-stock'])
+    answer = host.run_command
+    started = threading.Event()
+
+    def run_command(args, **kwargs):
+        name = os.path.basename(args[0])
+        if name == 'xenstore-ls':
+            started.set()
+        elif args[1:] == ['list', '-l'] and not started.wait(10):
+            return 1, '', 'xenstore-ls had not started'
+        return answer(args, **kwargs)
+
+    host.run_command = run_command
+    xen = run(capsys, monkeypatch, host, etc_args(dom0))['ansible_facts']['xen']
+    assert xen['errors'] == {}
+    assert [d['name'] for d in xen['domains']][0] == 'Domain-0'
+    # xl's own commands still run one after the other, xl info first
+    xl_ran = [key[1:] for key in host.ran if key[0] == 'xl']
+    assert xl_ran == [('info',), ('dmesg',), ('getenforce',), ('list', '-l')]
 
 
 def test_controls_get_the_facts(capsys, monkeypatch, dom0):
