@@ -24,6 +24,8 @@ None: it was not gathered):
     network        {ip_addr: text of `ip -j -d addr show`, ipv6_conf: {interface: {key: text}}}
     cpuinfo        text of /proc/cpuinfo
     xendomains     {path, text} of the xendomains defaults file (read with the xl_conf part)
+    boot           {xen_cfg: {path, exists, data: bytes, or None when unreadable}, grub_files: {path: exists},
+                   packages: {microcode package: installed}}
     errors         {part: reason} for the parts that could not be read
 """
 
@@ -32,6 +34,7 @@ __metaclass__ = type
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
+from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, XenCfg
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     CommandResult,
     XenCommandError,
@@ -55,11 +58,15 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import Xl
 
 # The parts of the facts a caller may gather (xl info is always read), in the order they are computed.
 PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'xenstored', 'network',
-         'controls')
+         'boot', 'controls')
 # Which raw output each part is computed from.
 RAW_OF = {'dmesg': 'dmesg', 'flask': 'getenforce', 'domains': 'xl_list_long', 'backends': 'xenstore_ls',
           'tpm': 'tpm', 'guest_configs': 'guest_configs', 'xl_conf': 'xl_conf', 'xenstored': 'xenstored',
-          'network': 'network'}
+          'network': 'network', 'boot': 'boot'}
+# The files GRUB's handling of Xen boot options needs (the boot part says whether each exists).
+GRUB_FILES = ('/boot/grub/grub.cfg', '/usr/sbin/update-grub', '/etc/grub.d/20_linux_xen')
+# The CPU microcode packages whose installation the boot part reports (ucode=scan loads them).
+MICROCODE_PACKAGES = ('intel-microcode', 'amd64-microcode')
 
 
 def empty_facts(reason):
@@ -68,7 +75,7 @@ def empty_facts(reason):
         'is_dom0': False, 'reason': reason, 'version': None, 'info': {}, 'cmdline': [],
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
         'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
-        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None,
+        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None, 'boot': None,
         'controls_summary': summarise([]), 'errors': {},
     }
 
@@ -149,6 +156,35 @@ def _network(raw, info, warnings):
     return network_fact(raw['network']['ip_addr'], raw['network'].get('ipv6_conf'))
 
 
+def xen_cfg_fact(path, exists, data):
+    """The boot part's xen_cfg: the tokens GRUB_CMDLINE_XEN_DEFAULT and GRUB_CMDLINE_XEN hold in the file
+    (as xen_boot_options reads them), or the error that keeps them from being judged (cmdline None)."""
+    entry = {'path': path, 'exists': bool(exists), 'cmdline': None, 'cmdline_xen': [], 'error': None}
+    if data is None:
+        entry['error'] = 'cannot read the file'
+        return entry
+    odd = safefile.describe_non_utf8(path, data)
+    if odd:
+        entry['error'] = odd
+        return entry
+    try:
+        cfg = XenCfg(data.decode('utf-8'))
+    except GrubConfigError as exc:
+        entry['error'] = exc.msg + (' (line %d)' % exc.line if exc.line else '')
+        return entry
+    entry['cmdline'] = list(cfg.tokens)
+    entry['cmdline_xen'] = list(cfg.other_tokens)
+    return entry
+
+
+def _boot(raw, info, warnings):
+    read = raw['boot']
+    cfg = read['xen_cfg']
+    return {'xen_cfg': xen_cfg_fact(cfg['path'], cfg.get('exists'), cfg.get('data')),
+            'grub_files': dict(read.get('grub_files') or {}),
+            'packages': dict(read.get('packages') or {})}
+
+
 PART_BUILDERS = {
     'dmesg': lambda raw, info, warnings: analyse_dmesg(raw['dmesg'], cmdline=_booted(raw, info)),
     'flask': _flask,
@@ -159,6 +195,7 @@ PART_BUILDERS = {
     'xl_conf': _xl_conf,
     'xenstored': _xenstored,
     'network': _network,
+    'boot': _boot,
 }
 
 

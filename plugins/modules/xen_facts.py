@@ -38,7 +38,7 @@ options:
         returned as V(null). V(controls) needs every part, so it implies V(all).
     type: list
     elements: str
-    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, controls]
+    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, boot, controls]
     default: [all]
   config_paths:
     description:
@@ -57,6 +57,13 @@ options:
       - A file that does not exist gives no settings (xl then uses its defaults).
     type: path
     default: /etc/xen/xl.conf
+  xen_cfg_path:
+    description:
+      - The file that keeps the Xen command line for GRUB (C(GRUB_CMDLINE_XEN_DEFAULT), as
+        M(xenguard.hardening.xen_boot_options) manages it), returned as C(boot.xen_cfg) with its tokens, so
+        roles can tell whether a boot change is needed without reading it again.
+    type: path
+    default: /etc/default/grub.d/xen.cfg
 attributes:
   check_mode:
     support: full
@@ -197,6 +204,18 @@ ansible_facts:
             C(disable_ipv6) from C(/proc/sys/net/ipv6/conf/<interface>/); V(null) without IPv6).
           type: dict
           sample: {interfaces: [{name: xenbr0, kind: bridge, master: null, flags: [UP], addresses: [], ipv6: {disable_ipv6: 1}}]}
+        boot:
+          description: >-
+            What the next boot of Xen is made of - C(xen_cfg) (C(path), C(exists), C(cmdline) - the tokens of
+            C(GRUB_CMDLINE_XEN_DEFAULT) there, C(cmdline_xen) - those of C(GRUB_CMDLINE_XEN), and the C(error)
+            when the file cannot be judged, then C(cmdline) is V(null)), C(grub_files) (whether each file the
+            collection's GRUB handling needs exists) and C(packages) (whether each CPU microcode package
+            is installed, from dpkg's records).
+          type: dict
+          sample:
+            xen_cfg: {path: /etc/default/grub.d/xen.cfg, exists: true, cmdline: [smt=0], cmdline_xen: [], error: null}
+            grub_files: {/boot/grub/grub.cfg: true, /usr/sbin/update-grub: true, /etc/grub.d/20_linux_xen: true}
+            packages: {intel-microcode: true, amd64-microcode: false}
         controls:
           description: The result of every control (id, title, status, detail, problem, severity, role, reboot).
           type: list
@@ -219,7 +238,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as xen_facts_assembly
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
-from ansible_collections.xenguard.hardening.plugins.module_utils.facts import PARTS, empty_facts, reason_of
+from ansible_collections.xenguard.hardening.plugins.module_utils.facts import (
+    GRUB_FILES, MICROCODE_PACKAGES, PARTS, empty_facts, reason_of,
+)
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner, XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import XlRunner
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import XenstoreClient
@@ -232,6 +253,7 @@ PROC_CPUINFO = '/proc/cpuinfo'
 XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PROC = '/proc'
 PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
+DPKG_INFO = '/var/lib/dpkg/info'
 _GLOB_CHARS = '*?['
 
 # What this module does is read: every command and file below. What the facts are made of what was read
@@ -371,6 +393,24 @@ def read_network(module):
     return {'ip_addr': ip_addr, 'ipv6_conf': ipv6}
 
 
+def _exists(path):
+    return os.path.exists(path)
+
+
+def read_boot(params):
+    """xen.cfg's bytes, which of GRUB's files exist, and which microcode packages dpkg has installed."""
+    path = params['xen_cfg_path']
+    exists = os.path.exists(path)
+    packages = {}
+    for name in MICROCODE_PACKAGES:
+        # dpkg keeps <package>.list (or <package>:<arch>.list) of every installed package
+        packages[name] = any(_exists(os.path.join(DPKG_INFO, name + suffix + '.list'))
+                             for suffix in ('', ':amd64', ':i386'))
+    return {'xen_cfg': {'path': path, 'exists': exists, 'data': _read_bytes(path) if exists else b''},
+            'grub_files': dict((name, _exists(name)) for name in GRUB_FILES),
+            'packages': packages}
+
+
 def _getenforce(xl):
     result = xl.run(['getenforce'], check=False)
     return {'rc': result.rc, 'stdout': result.stdout, 'stderr': result.stderr, 'cmd': result.cmd}
@@ -387,6 +427,7 @@ READERS = {
     'xl_conf': ('xl_conf', lambda module, xl, params: read_xl_conf(params['xl_conf_path'])),
     'xenstored': ('xenstored', lambda module, xl, params: read_xenstored()),
     'network': ('network', lambda module, xl, params: read_network(module)),
+    'boot': ('boot', lambda module, xl, params: read_boot(params)),
 }
 
 
@@ -431,7 +472,7 @@ def read_raw(module, xl, parts, params):
     return raw
 
 
-def gather_facts(module, parts, config_paths, xl_conf_path):
+def gather_facts(module, parts, config_paths, xl_conf_path, xen_cfg_path='/etc/default/grub.d/xen.cfg'):
     reason = not_dom0_reason()
     if reason:
         return empty_facts(reason)
@@ -439,7 +480,8 @@ def gather_facts(module, parts, config_paths, xl_conf_path):
     if not xl.available:
         return empty_facts('the xl command is missing: install xen-utils (xen-utils-<version>, '
                            'installed with xen-system-amd64)')
-    raw = read_raw(module, xl, parts, {'config_paths': config_paths, 'xl_conf_path': xl_conf_path})
+    raw = read_raw(module, xl, parts, {'config_paths': config_paths, 'xl_conf_path': xl_conf_path,
+                                       'xen_cfg_path': xen_cfg_path})
     facts, warnings = xen_facts_assembly.assemble(raw, parts)
     for warning in warnings:
         module.warn(warning)
@@ -459,12 +501,14 @@ def main():
                         choices=['all'] + list(PARTS)),
             config_paths=dict(type='list', elements='path', default=['/etc/xen']),
             xl_conf_path=dict(type='path', default='/etc/xen/xl.conf'),
+            xen_cfg_path=dict(type='path', default='/etc/default/grub.d/xen.cfg'),
         ),
         supports_check_mode=True,
     )
     try:
         facts = gather_facts(module, wanted_parts(module.params['gather']),
-                             module.params['config_paths'], module.params['xl_conf_path'])
+                             module.params['config_paths'], module.params['xl_conf_path'],
+                             module.params['xen_cfg_path'])
     except XenGuardError as exc:
         module.fail_json(**safefile.clean(exc.to_fail_kwargs()))
     # command output and file contents may hold bytes that are not UTF-8: they are returned as \xNN escapes

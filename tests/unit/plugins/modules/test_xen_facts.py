@@ -142,7 +142,24 @@ def dom0(tmp_path, monkeypatch):
     monkeypatch.setattr(xen_facts, 'PROC', str(proc))
     ipv6 = fake_ipv6_conf(tmp_path / 'ipv6-conf', 'dom0-network/ipv6-conf.bridge-with-dom0-address.txt')
     monkeypatch.setattr(xen_facts, 'PROC_IPV6_CONF', str(ipv6))
-    return {'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs, 'proc': proc, 'xs_conf': xs_conf}
+    # GRUB and dpkg as on the lab hosts: xen.cfg as the lab image has it, GRUB installed, intel-microcode
+    # installed (recorded with its architecture suffix, as dpkg may name it), amd64-microcode not
+    grub_d = tmp_path / 'default-grub.d'
+    grub_d.mkdir()
+    (grub_d / 'xen.cfg').write_text(fixture(D12 + 'etc-default-grub.d-xen.cfg.lab.txt'))
+    grub = tmp_path / 'grub'
+    grub.mkdir()
+    for name in ('grub.cfg', 'update-grub'):
+        (grub / name).write_text('')
+    monkeypatch.setattr(xen_facts, 'GRUB_FILES', (str(grub / 'grub.cfg'), str(grub / 'update-grub'),
+                                                  str(grub / '20_linux_xen')))
+    dpkg = tmp_path / 'dpkg-info'
+    dpkg.mkdir()
+    (dpkg / 'intel-microcode:amd64.list').write_text('/.\n')
+    (dpkg / 'amd64-microcode.md5sums').write_text('')
+    monkeypatch.setattr(xen_facts, 'DPKG_INFO', str(dpkg))
+    return {'grub_d': grub_d, 'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs, 'proc': proc,
+            'xs_conf': xs_conf}
 
 
 def run(capsys, monkeypatch, host, args=None, check_mode=False):
@@ -154,7 +171,8 @@ def run(capsys, monkeypatch, host, args=None, check_mode=False):
 
 
 def etc_args(dom0):
-    return {'config_paths': [str(dom0['etc'])], 'xl_conf_path': str(dom0['etc'] / 'xl.conf')}
+    return {'config_paths': [str(dom0['etc'])], 'xl_conf_path': str(dom0['etc'] / 'xl.conf'),
+            'xen_cfg_path': str(dom0['grub_d'] / 'xen.cfg')}
 
 
 @pytest.mark.parametrize('name', sorted(HOSTS), ids=sorted(HOSTS))
@@ -165,7 +183,7 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     xen = result['ansible_facts']['xen']
     expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
                      'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary',
-                     'xsm', 'cpu', 'toolstack_env', 'xenstored', 'network', 'errors'}
+                     'xsm', 'cpu', 'toolstack_env', 'xenstored', 'network', 'boot', 'errors'}
     assert set(xen) == expected_keys
     assert xen['errors'] == {}
     assert xen['is_dom0'] is True and xen['reason'] == ''
@@ -225,7 +243,8 @@ def test_check_mode_reads_the_same(capsys, monkeypatch, dom0):
     checked = run(capsys, monkeypatch, check_host, etc_args(dom0), check_mode=True)
     assert checked['ansible_facts'] == normal['ansible_facts']
     assert checked['changed'] is False
-    assert check_host.ran == normal_host.ran
+    # the same commands (the two reading lanes may interleave differently)
+    assert sorted(check_host.ran) == sorted(normal_host.ran)
 
 
 def test_gather_only_some_parts(capsys, monkeypatch, dom0):
@@ -322,6 +341,44 @@ def test_missing_xenstore_ls_names_the_package(capsys, monkeypatch, dom0):
     assert xen['backends'] is None
     assert 'xenstore-ls' in xen['errors']['backends'] and 'xenstore-utils' in xen['errors']['backends']
     assert 'could not read backends' in json.dumps(result['warnings'])
+
+
+def test_boot_part_xen_cfg_grub_and_microcode(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    xen = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']
+    boot = xen['boot']
+    assert boot['xen_cfg'] == {'path': str(dom0['grub_d'] / 'xen.cfg'), 'exists': True, 'error': None,
+                               'cmdline': ['console=com1', 'com1=115200,8n1', 'smap=0', 'dom0_mem=1024M,max:1024M',
+                                           'loglvl=all', 'guest_loglvl=all'],
+                               'cmdline_xen': []}
+    grub = [boot['grub_files'][p] for p in xen_facts.GRUB_FILES]
+    assert grub == [True, True, False]
+    assert boot['packages'] == {'intel-microcode': True, 'amd64-microcode': False}
+    assert xen['network'] is None and xen['errors'] == {}
+
+
+@pytest.mark.parametrize('text, error', [
+    ('GRUB_CMDLINE_XEN_DEFAULT="smt=0\n', 'unterminated quote in the assignment (line 1)'),
+    (b'# caf\xe9\nGRUB_CMDLINE_XEN_DEFAULT="smt=0"\n', 'is not UTF-8: byte 0xE9 at offset 5 (line 1)'),
+], ids=['unterminated', 'latin1'])
+def test_boot_part_xen_cfg_that_cannot_be_judged(capsys, monkeypatch, dom0, text, error):
+    path = dom0['grub_d'] / 'xen.cfg'
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    cfg = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']['xen_cfg']
+    assert cfg['cmdline'] is None and cfg['exists'] is True
+    assert error in cfg['error']
+
+
+def test_boot_part_without_xen_cfg(capsys, monkeypatch, dom0):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    args = dict(etc_args(dom0), gather=['boot'], xen_cfg_path=str(dom0['grub_d'] / 'absent.cfg'))
+    cfg = run(capsys, monkeypatch, host, args)['ansible_facts']['xen']['boot']['xen_cfg']
+    # no file: nothing configured yet (xen_boot_options creates it), not an error
+    assert cfg == {'path': args['xen_cfg_path'], 'exists': False, 'cmdline': [], 'cmdline_xen': [], 'error': None}
 
 
 def test_a_binary_that_cannot_start_is_a_part_error_not_a_second_result(capsys, monkeypatch, dom0):
