@@ -8,8 +8,9 @@
 ``interfaces`` dom0's interfaces as ``ansible_facts.xen.network.interfaces`` carries them (None: only the
 inputs themselves are judged); ``connection`` the controller's ``SSH_CONNECTION`` as the host sees it
 ("client-address client-port server-address server-port"). Returns {problems, control_nic, guest_nic,
-control_networks, connected_nic, connected_address}: the NICs by name (a MAC resolved), the control NIC's
-networks, and the NIC the controller is connected through now.
+control_address, control_networks, connected_nic, connected_address}: the NICs by name (a MAC resolved), the
+control address as netaddr writes it, the control NIC's networks, and the NIC the controller is connected
+through now.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,7 +30,8 @@ except ImportError:  # said by the filter when it is used
 # the role also keeps them to characters that are safe in a shell script and a systemd unit.
 IFNAME_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
 IFNAME_MAX = 15
-TIMEOUT_MIN, TIMEOUT_MAX = 30, 3600
+TIMEOUT_MIN = 30
+TIMEOUT_MAX = 3600
 BACKENDS = ('auto', 'ifupdown', 'networkd')
 BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
 PREFIX = 'xenguard_network_split_'
@@ -155,7 +157,8 @@ def xenguard_network_split_plan(values, interfaces=None, connection=None):
     control, guest, address, bridge = _inputs(values, problems)
     _bool(problems, values, 'confirm')
     plan = {'problems': problems, 'control_nic': None, 'guest_nic': None, 'control_networks': [],
-            'connected_nic': None, 'connected_address': None}
+            'connected_nic': None, 'connected_address': None,
+            'control_address': str(address) if address is not None else None}
     if interfaces is None:
         return plan
     if not isinstance(interfaces, list):
@@ -241,9 +244,9 @@ def _connected(plan, problems, interfaces, connection):
     if control != holder['name'] and control not in ports:
         problems.append('%scontrol_nic is %s, but the controller is connected through %s (%s, address %s) right '
                         'now: the control NIC must be the one the controller uses, or the split would cut this '
-                        'connection. Set %scontrol_nic: %s.' % (PREFIX, control, holder['name'],
-                                                                 holder.get('mac') or 'no MAC', server, PREFIX,
-                                                                 holder['name']))
+                        'connection. Set %scontrol_nic: %s.'
+                        % (PREFIX, control, holder['name'], holder.get('mac') or 'no MAC', server, PREFIX,
+                           holder['name']))
     if plan['guest_nic'] and (plan['guest_nic'] == holder['name'] or plan['guest_nic'] in ports):
         problems.append('%sguest_nic is %s, the NIC the controller is connected through now; the guest network '
                         'must be the other NIC.' % (PREFIX, plan['guest_nic']))
