@@ -96,6 +96,46 @@ CONTROLS = [
                        'Reference: xl-network-configuration(5) "bridge"; Xen tools/hotplug/Linux/'
                        'xen-network-common.sh; Linux Documentation/networking/ip-sysctl.rst.',
     },
+    {
+        'id': 'XG-NET-02',
+        'title': 'No dom0 socket listens on a guest-side address',
+        'section': 'Networks',
+        'severity': 'high',
+        'role': 'network_split',
+        'reboot': False,
+        'reference': 'xl-network-configuration(5): bridge; Linux proc(5) /proc/net/tcp, /proc/net/udp',
+        'check': 'no_listener_on_guest_network',
+        'params': {'guest_interfaces': []},
+        'remediation': 'Bind dom0\'s services to the control address only (sshd: ListenAddress <control '
+                       'address>, which the network_split role sets and checks with sshd -t before the reload) '
+                       'and leave dom0 without an address on the guest network (XG-NET-01). A socket bound to '
+                       'a dom0 address on the guest network fails, and so does a wildcard socket (0.0.0.0, ::) '
+                       'while dom0 has an address of that family there. The guest network is found as for '
+                       'XG-NET-01 (guest_interfaces, else the bridge the network_split role declared in '
+                       '/etc/xenguard/network_split.json, else the bridges of guest vifs and guest '
+                       'configurations); the sockets are the TCP sockets in LISTEN and the bound, unconnected '
+                       'UDP sockets of /proc/net/{tcp,tcp6,udp,udp6}. Reference: xl-network-configuration(5) '
+                       '"bridge"; Linux proc(5).',
+    },
+    {
+        'id': 'XG-NET-03',
+        'title': 'nftables drops traffic to dom0 from the guest network',
+        'section': 'Networks',
+        'severity': 'medium',
+        'role': 'network_split',
+        'reboot': False,
+        'reference': 'nft(8): address families inet and arp, hook input; xl-network-configuration(5): bridge',
+        'check': 'guest_network_filtered',
+        'params': {'guest_interfaces': []},
+        'remediation': 'Load an nftables policy that drops what arrives for dom0 from the guest network while '
+                       'bridged guest traffic passes (the bridge forwards it without the input hook): for every '
+                       'guest bridge (or guest interface) a rule iifname "<bridge>" drop in a base chain with '
+                       'hook input of family inet (or of both ip and ip6), and one in a chain of family arp, '
+                       'since Linux answers ARP for any of its addresses on any interface. The network_split '
+                       'role loads such a table (xenguard_network_split) at boot with its own systemd unit. '
+                       'Read from nft -j list ruleset; only rules that match iifname/iif alone (a counter '
+                       'allowed) and drop are recognised. Reference: nft(8) "ADDRESS FAMILIES", "CHAINS".',
+    },
     # ------------------------------------------------------------------ Driver domain
     {
         'id': 'XG-DD-01',

@@ -23,7 +23,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
     UNKNOWN,
     check,
 )
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, xencmdline, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, xencmdline, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
 
 
@@ -865,12 +865,15 @@ def check_xenstored_quotas(facts, params):
         '; %s' % '; '.join(state['notes']) if state.get('notes') else '')
 
 
-def _guest_network(interfaces, params, guest_configs):
+def _guest_network(interfaces, params, guest_configs, network=None):
     """(names, how) of the interfaces that make up the guest network, or (None, why) when none is seen."""
     by_name = dict((i['name'], i) for i in interfaces)
     named = [str(n) for n in params.get('guest_interfaces') or []]
     if named:
         return named, 'named by guest_interfaces'
+    split = (network or {}).get('split') if isinstance(network, dict) else None
+    if isinstance(split, dict) and split.get('bridge'):
+        return [split['bridge']], 'declared by the network_split role'
     all_bridges = dom0net.bridges(interfaces)
     found = sorted(b for b, ports in all_bridges.items() if any(dom0net.GUEST_PORT.match(p) for p in ports))
     configured = sorted(b for b in dom0net.vif_bridges(guest_configs) if b in by_name and b not in found)
@@ -888,15 +891,15 @@ def check_dom0_off_guest_network(facts, params):
     interfaces = network['interfaces']
     by_name = dict((i['name'], i) for i in interfaces)
     configs = facts.get('guest_configs') if isinstance(facts.get('guest_configs'), dict) else {}
-    guest, how = _guest_network(interfaces, params, configs)
+    guest, how = _guest_network(interfaces, params, configs, network)
     if not guest:
         return NA, 'no guest network in dom0: no bridge carries a guest vif (vif<domid>.<devid>), no guest ' \
             'configuration names a dom0 bridge, and guest_interfaces is empty (%d interfaces: %s)' % (
                 len(interfaces), ', '.join(sorted(by_name)) or 'none')
     absent = [name for name in guest if name not in by_name]
     if absent:
-        return UNKNOWN, 'guest_interfaces names %s, which dom0 does not have (interfaces: %s)' % (
-            ', '.join(absent), ', '.join(sorted(by_name)))
+        return UNKNOWN, 'the guest network (%s) names %s, which dom0 does not have (interfaces: %s)' % (
+            how, ', '.join(absent), ', '.join(sorted(by_name)))
     ports = dom0net.bridges(interfaces)
     members = []
     for name in guest:
@@ -925,6 +928,71 @@ def check_dom0_off_guest_network(facts, params):
         return FAIL, 'dom0 is reachable on the guest network %s: %s' % (shown, '; '.join(offences)), \
             'dom0_address_on_guest_network'
     return PASS, 'dom0 has no address on the guest network %s and takes no IPv6 autoconfiguration there' % shown
+
+
+def _guest_side(facts, params):
+    """(network, members, addresses, shown) of the guest network, or (status, detail) when it cannot be judged."""
+    network = facts.get('network')
+    if not isinstance(network, dict) or not isinstance(network.get('interfaces'), list):
+        return _missing("dom0's network interfaces (network)")
+    interfaces = network['interfaces']
+    by_name = dict((i['name'], i) for i in interfaces)
+    configs = facts.get('guest_configs') if isinstance(facts.get('guest_configs'), dict) else {}
+    guest, how = _guest_network(interfaces, params, configs, network)
+    if not guest:
+        return NA, 'no guest network in dom0: no bridge carries a guest vif, no guest configuration names a ' \
+            'dom0 bridge and the network_split role declared none'
+    absent = [name for name in guest if name not in by_name]
+    if absent:
+        return UNKNOWN, 'the guest network %s (%s) is not among dom0\'s interfaces (%s)' % (
+            ', '.join(absent), how, ', '.join(sorted(by_name)))
+    ports = dom0net.bridges(interfaces)
+    members = []
+    for name in guest:
+        for member in [name] + sorted(ports.get(name, [])):
+            if member not in members:
+                members.append(member)
+    addresses = []
+    for name in members:
+        for addr in by_name[name].get('addresses') or []:
+            if dom0net.GUEST_PORT.match(name) and addr.get('family') == 'inet6' and addr.get('scope') == 'link':
+                continue  # the link-local address of a vif port (see XG-NET-01)
+            addresses.append(addr.get('address'))
+    return network, guest, members, addresses, '%s (%s)' % (', '.join(members), how)
+
+
+@check('no_listener_on_guest_network')
+def check_no_listener_on_guest_network(facts, params):
+    side = _guest_side(facts, params)
+    if not isinstance(side[0], dict):
+        return side  # (status, detail): no guest network to judge
+    network, _guest, _members, addresses, shown = side
+    if not isinstance(network.get('sockets'), list):
+        return _missing("dom0's listening sockets (network.sockets, from /proc/net)")
+    reachable = netsplit.reachable_listeners(network['sockets'], addresses)
+    if reachable:
+        return FAIL, 'dom0 listens where the guest network %s reaches it (dom0 has %s there): %s' % (
+            shown, ', '.join(addresses), ', '.join(reachable)), 'listener_on_guest_network'
+    bound = sorted(set('%s %s' % (s['proto'], s['address']) for s in network['sockets']))
+    return PASS, 'no listening socket of dom0 is bound to an address on the guest network %s, which has no dom0 ' \
+        'address (%d listening sockets: %s)' % (shown, len(network['sockets']), ', '.join(bound) or 'none')
+
+
+@check('guest_network_filtered')
+def check_guest_network_filtered(facts, params):
+    side = _guest_side(facts, params)
+    if not isinstance(side[0], dict):
+        return side  # (status, detail): no guest network to judge
+    network, guest, _members, _addresses, shown = side
+    if not isinstance(network.get('nftables'), dict):
+        return UNKNOWN, 'the nftables ruleset could not be read: %s' % (network.get('nft_error') or 'not gathered')
+    missing = netsplit.unfiltered(network['nftables'].get('chains') or [], guest)
+    if missing:
+        return FAIL, 'traffic to dom0 from the guest network %s is not dropped: %s' % (shown, '; '.join(missing)), \
+            'guest_network_unfiltered'
+    chains = sorted(set('%s %s/%s' % (c['family'], c['table'], c['name'])
+                        for c in network['nftables']['chains'] if set(guest) & set(c['drops_iifnames'])))
+    return PASS, 'nftables drops traffic to dom0 from the guest network %s (chains %s)' % (shown, ', '.join(chains))
 
 
 @check('tpm_present')

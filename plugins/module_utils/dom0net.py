@@ -28,7 +28,7 @@ class NetworkParseError(ValueError):
 
 
 def parse_ip_addr(text):
-    """The interfaces of ``ip -j -d addr show``: [{name, kind, master, flags, addresses}], in ip's order."""
+    """The interfaces of ``ip -j -d addr show``: [{name, kind, mac, master, flags, addresses}], in ip's order."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -46,7 +46,7 @@ def parse_ip_addr(text):
             if isinstance(addr, dict) and addr.get('local') and addr.get('family') in ('inet', 'inet6'):
                 addresses.append({'family': addr['family'], 'address': addr['local'],
                                   'prefixlen': addr.get('prefixlen'), 'scope': addr.get('scope')})
-        interfaces.append({'name': entry['ifname'], 'kind': linkinfo.get('info_kind'),
+        interfaces.append({'name': entry['ifname'], 'kind': linkinfo.get('info_kind'), 'mac': entry.get('address'),
                            'master': entry.get('master'), 'flags': list(entry.get('flags') or []),
                            'addresses': addresses})
     return interfaces

@@ -32,7 +32,7 @@ None: it was not gathered):
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, XenCfg
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
@@ -153,7 +153,28 @@ def network_fact(ip_addr, ipv6_conf):
 
 
 def _network(raw, info, warnings):
-    return network_fact(raw['network']['ip_addr'], raw['network'].get('ipv6_conf'))
+    fact = network_fact(raw['network']['ip_addr'], raw['network'].get('ipv6_conf'))
+    fact.update(netsplit_fact(raw['network'], warnings))
+    return fact
+
+
+def netsplit_fact(read, warnings):
+    """sockets (listening, None when /proc/net was not read), nftables (base chains, None with nft_error when
+    nft gave none) and split (the network_split role's declaration or None) from read_network_split's reads."""
+    tables = read.get('proc_net')
+    fact = {'sockets': netsplit.listening_sockets(tables) if tables and any(
+        v is not None for v in tables.values()) else None, 'nftables': None, 'nft_error': read.get('nft_error'),
+        'split': None}
+    try:
+        if read.get('nft_ruleset') is not None:
+            fact['nftables'] = netsplit.parse_nft_ruleset(read['nft_ruleset'])
+    except netsplit.NetsplitParseError as exc:
+        fact['nft_error'] = str(exc)
+    try:
+        fact['split'] = netsplit.parse_declaration(read.get('split_declaration'))
+    except netsplit.NetsplitParseError as exc:
+        warnings.append('%s; it is ignored: run the network_split role again to rewrite it' % exc)
+    return fact
 
 
 def xen_cfg_fact(path, exists, data):

@@ -199,9 +199,14 @@ ansible_facts:
         network:
           description: >-
             dom0's network interfaces from C(ip -j -d addr show) - C(interfaces), each with C(name), C(kind)
-            (C(bridge) for a bridge), C(master) (the bridge of a port), C(flags), C(addresses) (C(family),
+            (C(bridge) for a bridge), C(mac), C(master) (the bridge of a port), C(flags), C(addresses) (C(family),
             C(address), C(prefixlen), C(scope)) and C(ipv6) (C(accept_ra), C(autoconf), C(forwarding),
-            C(disable_ipv6) from C(/proc/sys/net/ipv6/conf/<interface>/); V(null) without IPv6).
+            C(disable_ipv6) from C(/proc/sys/net/ipv6/conf/<interface>/); V(null) without IPv6);
+            C(sockets), the listening sockets of C(/proc/net/{tcp,tcp6,udp,udp6}) (C(proto), C(family),
+            C(address), C(port)); C(nftables), the base chains of C(nft -j list ruleset) (C(family), C(table),
+            C(name), C(hook), C(policy), C(drops_iifnames)) or V(null) with the reason in C(nft_error); and
+            C(split), what the network_split role declared in C(/etc/xenguard/network_split.json)
+            (C(control_nic), C(control_address), C(guest_nic), C(bridge), C(table)) or V(null).
           type: dict
           sample: {interfaces: [{name: xenbr0, kind: bridge, master: null, flags: [UP], addresses: [], ipv6: {disable_ipv6: 1}}]}
         boot:
@@ -237,7 +242,7 @@ import threading
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as xen_facts_assembly
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.facts import (
     GRUB_FILES, MICROCODE_PACKAGES, PARTS, empty_facts, reason_of,
 )
@@ -254,6 +259,7 @@ XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PROC = '/proc'
 PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
 DPKG_INFO = '/var/lib/dpkg/info'
+NETWORK_SPLIT_DECLARATION = '/etc/xenguard/network_split.json'
 _GLOB_CHARS = '*?['
 
 # What this module does is read: every command and file below. What the facts are made of what was read
@@ -390,7 +396,25 @@ def read_network(module):
             conf = os.path.join(PROC_IPV6_CONF, name)
             if os.path.isdir(conf):
                 ipv6[name] = dict((key, _read(os.path.join(conf, key))) for key in dom0net.IPV6_KEYS)
-    return {'ip_addr': ip_addr, 'ipv6_conf': ipv6}
+    return dict({'ip_addr': ip_addr, 'ipv6_conf': ipv6}, **read_network_split(module))
+
+
+def read_network_split(module):
+    """What the split of the networks is judged on: /proc/net/{tcp,tcp6,udp,udp6}, nft -j list ruleset (None
+    with the reason when nft is missing or fails) and the network_split role's declaration (None when absent)."""
+    tables = dict((name, _read(os.path.join(PROC, 'net', name))) for name, _family in netsplit.PROC_NET_FILES)
+    nft, nft_error = None, None
+    runner = CommandRunner(module, 'nft', required=False)
+    if not runner.available:
+        nft_error = 'nft is not installed (Debian package nftables)'
+    else:
+        # through CommandRunner: C locale, and a binary that cannot start is an error of this part (this
+        # runs in xen_facts' second reading thread)
+        result = runner.run(['-j', 'list', 'ruleset'], check=False)
+        nft, nft_error = ((result.stdout, None) if result.rc == 0
+                          else (None, 'nft -j list ruleset exited %d: %s' % (result.rc, result.stderr.strip())))
+    return {'proc_net': tables, 'nft_ruleset': nft, 'nft_error': nft_error,
+            'split_declaration': _read(NETWORK_SPLIT_DECLARATION)}
 
 
 def _exists(path):

@@ -2,12 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet scenario after converge (site.yml, one reboot), idempotence and side_effect (audit.yml): the
 hardened Xen command line is booted and is the default, exactly one reboot happened, the one-shot entry is
-gone, xl.conf has autoballoon="off", and in the audit's report every control the lab can satisfy passes;
-each one it cannot is named in LAB_CANNOT with the reason."""
+gone, xl.conf has autoballoon="off", the networks are split (from the guest network's test host dom0 answers
+nothing that it answered before, a stand-in guest behind the bridge does, ssh over the control network works),
+and in the audit's report every control the lab can satisfy passes; each one it cannot is named in LAB_CANNOT
+with the reason."""
 
 import glob
 import json
 import os
+import subprocess
 import sys
 
 import testinfra.utils.ansible_runner
@@ -24,7 +27,7 @@ HARDENED = ["smt=0", "pv-linear-pt=0", "pv=no-32", "ucode=scan", "conring_size=1
             "spec-ctrl=ibpb-entry,bhb-entry,lock-harden", "dom0-iommu=strict", "scrub-domheap"]
 ROLE_CONTROLS = ["XG-IOMMU-01", "XG-IOMMU-02", "XG-IOMMU-03", "XG-IOMMU-04", "XG-XEN-01", "XG-XEN-02",
                  "XG-XEN-03", "XG-XEN-04", "XG-XEN-05", "XG-XEN-06", "XG-XEN-07", "XG-XEN-13", "XG-XEN-14",
-                 "XG-XEN-16", "XG-XEN-17", "XG-XL-01"]
+                 "XG-XEN-16", "XG-XEN-17", "XG-XL-01", "XG-NET-01", "XG-NET-02", "XG-NET-03"]
 DIST = os.environ.get("XENLAB_DIST", "bookworm")
 # The controls this lab host cannot pass after site.yml, each with its status in the report and the reason.
 # The test fails when one of them starts passing too (then it leaves this table) and when any other control
@@ -124,3 +127,85 @@ def test_audit_report_files(host):
     with open(os.path.join(EPHEMERAL, "report", "report.xml")) as f:
         xml = f.read()
     assert xml.count("<testcase ") == len(report()["hosts"][0]["results"])
+
+
+# ---------------------------------------------------------------- the split networks, from the outside
+
+PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+DOM0_GUEST_MAC = "52:54:00:12:34:02"  # the lab's eth1 (docs/lab.md "Networks")
+STAND_IN = "192.0.2.50"  # a stand-in guest behind the bridge (a veth port of xenbr0, its far end in a netns of dom0)
+
+
+def _lab_state(name):
+    root = os.environ.get("XENLAB_STATE") or os.environ.get("XENGUARD_LAB_STATE") or os.path.join(PROJECT, "lab-state")
+    with open(os.path.join(root, "molecule-" + os.environ["MOLECULE_SCENARIO_NAME"], name, "state.json")) as f:
+        return json.load(f)
+
+
+def probe(host, *args):
+    """What the test host in the guest wire's namespace gets back (tests/lab/netprobe.py)."""
+    netns, tap = _lab_state(host.backend.get_hostname())["guest_tap"]
+    out = subprocess.run(["ip", "netns", "exec", netns, sys.executable, os.path.join(PROJECT, "tests", "lab", "netprobe.py"),
+                          "--iface", tap] + list(args), capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout)
+
+
+def dom0_ports(host):
+    facts = host.ansible("xenguard.hardening.xen_facts", "gather=network", check=False)["ansible_facts"]["xen"]
+    return sorted(set([22] + [s["port"] for s in facts["network"]["sockets"]]))
+
+
+def test_before_the_split_dom0_answered_on_the_guest_network(host):
+    with open(os.path.join(EPHEMERAL, "guest-net-before-%s.json" % host.backend.get_hostname())) as f:
+        before = json.load(f)
+    assert before["tcp4"]["192.0.2.2:22"].startswith("open: SSH-2.0-")
+    assert before["icmp4"]["192.0.2.2"] is True
+    assert before["arp"]["192.0.2.2"] == DOM0_GUEST_MAC
+    assert before["arp"]["10.0.2.15"] == DOM0_GUEST_MAC  # Linux answers ARP for its control address there too
+    assert "fe80::5054:ff:fe12:3402" in before["icmp6"]
+    assert before["tcp6"]["[fe80::5054:ff:fe12:3402]:22"].startswith("open: SSH-2.0-")
+
+
+def test_after_the_split_dom0_answers_nothing_on_the_guest_network(host):
+    ports = ",".join(str(p) for p in dom0_ports(host))
+    after = probe(host, "--ipv4", "192.0.2.2", "--arp", "10.0.2.15", "--tcp", ports, "--mac6", DOM0_GUEST_MAC)
+    print(json.dumps(after, indent=1, sort_keys=True))
+    assert after["arp"] == {"192.0.2.2": None, "10.0.2.15": None}
+    assert after["icmp4"] == {"192.0.2.2": False}
+    answered = dict((k, v) for k, v in list(after["tcp4"].items()) + list(after["tcp6"].items())
+                    if v.startswith("open") or v == "refused")  # a refusal is an answer too (a TCP reset)
+    assert answered == {}
+    assert after["icmp6"] == []
+
+
+def test_ssh_over_the_control_network_only(host):
+    assert host.run("true").rc == 0
+    listeners = host.check_output("ss -Htln 'sport = :22'").split()
+    assert "10.0.2.15:22" in listeners and "0.0.0.0:22" not in listeners and "[::]:22" not in listeners
+    assert host.file("/etc/network/interfaces.d/xenguard-network-split").exists  # the bridge came back at boot
+    assert host.check_output("ip -o link show eth1").count("master xenbr0") == 1
+
+
+def test_a_guest_behind_the_bridge_answers(host):
+    """Bridged traffic passes: a stand-in guest (a veth port of xenbr0 like a vif, its far end in a namespace of
+    dom0 with 192.0.2.50) answers the test host, and the bridge family chain counts the frames it forwarded."""
+    setup = ("ip netns add xgguest && ip link add xgvif type veth peer name xgeth netns xgguest && "
+             "ip link set xgvif master xenbr0 up && ip -n xgguest addr add %s/24 dev xgeth && "
+             "ip -n xgguest link set xgeth up && ip -n xgguest link set lo up && sleep 2" % STAND_IN)
+    host.check_output(setup)
+    try:
+        counted = host.check_output("nft list chain bridge xenguard_network_split forward")
+        guest = probe(host, "--ipv4", STAND_IN, "--tcp", "22")
+        print(json.dumps(guest, sort_keys=True))
+        assert guest["arp"][STAND_IN] is not None and guest["arp"][STAND_IN] != DOM0_GUEST_MAC
+        assert guest["icmp4"][STAND_IN] is True
+        assert guest["tcp4"][STAND_IN + ":22"] == "refused"  # it answers: nothing listens there
+        later = host.check_output("nft list chain bridge xenguard_network_split forward")
+        assert _packets(later) > _packets(counted)
+    finally:
+        host.run("ip link del xgvif; ip netns del xgguest")
+
+
+def _packets(chain):
+    words = chain.split()
+    return int(words[words.index("packets") + 1])

@@ -83,7 +83,7 @@ def test_parse_errors_say_what_ip_printed(text, message):
 def test_parse_skips_what_is_no_interface_and_no_address():
     text = json.dumps([{}, 'x', {'ifname': 'eth9', 'addr_info': [
         {'family': 'inet', 'local': '10.1.1.1', 'prefixlen': 8}, {'family': 'packet', 'local': 'x'}, {}]}])
-    assert dom0net.parse_ip_addr(text) == [{'name': 'eth9', 'kind': None, 'master': None, 'flags': [],
+    assert dom0net.parse_ip_addr(text) == [{'name': 'eth9', 'kind': None, 'mac': None, 'master': None, 'flags': [],
                                             'addresses': [{'family': 'inet', 'address': '10.1.1.1',
                                                            'prefixlen': 8, 'scope': None}]}]
 
