@@ -259,3 +259,94 @@ def debugfs_answer(stdout, stderr):
 def debugfs_device(path, offset):
     """The device argument for debugfs: the path, with e2fsprogs' ?offset= for a partition inside it."""
     return path if not offset else '%s?offset=%d' % (path, offset)
+
+
+# ----------------------------------------------------------------------------------- the role's plan
+
+# The PV-GRUB2 images of Debian's grub-xen-host, by guest type.
+PVGRUB_IMAGES = {'pv': 'grub-x86_64-xen.bin', 'pvh': 'grub-i386-xen_pvh.bin'}
+# Settings that only a dom0-side boot uses; they go when the guest moves to PV-GRUB2.
+DOM0_BOOT_KEYS = ('bootloader', 'bootloader_args', 'ramdisk')
+
+
+def config_guest_type(keys):
+    kind = str(keys.get('type') or '').lower()
+    if kind in ('pv', 'pvh', 'hvm'):
+        return kind
+    return 'hvm' if str(keys.get('builder') or '').lower() == 'hvm' else 'pv'
+
+
+def config_boot(keys):
+    """How a configuration boots: pygrub, bootloader (another one), pvgrub, kernel or none."""
+    loader = str(keys.get('bootloader') or '').rsplit('/', 1)[-1]
+    kernel = str(keys.get('kernel') or '').rsplit('/', 1)[-1]
+    if 'pygrub' in loader:
+        return 'pygrub'
+    if loader:
+        return 'bootloader'
+    if kernel.startswith('grub-') and 'xen' in kernel:
+        return 'pvgrub'
+    return 'kernel' if kernel else 'none'
+
+
+def plan_conversions(guest_configs, guests=(), exclude=(), convert_kernel=False, image_dir='/usr/lib/grub-xen'):
+    """Which guest configurations the pvgrub role converts, from xen_facts' guest_configs.
+
+    guests: names (or paths) to consider, empty for every configuration; exclude: names or paths to
+    leave. Returns {convert: [...], skipped: [...], unreadable: [...], problems: [...]}: problems are
+    inputs the role refuses before it changes anything (a named guest that does not exist, or whose
+    configuration cannot be read); unreadable are configurations that cannot be judged, reported and
+    left alone.
+    """
+    plan = {'convert': [], 'skipped': [], 'unreadable': [], 'problems': []}
+    by_name = {}
+    entries = sorted((guest_configs or {}).items())
+    for path, entry in entries:
+        keys = (entry or {}).get('keys') or {}
+        by_name.setdefault(str(keys.get('name') or ''), []).append(path)
+    wanted = set(guests or ())
+    for name in sorted(wanted):
+        if name not in by_name and name not in (guest_configs or {}):
+            plan['problems'].append(
+                'the guest %s does not exist: no guest configuration read (%s) has name="%s" or is that path; '
+                'check the name, or give xen_facts the directory of its configuration (config_paths)'
+                % (name, ', '.join(sorted(n for n in by_name if n)) or 'none', name))
+    for path, entry in entries:
+        entry = entry or {}
+        keys = entry.get('keys') or {}
+        name = str(keys.get('name') or '')
+        if wanted and name not in wanted and path not in wanted:
+            continue
+        if name in exclude or path in exclude:
+            plan['skipped'].append({'path': path, 'name': name, 'why': 'excluded (xenguard_pvgrub_exclude)'})
+            continue
+        if entry.get('error'):
+            if wanted:
+                plan['problems'].append('the configuration of the guest %s cannot be read: %s; fix it or leave '
+                                        'the guest out' % (name or path, entry['error']))
+            else:
+                plan['unreadable'].append({'path': path, 'name': name, 'why': entry['error']})
+            continue
+        kind = config_guest_type(keys)
+        boot = config_boot(keys)
+        if kind == 'hvm':
+            why = 'an HVM guest (it boots from its firmware)'
+        elif keys.get('driver_domain') not in (None, 0, '0') or 'vtpm' in str(keys.get('kernel') or ''):
+            why = 'a driver domain or vTPM domain: its boot is the role that made it'
+        elif boot == 'pvgrub':
+            why = 'already boots through PV-GRUB2'
+        elif boot == 'bootloader':
+            why = 'boots through the dom0 bootloader %s, which the role does not replace' % keys.get('bootloader')
+        elif boot == 'none':
+            why = 'has neither a bootloader nor a kernel'
+        elif boot == 'kernel' and not convert_kernel:
+            why = 'boots a kernel from dom0 (set xenguard_pvgrub_convert_kernel to move it to PV-GRUB2)'
+        else:
+            why = None
+        if why:
+            plan['skipped'].append({'path': path, 'name': name, 'why': why})
+            continue
+        remove = [key for key in DOM0_BOOT_KEYS if key in keys]
+        plan['convert'].append({'path': path, 'name': name, 'type': kind, 'boot': boot, 'remove': remove,
+                                'kernel': image_dir.rstrip('/') + '/' + PVGRUB_IMAGES[kind]})
+    return plan

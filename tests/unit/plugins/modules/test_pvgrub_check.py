@@ -220,3 +220,22 @@ def test_unknown_prefix_refused():
 def test_menu_kernels():
     text = "linux (hd0,msdos1)/vmlinuz-6.1 root=x\n  linux\t'/boot/a b'\nmultiboot2 /boot/xen.gz\nlinux /vmlinuz-6.1\n"
     assert guestdisk.menu_kernels(text) == ['/vmlinuz-6.1', "/boot/a", '/boot/xen.gz']
+
+
+def test_disk_specs_read_as_xl_reads_them():
+    """Every disk of a configuration against what `xl create -n` printed for it on the lab host (Xen 4.17.5):
+    target, format, vdev, script, backend. xl keeps a relative target as written and libxl puts /dev/ before
+    it later (xl-disk-configuration(5), target); the parser gives the path that is opened."""
+    import json
+    from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig
+    from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
+    specs = XlConfig.parse(fixture('debian12-xen-4.17/xl-create-n.disk-specs.cfg')).get('disk')
+    disks = json.loads(fixture('debian12-xen-4.17/xl-create-n.disk-specs.json'))['disks']
+    assert len(specs) == len(disks) == 10
+    for spec, xl in zip(specs, disks):
+        ours = guestdisk.parse_disk_spec(spec)
+        target = xl['pdev_path']
+        if not target.startswith('/') and not xl.get('script'):
+            target = '/dev/' + target
+        assert (ours['target'], ours['format'], ours['vdev'], ours['script'], ours['backend']) == (
+            target, xl['format'], xl['vdev'], xl.get('script'), xl.get('backend_domname')), spec
