@@ -51,7 +51,8 @@ BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', '
 # Names the roles set themselves (facts), and the host pattern of the collection's playbooks, besides the
 # variables the roles' argument specs declare.
 RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline', 'xenguard_reboot_required',
-                'xenguard_reboot_summary', 'xenguard_iommu_result', 'xenguard_hosts', 'xenguard_serial',
+                'xenguard_reboot_summary', 'xenguard_iommu_result', 'xenguard_pvgrub_result', 'xenguard_hosts',
+                'xenguard_serial',
                 'xenguard_max_fail_percentage', 'xenguard_audit', 'xenguard_audited_hosts', 'xenguard_report_dir',
                 'xenguard_waivers')
 
