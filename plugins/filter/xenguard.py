@@ -15,6 +15,7 @@
 - ``xen_dom0_mem``: what ``dom0_mem=`` on a command line sets, read as Xen reads it.
 - ``xen_iommu_pinned``: the ``iommu=`` value that pins the IOMMU (``required``) and keeps the booted sub-options.
 - ``xen_option_with``: the value of a list option (``spec-ctrl=``, ``dom0-iommu=``) that keeps a command line's items and adds wanted ones.
+- ``xen_pvgrub_plan``: which guest configurations the pvgrub role moves to PV-GRUB2, and why the others stay.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,7 +34,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue impor
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
-from ansible_collections.xenguard.hardening.plugins.module_utils import xencmdline
+from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk, xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 
 # Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
@@ -50,7 +51,8 @@ BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', '
 # Names the roles set themselves (facts), and the host pattern of the collection's playbooks, besides the
 # variables the roles' argument specs declare.
 RESULT_NAMES = ('xenguard_pending_boot_changes', 'xenguard_expected_xen_cmdline', 'xenguard_reboot_required',
-                'xenguard_reboot_summary', 'xenguard_iommu_result', 'xenguard_hosts', 'xenguard_serial',
+                'xenguard_reboot_summary', 'xenguard_iommu_result', 'xenguard_pvgrub_result', 'xenguard_hosts',
+                'xenguard_serial',
                 'xenguard_max_fail_percentage', 'xenguard_audit', 'xenguard_audited_hosts', 'xenguard_report_dir',
                 'xenguard_waivers')
 
@@ -446,7 +448,31 @@ def _reboot_plan(chk):
     _pending(chk)
 
 
+def _names(chk, name):
+    if not chk.has(name):
+        return
+    value = chk.values[name]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        chk.bad(name, 'is %s; give a list of guest names (name= of their configuration) or configuration paths, '
+                      'as strings, for example ["web1", "/etc/xen/db1.cfg"]' % _kind(value))
+
+
+def _pvgrub(chk):
+    for name in ('xenguard_pvgrub_install', 'xenguard_pvgrub_convert', 'xenguard_pvgrub_convert_kernel',
+                 'xenguard_pvgrub_backup', 'xenguard_pvgrub_require_all'):
+        chk.boolean(name)
+    chk.path('xenguard_pvgrub_image_dir')
+    _names(chk, 'xenguard_pvgrub_guests')
+    _names(chk, 'xenguard_pvgrub_exclude')
+    name = 'xenguard_pvgrub_packages'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and PACKAGE_RE.match(v) for v in value):
+            chk.bad(name, 'is %s; give a list of Debian package names, for example ["grub-xen-host"]' % _kind(value))
+
+
 ENTRY_POINTS = {
+    'pvgrub': _pvgrub,
     'hypervisor': _hypervisor,
     'iommu': _iommu,
     'reboot': _reboot,
@@ -531,6 +557,14 @@ def xenguard_unknown_variables(names, warn=True):
     return unknown
 
 
+def xen_pvgrub_plan(guest_configs, guests=None, exclude=None, convert_kernel=False, image_dir='/usr/lib/grub-xen'):
+    """The pvgrub role's plan over xen_facts' guest_configs (see guestdisk.plan_conversions)."""
+    if not isinstance(guest_configs, dict):
+        raise AnsibleFilterError('xen_pvgrub_plan: give ansible_facts.xen.guest_configs (a mapping of path to '
+                                 '{keys, error}); got %s' % type(guest_configs).__name__)
+    return guestdisk.plan_conversions(guest_configs, guests or (), exclude or (), bool(convert_kernel), image_dir)
+
+
 class FilterModule(object):
     """xenguard.hardening filters."""
 
@@ -545,4 +579,5 @@ class FilterModule(object):
             'xen_control_offenders': xen_control_offenders,
             'xenguard_input_problems': xenguard_input_problems,
             'xenguard_unknown_variables': xenguard_unknown_variables,
+            'xen_pvgrub_plan': xen_pvgrub_plan,
         }

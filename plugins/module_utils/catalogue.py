@@ -159,14 +159,18 @@ CONTROLS = [
         'reboot': False,
         'reference': 'xl.cfg(5): bootloader=, bootloader_restrict=; xl.conf(5): bootloader_restrict',
         'check': 'no_pygrub',
-        'remediation': 'Boot PV guests with PV-GRUB2 (kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin"; PVH: '
-                       'grub-i386-xen_pvh.bin) or a fixed kernel. Where pygrub must stay, restrict it (XSA-443): '
-                       'from Xen 4.17.3, export LIBXL_BOOTLOADER_RESTRICT=1 (any value counts) in the '
+        'remediation': 'Boot PV and PVH guests with PV-GRUB2 (kernel="/usr/lib/grub-xen/grub-x86_64-xen.bin"; PVH: '
+                       'kernel="/usr/lib/grub-xen/grub-i386-xen_pvh.bin"; the pvgrub role converts the guests whose '
+                       'disks hold a GRUB menu) or a fixed kernel. Where pygrub must stay, restrict it (XSA-443): '
+                       'from Xen 4.17.3, export LIBXL_BOOTLOADER_RESTRICT=1 (any value counts, even 0) in the '
                        'environment xl runs in - for guests started at boot, /etc/default/xendomains, which '
-                       'the xendomains script sources; from 4.18 also bootloader_restrict=1 (or '
-                       'bootloader_user=) in the guest configuration, or bootloader_restrict=1 in xl.conf as '
-                       'the host-wide default a guest\'s own setting overrides. Reference: xl(1) ENVIRONMENT '
-                       'VARIABLES, xl.cfg(5) bootloader_restrict, xl.conf(5) bootloader_restrict.',
+                       'the xendomains script sources; a guest started by hand with xl create needs it in that '
+                       'shell too. From 4.18 also bootloader_restrict=1 in the guest configuration, or '
+                       'bootloader_restrict=1 in xl.conf as the host-wide default; xl takes the guest\'s own '
+                       'bootloader_restrict first, then xl.conf\'s, and only when neither is set does '
+                       'bootloader_user= imply the restriction (so bootloader_restrict=0 in xl.conf undoes it). '
+                       'Reference: xl(1) ENVIRONMENT VARIABLES, xl.cfg(5) bootloader_restrict, bootloader_user, '
+                       'xl.conf(5) bootloader_restrict.',
     },
     # ------------------------------------------------------------------ Device model
     {

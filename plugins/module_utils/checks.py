@@ -710,15 +710,44 @@ def _xl_conf_keys(facts):
     return {} if 'error' in xl_conf else xl_conf
 
 
+def _xl_bool(value):
+    """A boolean as xl reads it (xlu_cfg_get_defbool: strtol(value, 0) of the whole string, non-zero is
+    true), or libxl's "True"/"False" in `xl list -l`; None when xl would not take it (it then keeps the
+    default and warns)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    if not isinstance(value, str):
+        return None
+    if value in ('True', 'False'):
+        return value == 'True'
+    text = value.strip()
+    match = re.match(r'^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$', text)
+    if not match:
+        return None
+    digits = match.group(2)
+    number = int(digits, 16) if digits[:2].lower() == '0x' else int(digits, 8) if digits.startswith('0') else int(digits)
+    return number != 0
+
+
 def _bootloader_restriction(facts):
     """How the toolstack restricts a bootloader on this host, as functions of a guest's settings.
 
-    Returns (host_reason, guest_reason): host_reason is why every pygrub run is restricted (or None);
-    guest_reason(settings) is why one guest's is (or None), settings being its xl.cfg keys or b_info.
-    Xen 4.17.3 and later (XSA-443): the environment LIBXL_BOOTLOADER_RESTRICT or LIBXL_BOOTLOADER_USER,
-    set to any value (xl(1)), restricts every bootloader xl starts. Xen 4.18 and later also: per guest
-    bootloader_restrict / bootloader_user (a user implies restrict: libxl_create.c), and a host-wide
-    default bootloader_restrict in xl.conf that a guest's own setting overrides (xl_parse.c).
+    Returns (host_reason, guest_reason, has_env, has_keys): host_reason is why every pygrub run xl makes
+    from the xendomains script is restricted (or None); guest_reason(settings, running) is why one
+    guest's is (or None), settings being its xl.cfg keys or, for a running domain, its b_info.
+
+    Xen 4.17.3 and later (XSA-443): the environment variable LIBXL_BOOTLOADER_RESTRICT or
+    LIBXL_BOOTLOADER_USER, set to any value, even 0 (xl(1) ENVIRONMENT VARIABLES), restricts every
+    bootloader that xl starts (4.17: libxl_bootloader.c make_bootloader_args; 4.18+: libxl_create.c,
+    where it overrides the guest's own setting). Xen 4.18 and later also read, in this order
+    (xl_parse.c, then libxl_create.c):
+      1. the guest's own bootloader_restrict (xl.cfg(5)), when xl can read it as a number;
+      2. else the host-wide bootloader_restrict of xl.conf(5);
+      3. else bootloader_restrict follows bootloader_user: a user implies restrict - but only when
+         neither 1 nor 2 set it, so bootloader_restrict=0 in xl.conf wins over a guest's bootloader_user.
+    A running domain's b_info (xl list -l) carries the value libxl settled on (4.18+): it is the answer.
     """
     release = _xen_release(facts)
     has_env = release is not None and (release[:2] >= (4, 18) or (
@@ -726,24 +755,30 @@ def _bootloader_restriction(facts):
     has_keys = release is not None and release[:2] >= (4, 18)
     env = facts.get('toolstack_env') if isinstance(facts.get('toolstack_env'), dict) else {}
     exported = env.get('exported') if isinstance(env.get('exported'), dict) else {}
-    set_vars = sorted(name for name in exported if name.startswith('LIBXL_BOOTLOADER_'))
+    set_vars = sorted(name for name in exported if name.startswith('LIBXL_BOOTLOADER_')
+                      and name != 'LIBXL_BOOTLOADER_TIMEOUT')
     host_reason = None
     if set_vars and has_env:
-        host_reason = '%s exports %s' % (env.get('path') or 'the toolstack environment', ', '.join(set_vars))
-    conf_default = _xl_conf_keys(facts).get('bootloader_restrict')
+        host_reason = '%s exports %s, for the guests xendomains starts' % (
+            env.get('path') or 'the toolstack environment', ', '.join(set_vars))
+    conf_raw = _xl_conf_keys(facts).get('bootloader_restrict')
+    conf_default = _xl_bool(conf_raw)
 
-    def guest_reason(settings):
+    def guest_reason(settings, running=False):
+        own = _xl_bool(settings.get('bootloader_restrict'))
+        if running and has_keys and own is not None:
+            # what libxl settled on when it built the domain, environment included
+            return 'bootloader_restrict=%s' % settings.get('bootloader_restrict') if own else None
         if host_reason:
             return host_reason
         if not has_keys:
             return None
-        own = settings.get('bootloader_restrict')
-        if own is not None and str(own) != '':
-            return 'bootloader_restrict=%s' % own if _truthy(own) else None
+        if own is not None:
+            return 'bootloader_restrict=%s' % settings.get('bootloader_restrict') if own else None
+        if conf_default is not None:
+            return 'xl.conf bootloader_restrict=%s' % conf_raw if conf_default else None
         if settings.get('bootloader_user'):
             return 'bootloader_user=%s' % settings['bootloader_user']
-        if conf_default is not None and _truthy(conf_default):
-            return 'xl.conf bootloader_restrict=%s' % conf_default
         return None
 
     return host_reason, guest_reason, has_env, has_keys
@@ -752,15 +787,25 @@ def _bootloader_restriction(facts):
 @check('no_pygrub')
 def check_no_pygrub(facts, params):
     host_reason, guest_reason, has_env, has_keys = _bootloader_restriction(facts)
+    conf_off = _xl_bool(_xl_conf_keys(facts).get('bootloader_restrict')) is False
 
     def why_not(settings):
-        if _truthy(settings.get('bootloader_restrict')) or settings.get('bootloader_user'):
+        own = _xl_bool(settings.get('bootloader_restrict'))
+        if own or settings.get('bootloader_user'):
             if not has_keys:
                 return 'bootloader_restrict needs Xen 4.18 or later%s' % (
                     '; export LIBXL_BOOTLOADER_RESTRICT=1 for the toolstack instead' if has_env else '')
+        if own is None and settings.get('bootloader_restrict') not in (None, ''):
+            return 'bootloader_restrict=%s is not a number xl reads, so xl ignores it' % (
+                settings.get('bootloader_restrict'))
+        if own is None and settings.get('bootloader_user') and conf_off:
+            return 'bootloader_user=%s does not restrict: xl.conf sets bootloader_restrict=0, which ' \
+                'wins over it; set bootloader_restrict=1 in the guest' % settings['bootloader_user']
         return None
 
     def judge_config(path, keys):
+        if _is_hvm_config(keys):
+            return None  # libxl runs no bootloader for HVM guests (libxl_bootloader.c)
         loader = posixpath.basename(str(keys.get('bootloader') or ''))
         if 'pygrub' not in loader:
             return True, path
@@ -771,10 +816,12 @@ def check_no_pygrub(facts, params):
 
     def judge_domain(dom):
         b_info = _b_info(dom)
+        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() == 'hvm':
+            return None
         loader = posixpath.basename(str(b_info.get('bootloader') or ''))
         if 'pygrub' not in loader:
             return True, _domain_label(dom)
-        reason = guest_reason(b_info)
+        reason = guest_reason(b_info, running=True)
         if reason:
             return True, '%s (pygrub restricted: %s)' % (_domain_label(dom), reason)
         return False, _domain_label(dom)

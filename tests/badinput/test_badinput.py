@@ -42,7 +42,7 @@ FAKE_TOOLS = ('xl', 'xenstore-ls', 'xenstore-read', 'xenstore-write', 'xenstore-
               'grub-set-default', 'systemctl', 'reboot', 'shutdown', 'apt-get', 'apt-cache', 'apt', 'dpkg',
               'findmnt')
 PENDING = set(filter(None, os.environ.get('BADINPUT_PENDING', '').split(',')))
-ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'reboot')
+ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'pvgrub', 'reboot')
 
 with open(os.path.join(HERE, 'cases.yml')) as _handle:
     CASES = yaml.safe_load(_handle)['cases']
@@ -69,6 +69,8 @@ def _make_root(root):
     put('etc/xen/guest.cfg', fix('xlcfg', 'hardened-guest.cfg'))
     put('etc/xen/pv.cfg', fix('xlcfg', 'pv-direct-kernel.cfg'))
     put('etc/xen/latin1.cfg', b'# caf\xe9\nmemory = 512\nname = "latin1"\n')
+    put('etc/xen/unparsable.cfg', b'name = "unparsable"\nbootloader = "pygrub"\ndisk = [ "/srv/u.img,raw,xvda,w"\n')
+    put('etc/xen/pygrub.cfg', fix('xlcfg', 'pygrub-guest.cfg'))
     put('boot/grub/grub.cfg', b'menuentry "Debian GNU/Linux, with Xen hypervisor" {\n}\n')
     put('boot/grub/grubenv', b'# GRUB Environment Block\n' + b'#' * 995)
     put('proc/xen/capabilities', b'control_d\n')

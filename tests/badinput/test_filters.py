@@ -338,3 +338,30 @@ def test_option_with_refuses_what_it_cannot_read():
         f.xen_option_with([], '', ['ibpb-entry'])
     with pytest.raises(AnsibleFilterError, match='list of words'):
         f.xen_option_with([], 'spec-ctrl', 'ibpb-entry')
+
+
+# ---------------------------------------------------------------- pvgrub (issue 9)
+
+def test_pvgrub_plan_wants_the_facts():
+    with pytest.raises(AnsibleFilterError, match='guest_configs'):
+        f.xen_pvgrub_plan(None)
+
+
+@pytest.mark.parametrize('name,value,fragment', [
+    ('xenguard_pvgrub_guests', 'web1', 'list of guest names'),
+    ('xenguard_pvgrub_guests', [''], 'list of guest names'),
+    ('xenguard_pvgrub_exclude', [3], 'list of guest names'),
+    ('xenguard_pvgrub_packages', ['a b'], 'Debian package names'),
+    ('xenguard_pvgrub_image_dir', 'rel/dir', 'absolute path'),
+    ('xenguard_pvgrub_convert_kernel', 'maybe', 'not a boolean'),
+])
+def test_pvgrub_input_problems(name, value, fragment):
+    problems = f.xenguard_input_problems({name: value}, 'pvgrub')
+    assert len(problems) == 1 and name in problems[0] and fragment in problems[0]
+
+
+def test_pvgrub_input_defaults_are_fine():
+    assert f.xenguard_input_problems({'xenguard_pvgrub_guests': [], 'xenguard_pvgrub_exclude': ['web1'],
+                                      'xenguard_pvgrub_packages': ['grub-xen-host'],
+                                      'xenguard_pvgrub_image_dir': '/usr/lib/grub-xen',
+                                      'xenguard_pvgrub_install': True}, 'pvgrub') == []

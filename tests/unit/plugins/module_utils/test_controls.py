@@ -1014,11 +1014,52 @@ def test_pygrub_restricted_running_domain_and_details():
                               'exported': {'LIBXL_BOOTLOADER_RESTRICT': '0'}}  # any value restricts (xl(1))
     result = results_by_id(facts)['XG-PVBOOT-01']
     assert result['status'] == 'pass'
-    assert '(pygrub restricted: /etc/default/xendomains exports LIBXL_BOOTLOADER_RESTRICT)' in result['detail']
+    assert ('(pygrub restricted: /etc/default/xendomains exports LIBXL_BOOTLOADER_RESTRICT, for the guests '
+            'xendomains starts)') in result['detail']
     facts['toolstack_env'] = None
     facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys']['bootloader_restrict'] = 1
     assert 'export LIBXL_BOOTLOADER_RESTRICT=1 for the toolstack instead' in \
         results_by_id(facts)['XG-PVBOOT-01']['detail']
+
+
+@pytest.mark.parametrize('guest,conf,status', [
+    # (the guest's own keys, xl.conf keys, XG-PVBOOT-01) on 4.20, in the order libxl reads them:
+    # own bootloader_restrict, else xl.conf's, else bootloader_user implies it (xl_parse.c, libxl_create.c)
+    ({'bootloader_user': 'xen-bl-legacy'}, {'bootloader_restrict': 0}, 'fail'),  # xl.conf=0 wins over the user
+    ({'bootloader_user': 'xen-bl-legacy'}, {'bootloader_restrict': 'yes'}, 'pass'),  # xl ignores 'yes'
+    ({'bootloader_user': 'xen-bl-legacy', 'bootloader_restrict': 1}, {'bootloader_restrict': 0}, 'pass'),
+    ({'bootloader_restrict': 'yes'}, {}, 'fail'),       # not a number: xl keeps the default
+    ({'bootloader_restrict': '0x1'}, {}, 'pass'),       # strtol(value, 0)
+    ({'bootloader_restrict': '010'}, {}, 'pass'),       # octal 8
+    ({'bootloader_restrict': '0'}, {'bootloader_restrict': 1}, 'fail'),
+    ({'type': 'hvm'}, {}, 'not_applicable'),            # libxl runs no bootloader for HVM guests
+], ids=['conf-0-beats-user', 'conf-unparsed-user', 'own-beats-conf', 'own-unparsed', 'hex', 'octal',
+        'own-0', 'hvm'])
+def test_pygrub_restriction_order(guest, conf, status):
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('pygrub-guest.cfg',))
+    facts['version'], facts['info']['xen_minor'] = '4.20.0', '20'
+    facts['guest_configs']['/etc/xen/pygrub-guest.cfg']['keys'].update(guest)
+    facts['xl_conf'] = {'path': '/etc/xen/xl.conf', 'keys': conf, 'error': None}
+    result = results_by_id(facts)['XG-PVBOOT-01']
+    assert result['status'] == status, result['detail']
+    if guest == {'bootloader_user': 'xen-bl-legacy'} and conf == {'bootloader_restrict': 0}:
+        assert 'xl.conf sets bootloader_restrict=0, which wins over it' in result['detail']
+    if guest == {'bootloader_restrict': 'yes'}:
+        assert 'is not a number xl reads' in result['detail']
+
+
+def test_running_domain_started_by_hand_is_judged_by_its_b_info():
+    """On 4.18+ the b_info of a running domain holds what libxl settled on: a guest started by hand,
+    without the variable xendomains exports, ran pygrub unrestricted."""
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', **GUEST_HOST)
+    facts['version'], facts['info']['xen_minor'] = '4.20.0', '20'
+    facts['toolstack_env'] = {'path': '/etc/default/xendomains', 'exported': {'LIBXL_BOOTLOADER_RESTRICT': '1'}}
+    b_info = facts['domains'][1]['config']['b_info']
+    b_info['bootloader'] = '/usr/lib/xen-4.20/bin/pygrub'
+    b_info['bootloader_restrict'] = 'False'
+    assert status_of(facts, 'XG-PVBOOT-01') == 'fail'
+    del b_info['bootloader_restrict']  # not in the b_info: the environment of xendomains is the best guess
+    assert status_of(facts, 'XG-PVBOOT-01') == 'pass'
 
 
 # controls that depend on guests or on the Xen release

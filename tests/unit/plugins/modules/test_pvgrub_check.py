@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pvgrub_check on real disk images: ext4 made with mkfs.ext4 -d (whole disk, inside an MBR partition,
+inside a GPT partition, a logical partition), read back with the real debugfs. Every test also checks
+that the image did not change."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk
+from ansible_collections.xenguard.hardening.plugins.modules import pvgrub_check
+from ansible_collections.xenguard.hardening.tests.unit.helpers import run_module
+
+SBIN = os.pathsep.join(['/usr/sbin', '/sbin', os.environ.get('PATH', '')])
+
+
+def _tool(name):
+    return shutil.which(name, path=SBIN)
+
+
+needs_e2fs = pytest.mark.skipif(not (_tool('mkfs.ext4') and _tool('debugfs') and _tool('sfdisk')),
+                                reason='needs mkfs.ext4, debugfs (e2fsprogs) and sfdisk (fdisk)')
+
+MENU = ("set timeout=1\nmenuentry 'Debian' {\n\tlinux\t/boot/vmlinuz root=/dev/xvda1 ro console=hvc0\n"
+        "\tinitrd\t/boot/initrd.img\n}\n")
+
+
+def _sha(path):
+    with open(str(path), 'rb') as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _tree(base, files):
+    for rel, text in files.items():
+        path = base / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return base
+
+
+def _image(tmp_path, files, table=None, name='disk.img'):
+    """A raw image: an ext4 filesystem holding files, at the disk's start or in a partition."""
+    root = _tree(tmp_path / ('root-' + name), files)
+    image = tmp_path / name
+    env = dict(os.environ, PATH=SBIN, E2FSPROGS_FAKE_TIME='1')
+    if table is None:
+        subprocess.run([_tool('mkfs.ext4'), '-q', '-F', '-d', str(root), str(image), '16M'], check=True, env=env)
+        return image
+    subprocess.run(['truncate', '-s', '24M', str(image)], check=True)
+    layout = {'dos': 'label: dos\nstart=2048, size=20480, type=83\n',
+              'gpt': 'label: gpt\nstart=2048, size=20480, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n',
+              'logical': 'label: dos\nstart=2048, type=5\nstart=4096, type=83\n'}[table]
+    subprocess.run([_tool('sfdisk'), '-q', str(image)], input=layout, text=True, check=True, env=env)
+    offset = {'dos': 2048, 'gpt': 2048, 'logical': 4096}[table] * 512
+    subprocess.run([_tool('mkfs.ext4'), '-q', '-F', '-E', 'offset=%d' % offset, '-d', str(root), str(image), '8M'],
+                   check=True, env=env)
+    return image
+
+
+def _config(tmp_path, disk, extra='bootloader = "pygrub"\n', name='g1'):
+    path = tmp_path / (name + '.cfg')
+    path.write_text('name = "%s"\nmemory = 256\n%sdisk = [ %s ]\n' % (name, extra, disk))
+    return path
+
+
+def check(capsys, config, **args):
+    args['path'] = str(config)
+    old = os.environ.get('PATH')
+    os.environ['PATH'] = SBIN
+    try:
+        return run_module(pvgrub_check, capsys, args)
+    finally:
+        os.environ['PATH'] = old
+
+
+@needs_e2fs
+@pytest.mark.parametrize('table,partition', [(None, 'whole disk'), ('dos', 'msdos1'), ('gpt', 'gpt1'),
+                                             ('logical', 'msdos5')])
+def test_menu_found_on_every_layout(capsys, tmp_path, table, partition):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': 'k'}, table)
+    before = _sha(image)
+    result = check(capsys, _config(tmp_path, "'file:%s,xvda,w'" % image))
+    assert result['bootable'] is True, result
+    assert result['grub_config'] == {'partition': partition, 'path': '/boot/grub/grub.cfg', 'vdev': 'xvda',
+                                     'target': str(image)}
+    assert result['kernels'] == ['/boot/vmlinuz']
+    assert result['boot'] == 'pygrub' and result['guest_type'] == 'pv' and result['name'] == 'g1'
+    assert result['changed'] is False
+    assert _sha(image) == before
+
+
+@needs_e2fs
+def test_separate_boot_partition_menu(capsys, tmp_path):
+    image = _image(tmp_path, {'grub/grub.cfg': MENU.replace('/boot/', '/'), 'vmlinuz': 'k'}, 'dos')
+    result = check(capsys, _config(tmp_path, "'format=raw, vdev=xvda, access=rw, target=%s'" % image))
+    assert result['bootable'] is True, result
+    assert result['grub_config']['path'] == '/grub/grub.cfg'
+
+
+@needs_e2fs
+def test_no_menu_is_reported(capsys, tmp_path):
+    image = _image(tmp_path, {'etc/hostname': 'g1\n'}, 'dos')
+    before = _sha(image)
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert 'msdos1 (ext): no /boot/grub/grub.cfg or /grub/grub.cfg' in result['reason']
+    assert 'xvda (%s)' % image in result['reason']
+    assert _sha(image) == before
+
+
+@needs_e2fs
+def test_menu_without_its_kernel(capsys, tmp_path):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert 'names kernels that are not on this filesystem: /boot/vmlinuz' in result['reason']
+    assert check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image), check_kernels=False)['bootable'] is True
+
+
+@needs_e2fs
+def test_hostile_kernel_path_is_not_passed_to_debugfs(capsys, tmp_path):
+    menu = 'menuentry x {\n linux /boot/vmlinuz;dump\n}\n'
+    image = _image(tmp_path, {'boot/grub/grub.cfg': menu})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert '/boot/vmlinuz;dump (not checked: unusual characters)' in result['reason']
+
+
+@needs_e2fs
+def test_second_disk_holds_the_menu(capsys, tmp_path):
+    data = _image(tmp_path, {'srv/data': 'x'}, name='data.img')
+    boot = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': 'k'}, name='boot.img')
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w', '%s,raw,xvdb,w'" % (data, boot)))
+    assert result['bootable'] is True
+    assert result['grub_config']['vdev'] == 'xvdb'
+    assert [d['vdev'] for d in result['disks']] == ['xvda', 'xvdb']
+
+
+def test_disk_that_does_not_exist(capsys, tmp_path):
+    result = check(capsys, _config(tmp_path, "'phy:/dev/xg-no-such-vg/g1,xvda,w'"))
+    assert result['bootable'] is False
+    assert result['reason'] == 'xvda (/dev/xg-no-such-vg/g1): cannot read /dev/xg-no-such-vg/g1: it does not exist'
+
+
+def test_unreadable_kinds_are_reported(capsys, tmp_path):
+    result = check(capsys, _config(tmp_path, "'qcow2:/srv/g1.qcow2,xvda,w', '/srv/cd.iso,,hdc,cdrom', "
+                                             "'drbd:res0,xvdb,w', 'backend=dd, vdev=xvdc, target=/dev/vg/x'"))
+    assert result['bootable'] is False
+    reason = result['reason']
+    assert 'xvda (/srv/g1.qcow2): not read, format qcow2' in reason
+    assert 'not read, a CD-ROM' in reason
+    assert 'resolved by the block script block-drbd' in reason
+    assert 'served by the backend domain dd' in reason
+
+
+def test_image_that_is_no_filesystem(capsys, tmp_path):
+    image = tmp_path / 'zero.img'
+    image.write_bytes(b'\0' * 65536)
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert result['reason'].endswith('no partition table and no filesystem')
+
+
+def test_hvm_and_no_disk(capsys, tmp_path):
+    hvm = _config(tmp_path, "'/x,raw,hda,w'", extra='type = "hvm"\n', name='h')
+    assert 'HVM guest boots from its firmware' in check(capsys, hvm)['reason']
+    bare = tmp_path / 'bare.cfg'
+    bare.write_text('name = "bare"\nkernel = "/boot/vmlinuz"\n')
+    result = check(capsys, bare)
+    assert (result['reason'], result['boot']) == ('the configuration has no disk', 'kernel')
+
+
+def test_config_that_does_not_parse(capsys, tmp_path):
+    bad = tmp_path / 'bad.cfg'
+    bad.write_text('name = "bad"\ndisk = [ "/x,raw,xvda,w"\n')
+    result = check(capsys, bad)
+    assert result['failed'] is True
+    assert 'does not parse' in result['msg'] and 'xl create -n' in result['msg']
+
+
+def test_config_that_does_not_exist(capsys, tmp_path):
+    result = check(capsys, tmp_path / 'nope.cfg')
+    assert result['failed'] is True
+    assert 'nope.cfg' in result['msg']
+
+
+def test_hostile_grub_paths_refused(capsys, tmp_path):
+    result = check(capsys, _config(tmp_path, "'/x,raw,xvda,w'"), grub_paths=['/boot/grub/grub.cfg; dump'])
+    assert result['failed'] is True and 'grub_paths' in result['msg']
+
+
+@pytest.mark.parametrize('spec,target,fmt,vdev', [
+    ('file:/srv/g.img,xvda,w', '/srv/g.img', 'raw', 'xvda'),
+    ('phy:/dev/vg/g,xvda,w', '/dev/vg/g', 'raw', 'xvda'),
+    ('tap:aio:/srv/g.img,xvda,w', '/srv/g.img', 'raw', 'xvda'),
+    ('tap:qcow2:/srv/g.qcow2,xvda,w', '/srv/g.qcow2', 'qcow2', 'xvda'),
+    ('/srv/g.img,raw,xvda,rw', '/srv/g.img', 'raw', 'xvda'),
+    ('/srv/g.img,,xvda', '/srv/g.img', 'raw', 'xvda'),
+    ('vg/g,raw,xvda', '/dev/vg/g', 'raw', 'xvda'),
+    ('format=raw, vdev=xvda, access=rw, target=/srv/a,b.img', '/srv/a,b.img', 'raw', 'xvda'),
+    (' vdev=xvdb, target=/dev/vg/g', '/dev/vg/g', 'raw', 'xvdb'),
+])
+def test_disk_specs(spec, target, fmt, vdev):
+    disk = guestdisk.parse_disk_spec(spec)
+    assert (disk['target'], disk['format'], disk['vdev']) == (target, fmt, vdev)
+
+
+def test_unknown_prefix_refused():
+    with pytest.raises(guestdisk.DiskSpecError, match='unknown deprecated disk prefix'):
+        guestdisk.parse_disk_spec('bogus:/srv/g.img,xvda,w')
+
+
+def test_menu_kernels():
+    text = "linux (hd0,msdos1)/vmlinuz-6.1 root=x\n  linux\t'/boot/a b'\nmultiboot2 /boot/xen.gz\nlinux /vmlinuz-6.1\n"
+    assert guestdisk.menu_kernels(text) == ['/vmlinuz-6.1', "/boot/a", '/boot/xen.gz']
+
+
+def test_disk_specs_read_as_xl_reads_them():
+    """Every disk of a configuration against what `xl create -n` printed for it on the lab host (Xen 4.17.5):
+    target, format, vdev, script, backend. xl keeps a relative target as written and libxl puts /dev/ before
+    it later (xl-disk-configuration(5), target); the parser gives the path that is opened."""
+    import json
+    from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import XlConfig
+    from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
+    specs = XlConfig.parse(fixture('debian12-xen-4.17/xl-create-n.disk-specs.cfg')).get('disk')
+    disks = json.loads(fixture('debian12-xen-4.17/xl-create-n.disk-specs.json'))['disks']
+    assert len(specs) == len(disks) == 10
+    for spec, xl in zip(specs, disks):
+        ours = guestdisk.parse_disk_spec(spec)
+        target = xl['pdev_path']
+        if not target.startswith('/') and not xl.get('script'):
+            target = '/dev/' + target
+        assert (ours['target'], ours['format'], ours['vdev'], ours['script'], ours['backend']) == (
+            target, xl['format'], xl['vdev'], xl.get('script'), xl.get('backend_domname')), spec
