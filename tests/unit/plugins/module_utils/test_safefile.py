@@ -317,3 +317,186 @@ def test_restore_messages(tmp_path, linked):
     said = safefile.restore(state, written)
     assert said.startswith('%s still holds the new content: restoring it failed (' % linked['target'])
     assert said.endswith('; the original is in %s' % written['backup_file'])
+
+
+# ----------------------------------------------------------------------------- the second mutation round
+# (each test holds what a surviving mutant of safefile.py changed; the equivalent mutants left are named in
+# docs/development.md)
+
+def test_a_read_error_names_the_path_and_the_reason(linked, monkeypatch):
+    def broken_open(path, mode='r'):
+        raise IOError(5, 'Input/output error')
+    monkeypatch.setattr(safefile, 'open', broken_open, raising=False)
+    with pytest.raises(SafeFileError) as err:
+        safefile.read(str(linked['target']))
+    assert err.value.msg == 'cannot read %s: Input/output error (nothing was changed)' % linked['target']
+    assert err.value.details == {'path': str(linked['target'])}
+
+
+def test_an_unchanged_owner_is_not_given_again(linked, monkeypatch):
+    # the file belongs to this user already: fchown is not called (it needs privileges the caller may lack)
+    owned = []
+    monkeypatch.setattr(safefile.os, 'fchown', lambda fd, uid, gid: owned.append((uid, gid)))
+    state = safefile.read(str(linked['target']))
+    assert (state.stat.st_uid, state.stat.st_gid) == (os.geteuid(), os.getegid())
+    safefile.write(state, b'x = 1\n', backup=True)
+    assert owned == []
+
+
+def test_another_owner_is_given_to_the_new_content_and_the_backup(linked, monkeypatch):
+    owned = []
+    monkeypatch.setattr(safefile.os, 'fchown', lambda fd, uid, gid: owned.append((uid, gid)))
+    state = safefile.read(str(linked['target']))
+    other = os.stat_result((state.stat.st_mode, 0, 0, 1, 4242, 4343) + tuple(state.stat)[6:])
+    state = safefile.FileState(state.path, state.target, state.data, other)
+    safefile.write(state, b'x = 1\n', backup=True)
+    assert owned == [(4242, 4343), (4242, 4343)]
+
+
+def test_short_writes_are_continued_until_every_byte_is_written(linked, monkeypatch):
+    real_write = os.write
+    monkeypatch.setattr(safefile.os, 'write', lambda fd, data: real_write(fd, bytes(data[:3])))
+    state = safefile.read(str(linked['target']))
+    out = safefile.write(state, b'memory = 4096\nvcpus = 2\n', backup=True)
+    monkeypatch.undo()
+    assert linked['target'].read_bytes() == b'memory = 4096\nvcpus = 2\n'
+    with open(out['backup_file'], 'rb') as handle:
+        assert handle.read() == LATIN1
+
+
+def test_write_wants_bytes(linked):
+    state = safefile.read(str(linked['target']))
+    with pytest.raises(TypeError) as err:
+        safefile.write(state, u'x = 1\n')
+    assert str(err.value) == 'safefile.write wants bytes'
+    assert linked['target'].read_bytes() == LATIN1
+
+
+def test_the_temporary_file_is_hidden_beside_the_target_and_named_for_it(linked, monkeypatch):
+    renamed = []
+
+    def record_rename(src, dst):
+        renamed.append((src, dst))
+        raise OSError(16, 'Device or resource busy')
+    monkeypatch.setattr(safefile.os, 'rename', record_rename)
+    state = safefile.read(str(linked['link']))
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    monkeypatch.undo()
+    (src, dst), = renamed
+    target = str(linked['target'].resolve())
+    assert dst == target and os.path.dirname(src) == os.path.dirname(target)
+    assert re.match(r'^\.web1\.cfg\.[^/]+\.xenguard-tmp$', os.path.basename(src))
+    # without a backup the message names none
+    assert err.value.msg == ('cannot rename the new content over %s: Device or resource busy; %s (the target of '
+                             'the link %s) was not changed' % (target, target, linked['link']))
+    assert err.value.details['backup_file'] is None
+    assert _names(linked['etc']) == ['auto', 'web1.cfg']
+
+
+def test_the_temporary_file_descriptor_is_closed_when_writing_fails(linked, monkeypatch):
+    opened, closed = [], []
+    real_mkstemp, real_close = safefile.tempfile.mkstemp, os.close
+
+    def mkstemp(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        opened.append(fd)
+        return fd, name
+
+    def close(fd):
+        closed.append(fd)
+        real_close(fd)
+
+    def broken_fsync(fd):
+        raise OSError(5, 'Input/output error')
+    monkeypatch.setattr(safefile.tempfile, 'mkstemp', mkstemp)
+    monkeypatch.setattr(safefile.os, 'close', close)
+    monkeypatch.setattr(safefile.os, 'fsync', broken_fsync)
+    state = safefile.read(str(linked['target']))
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    monkeypatch.undo()
+    assert len(opened) == 1 and closed == opened
+    assert err.value.msg == ('cannot write a temporary file in %s for %s: Input/output error; %s was not changed'
+                             % (linked['etc'].resolve(), linked['target'], linked['target']))
+    assert _names(linked['etc']) == ['auto', 'web1.cfg'] and linked['target'].read_bytes() == LATIN1
+
+
+def test_a_file_that_became_a_dangling_link_is_not_written(linked):
+    state = safefile.read(str(linked['target']))
+    linked['target'].unlink()
+    linked['target'].symlink_to('/nonexistent/xenguard-test')
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n')
+    assert 'changed while this module was deciding what to write' in err.value.msg
+    assert os.path.islink(str(linked['target']))
+    assert os.readlink(str(linked['target'])) == '/nonexistent/xenguard-test'
+
+
+@pytest.mark.parametrize('backup', [False, True], ids=['no-backup', 'backup'])
+def test_a_failed_directory_flush_message_in_full(linked, monkeypatch, backup):
+    def broken_fsync_dir(directory):
+        raise OSError(5, 'Input/output error')
+    monkeypatch.setattr(safefile, '_fsync_dir', broken_fsync_dir)
+    state = safefile.read(str(linked['target']))
+    with pytest.raises(SafeFileError) as err:
+        safefile.write(state, b'x = 1\n', backup=backup)
+    backup_file = err.value.details['backup_file']
+    assert (backup_file is not None) is backup
+    assert err.value.msg == ('%s holds the new content, but flushing its directory %s to disk failed: '
+                             'Input/output error; after a crash it may hold the old content%s'
+                             % (linked['target'], linked['etc'].resolve(),
+                                ' (the backup is %s)' % backup_file if backup else ''))
+
+
+def test_restore_messages_in_full(tmp_path, linked, monkeypatch):
+    path = tmp_path / 'created.cfg'
+    state = safefile.read(str(path), must_exist=False)
+    written = safefile.write(state, b'x\n')
+
+    def busy_unlink(name):
+        raise OSError(16, 'Device or resource busy')
+    monkeypatch.setattr(safefile.os, 'unlink', busy_unlink)
+    assert safefile.restore(state, written) == ('%s was created and could not be removed again (Device or '
+                                                'resource busy)' % path)
+    monkeypatch.undo()
+    # restoring fails and there is no backup: nothing more is said
+    state = safefile.read(str(linked['target']))
+    written = safefile.write(state, b'new\n')
+    linked['target'].unlink()
+    said = safefile.restore(state, written)
+    assert said == ('%s still holds the new content: restoring it failed (%s does not exist; this module edits '
+                    'existing files only (nothing was created))' % (linked['target'], linked['target']))
+
+
+class SELinuxModule(object):
+    """The three AnsibleModule methods safefile uses for SELinux, recording what they are asked."""
+
+    def __init__(self):
+        self.calls = []
+
+    def selinux_enabled(self):
+        return True
+
+    def selinux_context(self, path):
+        self.calls.append(('context', path))
+        return ['system_u', 'object_r', 'xen_etc_t', 's0']
+
+    def set_context_if_different(self, path, context, changed):
+        self.calls.append(('set', os.path.basename(path).endswith('.xenguard-tmp'), context, changed))
+        return changed
+
+
+def test_the_selinux_context_of_an_existing_file_is_given_to_the_new_content(linked):
+    module = SELinuxModule()
+    state = safefile.read(str(linked['target']))
+    safefile.write(state, b'x = 1\n', module=module)
+    assert module.calls == [('context', str(linked['target'].resolve())),
+                            ('set', True, ['system_u', 'object_r', 'xen_etc_t', 's0'], False)]
+
+
+def test_a_new_file_gets_no_copied_selinux_context(tmp_path):
+    module = SELinuxModule()
+    state = safefile.read(str(tmp_path / 'new.cfg'), must_exist=False)
+    safefile.write(state, b'x = 1\n', module=module)
+    assert module.calls == []
