@@ -852,3 +852,28 @@ def test_xlrunner_list_long_errors_say_what_xl_said():
     with pytest.raises(XenCommandError) as err:
         runner.list_long(8)
     assert 'does not exist' not in err.value.msg and 'cannot get domain info' in err.value.msg
+
+
+def test_avc_denials_are_counted_and_kept_once_per_access():
+    # the shape of xen/xsm/flask/avc.c avc_audit at RELEASE-4.17.5, with and without named domains
+    log = ('(XEN) avc:  denied  { map_read map_write } for source=d1 target=d2 '
+           'scontext=system_u:system_r:isolated_domU_t tcontext=system_u:system_r:isolated_domU_t tclass=grant\n'
+           '(XEN) avc:  denied  { map_read map_write } for source=d3 target=d4 '
+           'scontext=system_u:system_r:isolated_domU_t tcontext=system_u:system_r:isolated_domU_t tclass=grant\n'
+           '(XEN) avc:  granted  { setenforce } for current=d0 scontext=system_u:system_r:dom0_t '
+           'tcontext=system_u:system_r:security_t tclass=security\n'
+           '(XEN) avc:  denied  { send } for current=d5 irq=33 scontext=system_u:system_r:domU_t '
+           'tcontext=system_u:object_r:irq_t tclass=resource\n')
+    xsm = xl.analyse_dmesg(log)['xsm']
+    assert xsm['framework'] == 'flask'
+    assert xsm['avc_denied'] == 3
+    assert xsm['avc_denials'] == [
+        '{ map_read map_write } scontext=system_u:system_r:isolated_domU_t '
+        'tcontext=system_u:system_r:isolated_domU_t tclass=grant',
+        '{ send } scontext=system_u:system_r:domU_t tcontext=system_u:object_r:irq_t tclass=resource']
+
+
+def test_no_denials_in_the_recorded_flask_logs():
+    for name in ('debian12-xen-4.17/xl-dmesg.flask-enforcing.txt', 'grub-boot/xl-dmesg.bookworm-flask-via-grub.txt'):
+        xsm = xl.analyse_dmesg(fixture(name))['xsm']
+        assert (xsm['avc_denied'], xsm['avc_denials']) == (0, []), name
