@@ -193,8 +193,8 @@ class Builder(object):
                  self.distribution, tmp, self.mirror], 'debootstrap %s (the build chroot)' % self.distribution)
         dist = DISTRIBUTIONS[self.distribution]
         with open(os.path.join(tmp, 'etc/apt/sources.list'), 'w') as handle:
-            handle.write('deb %s %s main\ndeb-src %s %s main\n' % (self.mirror, self.distribution,
-                                                                 self.mirror, self.distribution))
+            handle.write('deb %s %s main\ndeb-src %s %s main\n'
+                         % (self.mirror, self.distribution, self.mirror, self.distribution))
             handle.write('deb %s %s-updates main\ndeb-src %s %s-updates main\n'
                          % (self.mirror, self.distribution, self.mirror, self.distribution))
             if self.security_mirror:

@@ -323,6 +323,8 @@ def _avc_access(text):
     perms = '{ %s }' % ' '.join(perms.strip('{} ').split())
     context = ' '.join('%s=%s' % pair for pair in _AVC_CONTEXT.findall(text))
     return ('%s %s' % (perms, context)).strip()
+
+
 _INFO_LOGGED = re.compile(r'^Std\. Loglevel: (All|Errors, warnings and info)\b')
 
 

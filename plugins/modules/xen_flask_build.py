@@ -32,9 +32,10 @@ author: xenguard maintainers (@xenguard)
 attributes:
   check_mode:
     support: full
-    description: Reports whether a build would run (RV(changed)) and the key; builds nothing.
+    description: Reports whether a build would run (C(changed)) and the key; builds nothing.
   diff_mode:
     support: none
+    description: Nothing to show as a diff (the artifacts are binary).
   platform:
     platforms: posix
     support: full
@@ -145,7 +146,7 @@ def _artifacts(directory, manifest):
 
 def run(module):
     params = module.params
-    cache_dir = os.path.expanduser(params['cache_dir'])
+    cache_dir = params['cache_dir']
     flaskbuild.check_inputs(params['distribution'], params['xen_version'])
     if not (params['base_config'] or '').strip():
         raise XenGuardError('base_config is empty: pass the Kconfig of the installed hypervisor '

@@ -199,20 +199,20 @@ def render_trial(entry_id, cmdline, **extra):
 
 
 # The Xen entry Debian 12's 20_linux_xen wrote on the lab host (tests/unit/fixtures/grub-boot), as its output.
-DEBIAN_XEN_ENTRY = '''menuentry 'Debian GNU/Linux, with Xen hypervisor' --class debian --class gnu-linux --class gnu --class os --class xen $menuentry_id_option 'xen-gnulinux-simple-0ad205c7' {
-	insmod part_msdos
-	insmod ext2
-	search --no-floppy --fs-uuid --set=root 0ad205c7
-	echo	'Loading Xen 4.17-amd64 ...'
-	multiboot2	/boot/xen-4.17-amd64.gz placeholder  console=com1 smap=0 ${xen_rm_opts}
-	echo	'Loading Linux 6.1.0-50-amd64 ...'
-	module2	/boot/vmlinuz-6.1.0-50-amd64 placeholder root=UUID=0ad205c7 ro console=hvc0
-	echo	'Loading initial ramdisk ...'
-	module2	--nounzip   /boot/initrd.img-6.1.0-50-amd64
+DEBIAN_XEN_ENTRY = ("menuentry 'Debian GNU/Linux, with Xen hypervisor' --class debian --class gnu-linux --class gnu "
+                    "--class os --class xen $menuentry_id_option 'xen-gnulinux-simple-0ad205c7' {\n" + '''\tinsmod part_msdos
+\tinsmod ext2
+\tsearch --no-floppy --fs-uuid --set=root 0ad205c7
+\techo\t'Loading Xen 4.17-amd64 ...'
+\tmultiboot2\t/boot/xen-4.17-amd64.gz placeholder  console=com1 smap=0 ${xen_rm_opts}
+\techo\t'Loading Linux 6.1.0-50-amd64 ...'
+\tmodule2\t/boot/vmlinuz-6.1.0-50-amd64 placeholder root=UUID=0ad205c7 ro console=hvc0
+\techo\t'Loading initial ramdisk ...'
+\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-50-amd64
 }
 submenu 'Advanced options for Debian GNU/Linux (with Xen hypervisor)' $menuentry_id_option 'gnulinux-advanced' {
 }
-'''
+''')
 IMAGE = {'hypervisor': '/boot/xsm/62294c7784f21e4a/xen-xsm.gz', 'modules': ['/boot/xsm/62294c7784f21e4a/xenpolicy'],
          'title': 'Xen 4.17 with XSM FLASK'}
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: xenguard maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -48,7 +47,7 @@ def run(ansible_playbook, cache, dist, version, config_path, workdir, label):
         json.dump(playbook(cache, dist, version, config_path), handle)
     start = time.time()
     proc = subprocess.run([ansible_playbook, '-i', os.devnull, book, '-e', 'out=' + out],  # the implicit localhost
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     wall = time.time() - start
     if proc.returncode != 0:
         sys.exit('bench-flask: the %s run failed:\n%s' % (label, proc.stdout[-3000:]))
