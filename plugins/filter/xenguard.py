@@ -496,6 +496,7 @@ def _flask_type(chk, where, value):
 
 def _flask(chk):
     chk.choice('xenguard_xsm', ('flask', 'silo'))
+    chk.choice('xenguard_flask_missing_source', ('fail', 'skip'))
     for name in ('xenguard_flask_enforce', 'xenguard_flask_allow_version_fallback', 'xenguard_flask_label_guests'):
         chk.boolean(name)
     name = 'xenguard_flask_accepted_denials'

@@ -206,29 +206,51 @@ class Builder(object):
     def apt_update(self):
         self.in_chroot('apt-get update -qq', 'apt-get update in the build chroot')
 
+    def _source(self, work, version):
+        return self._run(['chroot', self.chroot, '/bin/sh', '-ec',
+                          'cd %s && rm -rf ./* && apt-get source -qq xen=%s' % (work, version)])
+
     def fetch_source(self, xen_version, allow_fallback):
-        """apt-get source xen=<version>; the main suite's version when that one is not served."""
+        """apt-get source xen=<version>; another served version of the branch when that one is not served.
+
+        A mirror may list a source version in its index and still not serve its files (measured: the
+        security versions of Debian 12 and 13 behind the lab's mirror, 404): every other version of the same
+        Xen branch the index lists is tried, newest first, before giving up.
+        """
         work = '/build/xen-%s' % xen_version
         self.in_chroot('rm -rf %s && mkdir -p %s' % (work, work), 'preparing the source directory')
-        rc, out = self._run(['chroot', self.chroot, '/bin/sh', '-ec',
-                             'cd %s && apt-get source -qq xen=%s' % (work, xen_version)])
+        rc, out = self._source(work, xen_version)
         used = xen_version
         if rc != 0:
-            policy = self.in_chroot('apt-cache showsrc xen | sed -n "s/^Version: //p"', 'apt-cache showsrc xen')
-            served = [v.strip() for v in policy.splitlines() if v.strip()]
+            said = ' | '.join(line.strip() for line in out.strip().splitlines()[-2:])
+            listed = self.in_chroot('apt-cache showsrc xen | sed -n "s/^Version: //p"', 'apt-cache showsrc xen')
             branch = DISTRIBUTIONS[self.distribution]['xen']
-            same_branch = [v for v in served if v.startswith(branch + '.')]
-            if not allow_fallback or not same_branch:
-                raise XenGuardError('the source of xen %s is not served by %s (served: %s); nothing was built and no '
-                                    'host was changed. Add a deb-src mirror that has it, or allow the fallback to the '
-                                    'served version.' % (xen_version, self.mirror, ', '.join(served) or 'none'),
-                                    output=out[-2000:])
-            used = same_branch[0]
+            served = []
+            for version in (v.strip() for v in listed.splitlines()):
+                if version and version not in served:
+                    served.append(version)
+            candidates = [v for v in served if v.startswith(branch + '.') and v != xen_version]
+            tried = [xen_version]
+            used = None
+            if allow_fallback:
+                for version in candidates:
+                    tried.append(version)
+                    rc, out = self._source(work, version)
+                    if rc == 0:
+                        used = version
+                        break
+            if used is None:
+                raise XenGuardError('no source of Xen %s.x for %s could be fetched: apt-get source xen=%s failed (%s); '
+                                    'the index lists %s%s. Nothing was built and no host was changed. Add a deb-src '
+                                    'mirror that serves it (xenguard_flask_mirror / xenguard_flask_security_mirror)%s.'
+                                    % (branch, self.distribution, xen_version, said, ', '.join(served) or 'no version',
+                                       ' (tried: %s)' % ', '.join(tried[1:]) if len(tried) > 1 else '',
+                                       '' if allow_fallback else ', or allow the fallback to another served version'),
+                                    reason='no_source', output=out[-2000:])
             self.warnings.append('the source of xen %s is not served (apt-get source said: %s); built from the '
                                  'served version %s instead: the FLASK hypervisor is that version, not the '
-                                 'installed one' % (xen_version, ' | '.join(out.strip().splitlines()[-2:]), used))
+                                 'installed one' % (xen_version, said, used))
             self.say('WARNING: ' + self.warnings[-1])
-            self.in_chroot('cd %s && apt-get source -qq xen=%s' % (work, used), 'apt-get source xen=%s' % used)
         tree = self.in_chroot('cd %s && for d in xen-*/; do [ -d "$d/xen" ] && echo "$d"; done' % work,
                               'finding the unpacked source').split()
         if not tree:

@@ -35,11 +35,13 @@ MAKE_FAILED = ("  CC      common/sched/core.o\n"
 class FakeChroot(object):
     """Plays the build commands; records them; fails where told."""
 
-    def __init__(self, chroot, served=(VERSION,), make_fails=False):
+    def __init__(self, chroot, served=(VERSION,), make_fails=False, listed=None):
         self.chroot = chroot
         self.served = served
         self.make_fails = make_fails
+        self.listed = listed if listed is not None else served
         self.calls = []
+        self.fetched = []
 
     def tree(self, version):
         upstream = version.rsplit('-', 1)[0]
@@ -57,18 +59,19 @@ class FakeChroot(object):
             return 0, ''
         if script.startswith('cd /build/xen-') and 'apt-get source' in script:
             want = script.rsplit('xen=', 1)[1]
+            self.fetched.append(want)
             if want not in self.served:
                 return 100, NOT_SERVED
             # the source of the served version lands in the work directory of the asked one
             work = script.split()[1]
             tree = os.path.join(self.chroot, work.lstrip('/'), 'xen-%s' % want.rsplit('-', 1)[0], 'xen')
-            os.makedirs(tree)
+            os.makedirs(tree, exist_ok=True)
             return 0, ''
         if 'for d in xen-*/' in script:
             work = os.path.join(self.chroot, script.split()[1].lstrip('/'))
             return 0, '\n'.join(n + '/' for n in sorted(os.listdir(work))) + '\n'
         if 'apt-cache showsrc' in script:
-            return 0, '\n'.join(self.served) + '\n'
+            return 0, '\n'.join(self.listed) + '\n'
         if 'olddefconfig' in script:
             return 0, ''
         if script.endswith('-j2') or ' -j' in script:
@@ -183,15 +186,36 @@ def test_no_source_at_all_is_a_clear_error_and_stores_nothing(cache):
     fake = FakeChroot(os.path.join(cache, 'chroot-bookworm-amd64'), served=('4.20.4+63-g7abfd2bce2-0+deb13u1',))
     with pytest.raises(XenGuardError) as err:
         _build(cache, fake, version=SECURITY)
-    assert 'is not served' in err.value.msg and 'no host was changed' in err.value.msg
+    assert 'no source of Xen 4.17.x for bookworm could be fetched' in err.value.msg
+    assert 'no host was changed' in err.value.msg
+    assert err.value.details['reason'] == 'no_source'
     assert not os.path.isdir(os.path.join(cache, 'artifacts'))
+
+
+def test_a_listed_version_whose_files_are_missing_is_not_a_source(cache):
+    # measured on Debian 13 behind the lab's mirror: the index lists the installed (security) version as the
+    # only one, and its files answer 404; nothing else of the branch is listed
+    trixie = '4.20.4+63-g7abfd2bce2-0+deb13u1'
+    fake = FakeChroot(os.path.join(cache, 'chroot-trixie-amd64'), served=(), listed=(trixie,))
+    with pytest.raises(XenGuardError) as err:
+        flaskbuild.build(cache, 'trixie', trixie, DEBIAN_CONFIG, 'http://deb.example.org/debian', run=fake)
+    assert 'the index lists %s' % trixie in err.value.msg
+    assert fake.fetched == [trixie]  # the same version is not fetched twice
+
+
+def test_every_listed_version_of_the_branch_is_tried_newest_first(cache):
+    older = '4.17.3+10-g091466ba55-1~deb12u1'
+    fake = FakeChroot(os.path.join(cache, 'chroot-bookworm-amd64'), served=(older,), listed=(SECURITY, VERSION, older))
+    result = _build(cache, fake, version=SECURITY)
+    assert fake.fetched == [SECURITY, VERSION, older]
+    assert result['manifest']['source_version'] == older
 
 
 def test_no_fallback_when_not_allowed(cache):
     fake = FakeChroot(os.path.join(cache, 'chroot-bookworm-amd64'), served=(VERSION,))
     with pytest.raises(XenGuardError) as err:
         _build(cache, fake, version=SECURITY, allow_fallback=False)
-    assert 'served: %s' % VERSION in err.value.msg
+    assert 'the index lists %s' % VERSION in err.value.msg and 'allow the fallback' in err.value.msg
 
 
 def test_a_failing_build_says_the_compilers_last_lines(cache):
