@@ -406,3 +406,15 @@ def test_option_with_refuses_what_it_cannot_read():
         f.xen_option_with([], '', ['ibpb-entry'])
     with pytest.raises(AnsibleFilterError, match='list of words'):
         f.xen_option_with([], 'spec-ctrl', 'ibpb-entry')
+
+
+def test_the_default_entry_the_lab_host_booted():
+    # grub.cfg of a Debian 12 lab host after site.yml: the generator's entry in default mode, as update-grub
+    # wrote it, which the host then booted (xl getenforce: Permissive)
+    recorded = fixture('grub-boot/grub.cfg.bookworm-xenguard-boot-entry.txt').splitlines()
+    assert recorded[1].endswith("$menuentry_id_option 'xenguard-boot' {")
+    xen = [line for line in recorded if line.startswith('\tmultiboot2')]
+    assert len(xen) == 1 and xen[0].split()[1].startswith('/boot/xsm/') and 'xsm=flask' in xen[0].split()
+    assert recorded[-7:-4] == ['\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-50-amd64',
+                               '\tmodule2 /boot/xsm/cc7fbc1bd1c116ac/xenpolicy', '}']
+    assert recorded[-3] == '  set default="xenguard-boot"'
