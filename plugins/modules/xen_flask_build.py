@@ -109,7 +109,7 @@ artifacts:
   description: The files of the key (hypervisor, policy, config) and their SHA-256 checksums.
   returned: when the artifacts exist
   type: dict
-  sample: {hypervisor: {path: /root/.cache/xenguard-flask/artifacts/KEY/xen-flask.gz, sha256: "..."}}
+  sample: {hypervisor: {path: ~/.cache/xenguard-flask/artifacts/KEY/xen-flask.gz, sha256: "..."}}
 source_version:
   description: The Xen source version that was built (differs from O(xen_version) after a fallback).
   returned: when the artifacts exist
