@@ -37,6 +37,7 @@ help:
 	@echo "make lint sanity-2.19 sanity-2.21 build-check importer docs-check   single static stages"
 	@echo "make lab-up / lab-ssh / lab-down         a lab host by hand (docs/lab.md)"
 	@echo "make bench       fleet timings on one lab host: audit vs ping (1 and 50 aliases), site.yml re-run vs audit, report"
+	@echo "make bench-flask the FLASK build: a cold key and a cached one (second host: 0 compile), step by step"
 	@echo "make bench-lab   lab timings (image build, boot, reboot)"
 	@echo "make bench-report             fleet report generation for 1,000 synthetic hosts (seconds, peak memory)"
 	@echo "make report-browser-test      the report page in headless chromium; screenshot in build/"

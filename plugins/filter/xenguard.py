@@ -414,6 +414,8 @@ def _pending(chk):
                     chk.bad(where, 'has no options (the Xen options to boot); %s' % fix)
                 else:
                     chk.xen_options(where + '.options', entry['options'])
+                if 'image' in entry:
+                    chk.problems.extend(image_problems(where + '.image', entry['image']))
                 tokens = entry.get('tokens', [])
                 if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
                     chk.bad(where, 'has tokens that are not a list of strings; %s' % fix)
@@ -423,6 +425,34 @@ def _pending(chk):
         if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
             chk.bad(name, 'is %s, not a list of Xen command-line tokens; it is recorded by tasks_from: plan, '
                           'leave it undefined' % _kind(value))
+
+
+IMAGE_TITLE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 _.,+()-]{0,79}$')
+
+
+def image_problems(where, image):
+    """What is wrong with a boot image {hypervisor, modules, title, pending} (paths reach a GRUB script)."""
+    fix = ('it is {hypervisor: absolute path, modules: [absolute paths], title: words, pending: bool}, '
+           'recorded by the flask role')
+    if not isinstance(image, dict):
+        return ['%s is %s; %s.' % (where, _kind(image), fix)]
+    problems = []
+    unknown = sorted(set(image) - set(('hypervisor', 'modules', 'title', 'pending', 'key')))
+    if unknown:
+        problems.append('%s has unknown keys %s; %s.' % (where, ', '.join(unknown), fix))
+    paths = [image.get('hypervisor')] + list(image.get('modules') or [])
+    if not isinstance(image.get('modules', []), (list, tuple)):
+        problems.append('%s.modules is %s; %s.' % (where, _kind(image.get('modules')), fix))
+        paths = [image.get('hypervisor')]
+    for path in paths:
+        if not isinstance(path, str) or not SAFE_PATH_RE.match(path) or not path.startswith('/boot/') \
+                or '/..' in path:
+            problems.append('%s holds the path %r: boot images must be absolute paths under /boot/ of letters, '
+                            'digits and _ . + @ / -.' % (where, path))
+    title = image.get('title', 'x')
+    if not isinstance(title, str) or not IMAGE_TITLE_RE.match(title):
+        problems.append('%s.title %r is not plain words (letters, digits, spaces, _ . , + ( ) -).' % (where, title))
+    return problems
 
 
 def _reboot_plan(chk):
@@ -445,6 +475,8 @@ def _reboot_plan(chk):
     if chk.has(name) and chk.values[name] is not None:
         if chk.xen_options(name, chk.values[name]) and not chk.values[name]:
             chk.bad(name, 'is empty; name at least one Xen option to set (or null to remove)')
+    if chk.values.get('xenguard_reboot_plan_image') is not None:
+        chk.problems.extend(image_problems('xenguard_reboot_plan_image', chk.values['xenguard_reboot_plan_image']))
     _pending(chk)
 
 
@@ -471,7 +503,85 @@ def _pvgrub(chk):
             chk.bad(name, 'is %s; give a list of Debian package names, for example ["grub-xen-host"]' % _kind(value))
 
 
+# The flask role: guest kinds and the types of Xen's own policy (roles/flask/vars/main.yml says which is which).
+FLASK_KINDS = ('ordinary', 'isolated', 'protected', 'nomigrate', 'driver')
+FLASK_TYPES = ('domU_t', 'isolated_domU_t', 'prot_domU_t', 'nomigrate_t')
+URL_RE = re.compile(r'^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9_.~+/-]*)?$')
+HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$')
+GUEST_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+
+
+def _flask_type(chk, where, value):
+    if isinstance(value, str) and (value in FLASK_KINDS or value in FLASK_TYPES):
+        return
+    chk.bad(where, 'is %s, an unknown guest type; use a kind (%s) or a type of Xen\'s default policy (%s). The '
+                   'default policy has no vTPM type; give vTPM domains their labels in their own configuration'
+            % (_kind(value), ', '.join(FLASK_KINDS), ', '.join(FLASK_TYPES)))
+
+
+def _flask(chk):
+    chk.choice('xenguard_xsm', ('flask', 'silo'))
+    chk.choice('xenguard_flask_missing_source', ('fail', 'skip'))
+    for name in ('xenguard_flask_enforce', 'xenguard_flask_allow_version_fallback', 'xenguard_flask_label_guests'):
+        chk.boolean(name)
+    name = 'xenguard_flask_accepted_denials'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            chk.bad(name, 'is %s; give a list of regular expressions matched against the denied accesses '
+                          '("{ perm } for ... scontext=... tcontext=... tclass=...")' % _kind(value))
+        else:
+            for rule in value:
+                try:
+                    re.compile(rule)
+                except re.error as exc:
+                    chk.bad(name, 'holds %r, not a regular expression (%s)' % (rule, exc))
+    chk.pattern('xenguard_flask_build_host', HOST_RE, 'an inventory host name', 'localhost')
+    for name in ('xenguard_flask_mirror', 'xenguard_flask_security_mirror'):
+        if name == 'xenguard_flask_security_mirror' and chk.values.get(name) == '':
+            continue
+        chk.pattern(name, URL_RE, 'a Debian mirror URL', 'http://deb.debian.org/debian')
+    name = 'xenguard_flask_cache_dir'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, str) or not re.match(r'^(~|/)[A-Za-z0-9_.+@/~-]*$', value) or '..' in value:
+            chk.bad(name, 'is %s; give a directory of the build host, absolute or under ~' % _kind(value))
+    chk.path('xenguard_flask_controller_dir')
+    chk.path('xenguard_flask_guest_config_dir')
+    chk.path('xenguard_flask_boot_dir')
+    boot_dir = chk.values.get('xenguard_flask_boot_dir')
+    if isinstance(boot_dir, str) and SAFE_PATH_RE.match(boot_dir):
+        parts = boot_dir.rstrip('/').split('/')
+        if len(parts) < 3 or parts[1] != 'boot':
+            chk.bad('xenguard_flask_boot_dir', 'is %r; it must be a directory under /boot (GRUB reads the hypervisor '
+                                               'from there), for example /boot/xsm' % boot_dir)
+        elif parts[2].startswith('xen'):
+            chk.bad('xenguard_flask_boot_dir', 'is %r; Debian\'s 20_linux_xen takes every /boot/xen* as a hypervisor '
+                                               'of its own menu: use a name that does not start with xen, for '
+                                               'example /boot/xsm' % boot_dir)
+    name = 'xenguard_flask_patches'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+            chk.bad(name, 'is %s; give a list of unified diffs (the text, for example with lookup(\'file\', ...))'
+                    % _kind(value))
+    if chk.has('xenguard_flask_default_guest_type'):
+        _flask_type(chk, 'xenguard_flask_default_guest_type', chk.values['xenguard_flask_default_guest_type'])
+    name = 'xenguard_flask_guest_types'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, dict):
+            chk.bad(name, 'is %s; give a mapping of guest name (its name= in xl.cfg) to a kind or type' % _kind(value))
+        else:
+            for guest, kind in sorted(value.items(), key=lambda item: to_text(item[0])):
+                if not isinstance(guest, str) or not GUEST_NAME_RE.match(guest):
+                    chk.bad(name, 'has the guest name %s; a name= of xl.cfg is letters, digits, _ . -' % _kind(guest))
+                    continue
+                _flask_type(chk, '%s[%s]' % (name, guest), kind)
+
+
 ENTRY_POINTS = {
+    'flask': _flask,
     'pvgrub': _pvgrub,
     'hypervisor': _hypervisor,
     'iommu': _iommu,

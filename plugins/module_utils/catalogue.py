@@ -235,6 +235,23 @@ CONTROLS = [
                        '(seclabel="system_u:system_r:<type>" of the policy). Reference: xl.cfg(5) seclabel, '
                        'docs/misc/xsm-flask.txt.',
     },
+    {
+        'id': 'XG-FLASK-04',
+        'title': 'FLASK logged no access denials (avc: denied) this boot',
+        'section': 'Hypervisor (XSM/FLASK)',
+        'severity': 'medium',
+        'role': 'flask',
+        'reboot': False,
+        'reference': 'docs/misc/xsm-flask.txt; xen/xsm/flask/avc.c',
+        'check': 'flask_no_denials',
+        'remediation': 'FLASK writes every access its policy refuses (in permissive mode: would refuse) to the '
+                       'hypervisor log as "avc:  denied { ... }" at the warning level, so xl dmesg shows it at any '
+                       'loglvl. Before enforcing, run the host permissive under its normal load (the soak) and '
+                       'either fix what is denied (labels, policy) or accept the denial by rule '
+                       '(xenguard_flask_accepted_denials of the flask role); the role enforces only when none is '
+                       'left. Denials while enforcing are refused accesses: read them, they name the source and '
+                       'target types. Not applicable without FLASK. Reference: docs/misc/xsm-flask.txt.',
+    },
     # ------------------------------------------------------------------ Keys (vTPM)
     {
         'id': 'XG-VTPM-01',

@@ -638,6 +638,26 @@ def check_flask_enforcing(facts, params):
     return status, detail.replace('FLASK is disabled', 'FLASK is disabled, not enforcing', 1)
 
 
+@check('flask_no_denials')
+def check_flask_no_denials(facts, params):
+    xsm = _xsm(facts)
+    if xsm is None:
+        return _missing('FLASK mode (flask.mode) nor xl dmesg analysis (dmesg.xsm)')
+    if xsm['framework'] != 'flask':
+        return NA, 'FLASK is not active (XSM module: %s): nothing audits accesses' % xsm['framework']
+    logged = (facts.get('dmesg') or {}).get('xsm')
+    if not isinstance(logged, dict) or 'avc_denied' not in logged:
+        return _missing('xl dmesg analysis (dmesg.xsm.avc_denied)')
+    accepted = [re.compile(rule) for rule in params.get('accepted') or ()]
+    denials = [d for d in logged.get('avc_denials') or [] if not any(rule.search(d) for rule in accepted)]
+    if not logged['avc_denied']:
+        return PASS, 'no avc: denied line in xl dmesg (FLASK %s)' % (xsm.get('mode') or 'active')
+    if not denials:
+        return PASS, '%d avc: denied line(s), every one accepted by rule' % logged['avc_denied']
+    return FAIL, '%d avc: denied line(s) in xl dmesg (FLASK %s), %d distinct not accepted: %s' % (
+        logged['avc_denied'], xsm.get('mode') or 'active', len(denials), '; '.join(denials[:5])), 'denials'
+
+
 def _label_type(label):
     """The type of an XSM label user:role:type[:level], or None."""
     parts = str(label or '').split(':')

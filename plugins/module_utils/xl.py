@@ -310,6 +310,21 @@ def _analyse_iommu(lines):
 _FLASK_ACTIVE = re.compile(r'^Flask:\s+(Starting in (enforcing|permissive) mode'
                            r'|Access controls disabled until policy is loaded'
                            r'|Policy loaded, continuing in)|^avc:\s+(denied|granted)\b')
+# "avc:  denied  { perm } for source=d1 target=d2 [device=...|irq=...|pte=... mfn=...] scontext=... tcontext=...
+# tclass=..." (xen/xsm/flask/avc.c avc_audit; current=dN when no domains are named). An access is kept
+# without the domain ids and addresses, so that one rule of the policy is one entry.
+_AVC_DENIED = re.compile(r'^avc:\s+denied\s+(\{[^}]*\}.*)$')
+_AVC_CONTEXT = re.compile(r'\b(scontext|tcontext|tclass)=(\S+)')
+AVC_DENIALS_KEPT = 50
+
+
+def _avc_access(text):
+    perms = text[:text.index('}') + 1]
+    perms = '{ %s }' % ' '.join(perms.strip('{} ').split())
+    context = ' '.join('%s=%s' % pair for pair in _AVC_CONTEXT.findall(text))
+    return ('%s %s' % (perms, context)).strip()
+
+
 _INFO_LOGGED = re.compile(r'^Std\. Loglevel: (All|Errors, warnings and info)\b')
 
 
@@ -321,12 +336,20 @@ def _analyse_xsm(lines):
     default loglvl prints only the "XSM Framework" line). xsm_built: True (the XSM Framework line is
     there), False (the log holds the start of boot and no such line: built without XSM), or None.
     """
-    xsm = {'framework': None, 'flask_param_unknown': False, 'xsm_built': None, 'lines': []}
+    xsm = {'framework': None, 'flask_param_unknown': False, 'xsm_built': None, 'lines': [],
+           'avc_denied': 0, 'avc_denials': []}
     flask = silo = flask_off = info_logged = boot_start = False
     for line in lines:
         line = line.strip()
         if line.startswith('Xen version '):
             boot_start = True
+        denied = _AVC_DENIED.match(line)
+        if denied:
+            # what the policy refused (in permissive mode: would refuse), each distinct access once
+            xsm['avc_denied'] += 1
+            access = _avc_access(denied.group(1))
+            if access not in xsm['avc_denials'] and len(xsm['avc_denials']) < AVC_DENIALS_KEPT:
+                xsm['avc_denials'].append(access)
         if line.startswith('parameter "flask" unknown'):
             xsm['flask_param_unknown'] = True
         elif line.startswith('XSM Framework'):

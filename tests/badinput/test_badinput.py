@@ -42,7 +42,7 @@ FAKE_TOOLS = ('xl', 'xenstore-ls', 'xenstore-read', 'xenstore-write', 'xenstore-
               'grub-set-default', 'systemctl', 'reboot', 'shutdown', 'apt-get', 'apt-cache', 'apt', 'dpkg',
               'findmnt')
 PENDING = set(filter(None, os.environ.get('BADINPUT_PENDING', '').split(',')))
-ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'pvgrub', 'reboot')
+ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'pvgrub', 'flask', 'reboot')
 
 with open(os.path.join(HERE, 'cases.yml')) as _handle:
     CASES = yaml.safe_load(_handle)['cases']

@@ -188,13 +188,81 @@ MENU
 '''
 
 
-def render_trial(entry_id, cmdline):
+def render_trial(entry_id, cmdline, **extra):
     with open(os.path.join(ROLES, 'reboot', 'templates', 'etc', 'grub.d', '42_xenguard_trial.j2')) as handle:
         source = handle.read()
-    templar = Templar(loader=DataLoader(), variables={
-        'ansible_managed': 'Managed by xenguard.hardening', 'xenguard_reboot_entry_id': entry_id,
-        '__xenguard_reboot_plan': {'cmdline': cmdline}})
+    variables = {'ansible_managed': 'Managed by xenguard.hardening', 'xenguard_reboot_entry_id': entry_id,
+                 '__xenguard_reboot_plan': {'cmdline': cmdline}}
+    variables.update(extra)
+    templar = Templar(loader=DataLoader(), variables=variables)
     return templar.template(trust_as_template(source))
+
+
+# The Xen entry Debian 12's 20_linux_xen wrote on the lab host (tests/unit/fixtures/grub-boot), as its output.
+DEBIAN_XEN_ENTRY = ("menuentry 'Debian GNU/Linux, with Xen hypervisor' --class debian --class gnu-linux --class gnu "
+                    "--class os --class xen $menuentry_id_option 'xen-gnulinux-simple-0ad205c7' {\n" + '''\tinsmod part_msdos
+\tinsmod ext2
+\tsearch --no-floppy --fs-uuid --set=root 0ad205c7
+\techo\t'Loading Xen 4.17-amd64 ...'
+\tmultiboot2\t/boot/xen-4.17-amd64.gz placeholder  console=com1 smap=0 ${xen_rm_opts}
+\techo\t'Loading Linux 6.1.0-50-amd64 ...'
+\tmodule2\t/boot/vmlinuz-6.1.0-50-amd64 placeholder root=UUID=0ad205c7 ro console=hvc0
+\techo\t'Loading initial ramdisk ...'
+\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-50-amd64
+}
+submenu 'Advanced options for Debian GNU/Linux (with Xen hypervisor)' $menuentry_id_option 'gnulinux-advanced' {
+}
+''')
+IMAGE = {'hypervisor': '/boot/xsm/62294c7784f21e4a/xen-xsm.gz', 'modules': ['/boot/xsm/62294c7784f21e4a/xenpolicy'],
+         'title': 'Xen 4.17 with XSM FLASK'}
+
+
+def _generated(tmp_path, script_text, entry):
+    fake = tmp_path / '20_linux_xen'
+    fake.write_text("#!/bin/sh\ncat <<'MENU'\n%sMENU\n" % entry)
+    fake.chmod(0o755)
+    script = tmp_path / 'entry'
+    script.write_text(script_text.replace('/etc/grub.d/20_linux_xen', str(fake)))
+    assert subprocess.run(['sh', '-n', str(script)], check=False).returncode == 0
+    out = subprocess.run(['sh', str(script)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_trial_entry_with_an_xsm_image(tmp_path):
+    menu = _generated(tmp_path, render_trial('xenguard-trial', ['console=com1', 'xsm=flask', 'flask=permissive'],
+                                             __xenguard_reboot_image=IMAGE), DEBIAN_XEN_ENTRY)
+    lines = menu.splitlines()
+    assert lines[0].endswith("$menuentry_id_option 'xenguard-trial' {")
+    assert '\tmultiboot2\t/boot/xsm/62294c7784f21e4a/xen-xsm.gz placeholder  console=com1 smap=0 ${xen_rm_opts}' in lines
+    # the policy comes last, after the dom0 kernel and the initrd, as a module of the same protocol
+    assert lines[-3:] == ['\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-50-amd64',
+                          '\tmodule2 /boot/xsm/62294c7784f21e4a/xenpolicy', '}']
+    assert 'submenu' not in menu and '/boot/xen-4.17-amd64.gz' not in menu
+
+
+def test_trial_entry_on_a_separate_boot_partition(tmp_path):
+    # 20_linux_xen writes paths relative to the /boot file system when /boot is a partition of its own
+    entry = DEBIAN_XEN_ENTRY.replace('/boot/', '/')
+    menu = _generated(tmp_path, render_trial('xenguard-trial', ['xsm=flask'], __xenguard_reboot_image=IMAGE), entry)
+    assert '\tmultiboot2\t/xsm/62294c7784f21e4a/xen-xsm.gz placeholder' in menu
+    assert '\tmodule2 /xsm/62294c7784f21e4a/xenpolicy\n}' in menu
+
+
+def test_default_entry_of_an_xsm_image(tmp_path):
+    (tmp_path / 'xsm').mkdir()
+    hypervisor = tmp_path / 'xsm' / 'xen-xsm.gz'
+    image = dict(IMAGE, hypervisor=str(hypervisor))
+    text = render_trial('xenguard-trial', [], __xenguard_reboot_image=image, __xenguard_reboot_entry_mode='default',
+                        __xenguard_reboot_default_id='xenguard-boot')
+    # the hypervisor is not there (yet): no entry, the distribution's stays the default
+    assert _generated(tmp_path, text, DEBIAN_XEN_ENTRY) == ''
+    hypervisor.write_bytes(b'x')
+    menu = _generated(tmp_path, text, DEBIAN_XEN_ENTRY)
+    assert menu.splitlines()[0] == ("menuentry 'xenguard: Xen 4.17 with XSM FLASK' --class debian --class gnu-linux "
+                                    "--class gnu --class os --class xen $menuentry_id_option 'xenguard-boot' {")
+    assert 'GRUB_CMDLINE_XEN_DEFAULT=' not in text  # the default entry takes update-grub's own
+    assert menu.endswith('}\nif [ -z "${boot_once}" ]; then\n  set default="xenguard-boot"\nfi\n')
 
 
 HOSTILE_IDS = ["x'; touch PWNED; : '", "bob's-trial", 'a&b/c\\d|e', '$(touch PWNED)', '`touch PWNED`',
@@ -365,3 +433,15 @@ def test_pvgrub_input_defaults_are_fine():
                                       'xenguard_pvgrub_packages': ['grub-xen-host'],
                                       'xenguard_pvgrub_image_dir': '/usr/lib/grub-xen',
                                       'xenguard_pvgrub_install': True}, 'pvgrub') == []
+
+
+def test_the_default_entry_the_lab_host_booted():
+    # grub.cfg of a Debian 12 lab host after site.yml: the generator's entry in default mode, as update-grub
+    # wrote it, which the host then booted (xl getenforce: Permissive)
+    recorded = fixture('grub-boot/grub.cfg.bookworm-xenguard-boot-entry.txt').splitlines()
+    assert recorded[1].endswith("$menuentry_id_option 'xenguard-boot' {")
+    xen = [line for line in recorded if line.startswith('\tmultiboot2')]
+    assert len(xen) == 1 and xen[0].split()[1].startswith('/boot/xsm/') and 'xsm=flask' in xen[0].split()
+    assert recorded[-7:-4] == ['\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-50-amd64',
+                               '\tmodule2 /boot/xsm/cc7fbc1bd1c116ac/xenpolicy', '}']
+    assert recorded[-3] == '  set default="xenguard-boot"'

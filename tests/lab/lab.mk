@@ -19,7 +19,7 @@ SMOKE_DISTS ?= $(LAB_DISTS)
 BENCH_ARGS ?=
 BENCH_FLEET_ARGS ?=
 
-.PHONY: lab-image lab-up lab-down lab-ssh lab-status lab-console smoke bench bench-lab
+.PHONY: lab-image lab-up lab-down lab-ssh lab-status lab-console smoke bench bench-lab bench-flask
 
 lab-image:
 	@for d in $(LAB_DISTS); do $(XENLAB) build --dist $$d || exit 1; done
@@ -56,3 +56,9 @@ bench-lab:
 # Figures only, no assertions on time (docs/lab.md, Benchmarks). BENCH_FLEET_ARGS='--runs 5 --json FILE'.
 bench: venv collection
 	$(PY) tests/lab/bench_fleet.py $(BENCH_FLEET_ARGS)
+	$(MAKE) --no-print-directory bench-flask
+
+# The FLASK build (xen_flask_build on the controller): a cold key (the chroot kept; BENCH_FLASK_ARGS=--fresh
+# builds it too) and the same key for a second host (nothing compiled), with each step's seconds.
+bench-flask: venv collection
+	cd $(COLL_DIR) && $(abspath $(PY)) tests/lab/bench_flask.py $(BENCH_FLASK_ARGS)

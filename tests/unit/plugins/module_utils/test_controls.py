@@ -1244,3 +1244,27 @@ def test_device_model_domains_are_not_guests():
 ])
 def test_version_tuple(facts, version):
     assert checks._version_tuple(facts) == version
+
+
+def test_flask_denials():
+    enforcing = (BOOKWORM, 'xl-getenforce.flask-enforcing.txt')
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=enforcing)
+    # the recorded FLASK boot logged accesses as granted, none denied
+    result = results_by_id(facts)['XG-FLASK-04']
+    assert (result['status'], result['detail']) == ('pass', 'no avc: denied line in xl dmesg (FLASK enforcing)')
+    denied = ('{ map_read } scontext=system_u:system_r:isolated_domU_t tcontext=system_u:system_r:isolated_domU_t '
+              'tclass=grant')
+    facts['dmesg']['xsm'].update(avc_denied=2, avc_denials=[denied])
+    result = results_by_id(facts)['XG-FLASK-04']
+    assert (result['status'], result['problem']) == ('fail', 'denials')
+    assert result['detail'].startswith('2 avc: denied line(s) in xl dmesg (FLASK enforcing), 1 distinct not accepted')
+    # a Xen without FLASK audits nothing
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', flask_mode='disabled')
+    assert status_of(facts, 'XG-FLASK-04') == 'not_applicable'
+
+
+def test_flask_denials_accepted_by_rule():
+    facts = host_facts(BOOKWORM, 'flask-enforcing', getenforce=(BOOKWORM, 'xl-getenforce.flask-enforcing.txt'))
+    facts['dmesg']['xsm'].update(avc_denied=1, avc_denials=['{ send } scontext=a tcontext=b tclass=event'])
+    status, detail = verdicts.CHECKS['flask_no_denials'](facts, {'accepted': [r'tclass=event$']})[:2]
+    assert (status, detail) == ('pass', '1 avc: denied line(s), every one accepted by rule')
