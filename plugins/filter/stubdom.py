@@ -83,9 +83,13 @@ def xen_stubdom_input_problems(values):
                 bad(name + '_sha256', 'is %s, not a SHA-256 (64 hex digits); give the output of sha256sum for %s'
                     % (_kind(sha), name))
     packages = values.get('xenguard_stubdom_build_packages', [])
-    if not isinstance(packages, (list, tuple)) or not all(isinstance(p, str) and PACKAGE_RE.match(p)
-                                                           for p in packages):
+    names_ok = isinstance(packages, (list, tuple)) and all(isinstance(p, str) and PACKAGE_RE.match(p) for p in packages)
+    if not names_ok:
         bad('xenguard_stubdom_build_packages', 'is %s; give a list of Debian package names' % _kind(packages))
+    busybox = values.get('xenguard_stubdom_busybox_package', 'busybox-static')
+    if not isinstance(busybox, str) or not PACKAGE_RE.match(busybox):
+        bad('xenguard_stubdom_busybox_package', 'is %s; give a Debian package name, for example busybox-static'
+            % _kind(busybox))
     memory = _int(values.get('xenguard_stubdom_memory', 128))
     if memory is None or not 64 <= memory <= 4096:
         bad('xenguard_stubdom_memory', 'is %s; give the stub domain memory in MiB, from 64 to 4096 (libxl\'s '

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import posixpath
 import re
 
 KERNEL_NAME = 'qemu-stubdom-linux-kernel'
@@ -303,11 +304,8 @@ def is_hvm(keys):
 
 
 def _is_helper(keys):
-    return _truthy(keys.get('driver_domain')) or 'vtpm' in posixpath_basename(str(keys.get('kernel') or ''))
-
-
-def posixpath_basename(path):
-    return path.rsplit('/', 1)[-1]
+    """Driver domains and vTPM stub domains are no guests of this role."""
+    return _truthy(keys.get('driver_domain')) or 'vtpm' in posixpath.basename(str(keys.get('kernel') or ''))
 
 
 def host_has_hvm(facts):
@@ -351,7 +349,7 @@ def plan_guests(facts, options):
     for path in sorted(configs):
         entry = configs[path] if isinstance(configs[path], dict) else {}
         keys = entry.get('keys') or {}
-        name = str(keys.get('name') or posixpath_basename(path).rsplit('.', 1)[0])
+        name = str(keys.get('name') or posixpath.basename(path).rsplit('.', 1)[0])
         named = path in wanted or name in wanted
         if named:
             seen.update([path, name])
@@ -390,7 +388,7 @@ def plan_guests(facts, options):
         item = {'path': path, 'name': name, 'how': how, 'why': why, 'user': None}
         if how == 'stubdomain':
             settings = {'device_model_stubdomain_override': 1, 'device_model_version': 'qemu-xen',
-                        'stubdomain_memory': int(options.get('memory') or 128)}
+                        'stubdomain_memory': int(options.get('memory') or 256)}
             remove = ['dm_restrict', 'device_model_user']
             if flask_on(facts) and options.get('seclabel'):
                 settings['device_model_stubdomain_seclabel'] = options['seclabel']

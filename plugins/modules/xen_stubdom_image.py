@@ -67,7 +67,8 @@ options:
         data directory (C(../share/qemu) from O(qemu)); a pattern that matches nothing is skipped.
     type: list
     elements: str
-    default: [vgabios-stdvga.bin, vgabios-cirrus.bin, efi-e1000.rom, efi-rtl8139.rom, pxe-e1000.rom, pxe-rtl8139.rom, keymaps/en-us, keymaps/common, keymaps/modifiers]
+    default: [vgabios-stdvga.bin, vgabios-cirrus.bin, efi-e1000.rom, efi-rtl8139.rom, pxe-e1000.rom, pxe-rtl8139.rom,
+              keymaps/en-us, keymaps/common, keymaps/modifiers]
   vchan_proxy:
     description:
       - With O(source=build) - Xen's C(vchan-socket-proxy), put in the rootfs as the QMP server. Default - the
