@@ -29,7 +29,7 @@ rm -f serial.log
 # runs its embedded configuration
 truncate -s 8M disk.img
 grub-mkimage -O i386-pc -c early.cfg -p '(hd0)/' -o core.img biosdisk serial terminal echo sleep
-dd if=/usr/lib/grub/i386-pc/boot.img of=disk.img bs=440 count=1 conv=notrunc status=none
+dd if=/usr/lib/grub/i386-pc/boot.img of=disk.img bs=512 count=1 conv=notrunc status=none
 dd if=core.img of=disk.img bs=512 seek=1 conv=notrunc status=none
 cat > /etc/xen/hvm-boot.cfg <<CFG
 name = "hvm-boot"
@@ -43,6 +43,7 @@ boot = "c"
 disk = [ "format=raw,vdev=hda,access=rw,target=$dir/disk.img" ]
 device_model_version = "qemu-xen"
 device_model_stubdomain_override = 1
+stubdomain_memory = 256
 CFG
 SETUP
 
