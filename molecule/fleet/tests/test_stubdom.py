@@ -84,11 +84,19 @@ def test_guest_configs_converted(host):
 
 
 def test_stub_domain_runs_qemu(host):
-    """xl create -p: the guest stays paused, its device model starts in hvm-stub-dm (QEMU writes "running")."""
+    """xl create -p: the guest stays paused, its device model starts in hvm-stub-dm (QEMU writes "running").
+
+    libxl gives a stub domain 30 s from its start to QEMU's "running"; under software emulation with a second lab
+    VM on the cores it took 28-65 s by hand, so one "startup timed out" is retried once (and printed)."""
     try:
-        started = time.time()
-        result = host.run("xl create -p /etc/xen/hvm-stub.cfg")
-        elapsed = time.time() - started
+        for attempt in (1, 2):
+            started = time.time()
+            result = host.run("xl create -p /etc/xen/hvm-stub.cfg")
+            elapsed = time.time() - started
+            if result.rc == 0 or attempt == 2 or "startup timed out" not in result.stderr:
+                break
+            print("attempt 1 of xl create -p timed out after %.1f s: %s" % (elapsed, result.stderr.strip()))
+            host.run("xl destroy hvm-stub")
         assert result.rc == 0, result.stderr
         doms = domains(host)
         assert "hvm-stub" in doms and "hvm-stub-dm" in doms, doms
