@@ -33,6 +33,8 @@ LAB_CANNOT = {
     "XG-FLASK-01": ("fail", "Debian's Xen is built without XSM; the flask role that rebuilds it is not built yet"),
     "XG-FLASK-02": ("fail", "no FLASK (XG-FLASK-01)"),
     "XG-VTPM-01": ("fail", "the lab host of this scenario has no TPM (the vtpm role is not built yet)"),
+    "XG-VTPM-02": ("fail", "the scenario's HVM guests of the stubdom role (hvm-stub, hvm-vnc) have no vTPM: no "
+                           "vTPM stub domain images in the lab (the vtpm role is not built yet)"),
 }
 if DIST == "bookworm":
     LAB_CANNOT["XG-XEN-08"] = ("fail", "Xen 4.17's upstream security support ended on 2025-12-12; Debian 12 "
