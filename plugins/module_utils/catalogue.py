@@ -180,10 +180,18 @@ CONTROLS = [
         'severity': 'high',
         'role': 'stubdom',
         'reboot': False,
-        'reference': 'xl.cfg(5): device_model_stubdomain_override=, dm_restrict=; docs/misc/stubdom.txt',
+        'reference': 'xl.cfg(5): device_model_stubdomain_override=, stubdomain_memory=, '
+                     'device_model_stubdomain_seclabel=, dm_restrict=, device_model_user=; docs/misc/stubdom.txt '
+                     '(Linux stub domain protocol); docs/features/qemu-deprivilege.pandoc; SUPPORT.md (Linux '
+                     'device model stubdomains: Tech Preview; Device Model Deprivileging: Tech Preview)',
         'check': 'hvm_device_model_confined',
-        'remediation': 'Set device_model_stubdomain_override=1 on HVM guests (QEMU then runs in its own '
-                       'stub domain); where a stub domain is not possible, set dm_restrict=1.',
+        'remediation': 'Set device_model_stubdomain_override=1 with device_model_version="qemu-xen" on HVM '
+                       'guests (QEMU then runs in its own stub domain, booted from qemu-stubdom-linux-kernel and '
+                       'qemu-stubdom-linux-rootfs in the Xen firmware directory; the stubdom role builds them '
+                       'from the distribution\'s packages); under FLASK also device_model_stubdomain_seclabel. '
+                       'Where a stub domain is not possible (no images, graphics output, no HVM), set '
+                       'dm_restrict=1 with a device_model_user of its own per guest (or a '
+                       'xen-qemuuser-range-base user range). Both are Tech Preview in Xen\'s SUPPORT.md.',
     },
     # ------------------------------------------------------------------ Hypervisor (XSM/FLASK)
     {

@@ -854,26 +854,45 @@ def _is_hvm_config(keys):
     return str(keys.get('type') or '').lower() == 'hvm' or str(keys.get('builder') or '').lower() == 'hvm'
 
 
+TECH_PREVIEW = ('Xen\'s SUPPORT.md lists Linux device-model stub domains and dm_restrict (device model '
+                'deprivileging) as Tech Preview')
+
+
 @check('hvm_device_model_confined')
 def check_hvm_device_model_confined(facts, params):
-    def judge_config(path, keys):
-        if not _is_hvm_config(keys):
-            return None
-        if _truthy(keys.get('device_model_stubdomain_override')):
-            return True, '%s (stub domain)' % path
-        if _truthy(keys.get('dm_restrict')):
-            return True, '%s (dm_restrict)' % path
-        return False, path
+    """Every HVM guest's QEMU runs in a stub domain or restricted in dom0; the detail names each guest and how."""
+    found = _guest_configs(facts)
+    domains = _guest_domains(facts)
+    if found is None and domains is None:
+        return _missing('guest configurations (guest_configs) nor domains')
+    configs, unreadable = found or ({}, [])
+    ways = {'stub domain': [], 'restricted (dm_restrict)': [], 'neither': []}
 
-    def judge_domain(dom):
-        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() != 'hvm':
-            return None
-        b_info = _b_info(dom)
-        confined = _truthy(b_info.get('device_model_stubdomain')) or _truthy(b_info.get('dm_restrict'))
-        return confined, _domain_label(dom)
+    def how(settings, stub_key):
+        if _truthy(settings.get(stub_key)):
+            return 'stub domain'
+        if _truthy(settings.get('dm_restrict')):
+            return 'restricted (dm_restrict)'
+        return 'neither'
 
-    return _judge_guests(facts, judge_config, judge_domain, 'every HVM device model is confined',
-                         'HVM guests whose QEMU runs unrestricted in dom0', none_seen='no HVM guest seen')
+    for path, keys in configs.items():
+        if _is_hvm_config(keys):
+            ways[how(keys, 'device_model_stubdomain_override')].append(path)
+    for dom in domains or []:
+        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() == 'hvm':
+            ways[how(_b_info(dom), 'device_model_stubdomain')].append(_domain_label(dom))
+    shown = '; '.join('%s: %s' % (way, ', '.join(ways[way])) for way in
+                      ('neither', 'stub domain', 'restricted (dm_restrict)') if ways[way])
+    if ways['neither']:
+        detail = 'HVM guests whose QEMU runs unrestricted in dom0 - %s' % shown
+        if unreadable:
+            detail += ' (also unreadable: %s)' % ', '.join(unreadable)
+        return FAIL, '%s. %s.' % (detail, TECH_PREVIEW)
+    if unreadable:
+        return UNKNOWN, 'cannot read guest configuration(s): %s' % ', '.join(unreadable)
+    if not shown:
+        return NA, 'no HVM guest seen'
+    return PASS, 'every HVM device model is confined - %s. %s.' % (shown, TECH_PREVIEW)
 
 
 @check('vif_backends_not_dom0')

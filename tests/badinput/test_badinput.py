@@ -42,7 +42,7 @@ FAKE_TOOLS = ('xl', 'xenstore-ls', 'xenstore-read', 'xenstore-write', 'xenstore-
               'grub-set-default', 'systemctl', 'reboot', 'shutdown', 'apt-get', 'apt-cache', 'apt', 'dpkg',
               'findmnt')
 PENDING = set(filter(None, os.environ.get('BADINPUT_PENDING', '').split(',')))
-ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'pvgrub', 'flask', 'reboot')
+ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'pvgrub', 'stubdom', 'flask', 'reboot')
 
 with open(os.path.join(HERE, 'cases.yml')) as _handle:
     CASES = yaml.safe_load(_handle)['cases']
@@ -71,6 +71,11 @@ def _make_root(root):
     put('etc/xen/latin1.cfg', b'# caf\xe9\nmemory = 512\nname = "latin1"\n')
     put('etc/xen/unparsable.cfg', b'name = "unparsable"\nbootloader = "pygrub"\ndisk = [ "/srv/u.img,raw,xvda,w"\n')
     put('etc/xen/pygrub.cfg', fix('xlcfg', 'pygrub-guest.cfg'))
+    put('etc/xen/broken.cfg', b'name = "broken"\ntype = "hvm"\nmemory = = 512\n')
+    # the Xen firmware directory (stub domain images go there) and images a user supplies
+    put('usr/lib/xen-4.17/boot/hvmloader', b'hvmloader')
+    put('srv/stubdom/kernel', b'user kernel')
+    put('srv/stubdom/rootfs', b'user rootfs')
     put('boot/grub/grub.cfg', b'menuentry "Debian GNU/Linux, with Xen hypervisor" {\n}\n')
     put('boot/grub/grubenv', b'# GRUB Environment Block\n' + b'#' * 995)
     put('proc/xen/capabilities', b'control_d\n')
@@ -199,7 +204,7 @@ def _facts(fakehost, root):
         os.environ.update(fakehost['env'])
         os.environ['BADINPUT_CASE'] = 'facts'
         xen_facts.PROC_CAPABILITIES = os.path.join(root, 'proc/xen/capabilities')
-        args = {'config_paths': [os.path.join(root, 'etc/xen/guest.cfg')],
+        args = {'config_paths': [os.path.join(root, 'etc/xen/%s' % name) for name in ('guest.cfg', 'pv.cfg', 'broken.cfg')],
                 'xl_conf_path': os.path.join(root, 'etc/xen/xl.conf'), '_ansible_check_mode': True}
         out = io.StringIO()
         with contextlib.redirect_stdout(out):

@@ -445,3 +445,50 @@ def test_the_default_entry_the_lab_host_booted():
     assert recorded[-7:-4] == ['\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-50-amd64',
                                '\tmodule2 /boot/xsm/cc7fbc1bd1c116ac/xenpolicy', '}']
     assert recorded[-3] == '  set default="xenguard-boot"'
+
+
+# ---------------------------------------------------------------- the stubdom role
+
+def test_stubdom_defaults_are_usable():
+    from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
+    assert s.xen_stubdom_input_problems(defaults('stubdom')) == []
+
+
+@pytest.mark.parametrize('values, says', [
+    ({'xenguard_stubdom_mode': 'qemu'}, 'xenguard_stubdom_mode: is the string'),
+    ({'xenguard_stubdom_images': True}, 'use one of build, supplied, none'),
+    ({'xenguard_stubdom_dm_user_mode': 'shared'}, 'per_guest, range'),
+    ({'xenguard_stubdom_kernel': 'boot/vmlinuz'}, 'absolute path'),
+    ({'xenguard_stubdom_firmware_dir': '/usr/lib/../x'}, 'absolute path'),
+    ({'xenguard_stubdom_images': 'supplied', 'xenguard_stubdom_kernel': '', 'xenguard_stubdom_rootfs': '/r',
+      'xenguard_stubdom_rootfs_sha256': 'a' * 64, 'xenguard_stubdom_kernel_sha256': 'a' * 64},
+     'xenguard_stubdom_kernel: is empty'),
+    ({'xenguard_stubdom_images': 'supplied', 'xenguard_stubdom_kernel': '/k', 'xenguard_stubdom_rootfs': '/r',
+      'xenguard_stubdom_rootfs_sha256': 'a' * 64, 'xenguard_stubdom_kernel_sha256': 'md5'},
+     'xenguard_stubdom_kernel_sha256: is the string'),
+    ({'xenguard_stubdom_build_packages': 'busybox'}, 'list of Debian package names'),
+    ({'xenguard_stubdom_memory': 32}, 'from 64 to 4096'),
+    ({'xenguard_stubdom_memory': True}, 'from 64 to 4096'),
+    ({'xenguard_stubdom_dm_user_range_base': 0}, 'free range of 32752 UIDs'),
+    ({'xenguard_stubdom_seclabel': 'dm_dom_t'}, 'user:role:type'),
+    ({'xenguard_stubdom_guests': 'web1'}, 'list of guest names'),
+    ({'xenguard_stubdom_exclude': ['']}, 'list of guest names'),
+    ({'xenguard_stubdom_backup': 'maybe'}, 'not a boolean'),
+])
+def test_stubdom_inputs_refused(values, says):
+    from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
+    problems = s.xen_stubdom_input_problems(dict(defaults('stubdom'), **values))
+    assert len(problems) == 1 and says in problems[0], problems
+
+
+def test_stubdom_inputs_accepted():
+    from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
+    ok = dict(defaults('stubdom'), xenguard_stubdom_memory='256', xenguard_stubdom_seclabel='',
+              xenguard_stubdom_images='supplied', xenguard_stubdom_mode='restrict', xenguard_stubdom_backup='no')
+    assert s.xen_stubdom_input_problems(ok) == []
+    with pytest.raises(AnsibleFilterError, match='mapping'):
+        s.xen_stubdom_input_problems(['x'])
+    with pytest.raises(AnsibleFilterError, match='xen facts'):
+        s.xen_stubdom_plan([], {})
+    plan = s.xen_stubdom_plan({'guest_configs': {}}, {'mode': 'auto'})
+    assert plan == {'problems': [], 'guests': [], 'untouched': []}

@@ -41,6 +41,8 @@ LAB_CANNOT = {
                             "with xenguard_flask_enforce=true once no denial is left, which converge + idempotence "
                             "never reaches (idempotence would see the change)"),
     "XG-VTPM-01": ("fail", "the lab host of this scenario has no TPM (the vtpm role is not built yet)"),
+    "XG-VTPM-02": ("fail", "the scenario's HVM guests of the stubdom role (hvm-stub, hvm-vnc) have no vTPM: no "
+                           "vTPM stub domain images in the lab (the vtpm role is not built yet)"),
 }
 if DIST == "trixie":
     LAB_CANNOT["XG-FLASK-01"] = ("fail", "the lab's mirror lists Debian 13's Xen source but serves none of its files "

@@ -622,12 +622,26 @@ def test_hvm_device_models():
     facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=configs)
     result = results_by_id(facts)['XG-DM-01']
     assert result['status'] == 'fail'
-    assert result['detail'] == 'HVM guests whose QEMU runs unrestricted in dom0: /etc/xen/hvm-weird-spacing.cfg'
+    assert result['detail'] == (
+        'HVM guests whose QEMU runs unrestricted in dom0 - neither: /etc/xen/hvm-weird-spacing.cfg; '
+        'stub domain: /etc/xen/hardened-guest.cfg. Xen\'s SUPPORT.md lists Linux device-model stub domains and '
+        'dm_restrict (device model deprivileging) as Tech Preview.')
     facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']['dm_restrict'] = 1
     result = results_by_id(facts)['XG-DM-01']
     assert result['status'] == 'pass'
-    assert '/etc/xen/hardened-guest.cfg (stub domain)' in result['detail']
-    assert '/etc/xen/hvm-weird-spacing.cfg (dm_restrict)' in result['detail']
+    assert result['detail'].startswith(
+        'every HVM device model is confined - stub domain: /etc/xen/hardened-guest.cfg; '
+        'restricted (dm_restrict): /etc/xen/hvm-weird-spacing.cfg. ')
+    assert 'Tech Preview' in result['detail']
+    facts['guest_configs']['/etc/xen/broken.cfg'] = {'keys': {}, 'error': 'lexical error'}
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'unknown' and '/etc/xen/broken.cfg' in result['detail']
+    facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']['dm_restrict'] = 0
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'fail' and result['detail'].endswith(
+        ' (also unreadable: /etc/xen/broken.cfg). Xen\'s SUPPORT.md lists Linux device-model stub domains and '
+        'dm_restrict (device model deprivileging) as Tech Preview.')
+    del facts['guest_configs']['/etc/xen/broken.cfg']
     for value, status in ((True, 'pass'), ('1', 'pass'), ('0x1', 'pass'), ('yes', 'fail'), (False, 'fail'),
                           (0, 'fail'), (None, 'fail')):
         facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']['dm_restrict'] = value
@@ -644,9 +658,15 @@ def test_running_hvm_guests():
     stub.update(domid=8, name='win-dm', type='pv')
     facts['domains'] += [hvm, stub]
     result = results_by_id(facts)['XG-DM-01']
-    assert result['status'] == 'fail' and 'running domain win (domid 7)' in result['detail']
+    assert result['status'] == 'fail' and 'neither: running domain win (domid 7)' in result['detail']
     hvm['config']['b_info']['device_model_stubdomain'] = 'True'
-    assert status_of(facts, 'XG-DM-01') == 'pass'
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'pass' and 'stub domain: running domain win (domid 7)' in result['detail']
+    assert 'win-dm' not in result['detail']
+    hvm['config']['b_info']['device_model_stubdomain'] = 'False'
+    hvm['config']['b_info']['dm_restrict'] = 'True'
+    result = results_by_id(facts)['XG-DM-01']
+    assert result['status'] == 'pass' and 'restricted (dm_restrict): running domain win (domid 7)' in result['detail']
 
 
 def test_vtpm_and_tpm():

@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pure parts of the Linux device-model stub domain: ldd/modules.dep/dpkg parsers on recorded output, the
+load order, the init, the cpio writer, the build key, and the plan over recorded guest configurations."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
+from ansible_collections.xenguard.hardening.plugins.module_utils import stubdom
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_bytes
+
+
+def _configs(*names):
+    return dict(('/etc/xen/%s' % name, facts_assembly.config_file('/etc/xen/%s' % name, fixture_bytes('xlcfg', name)))
+                for name in names)
+
+
+def host(*names, caps='pv hvm hap shadow', framework='dummy'):
+    return {'info': {'virt_caps': caps, 'xen_major': 4, 'xen_minor': 17}, 'xsm': {'framework': framework},
+            'guest_configs': _configs(*names)}
+
+
+# ------------------------------------------------------------------ parsers
+
+def test_parse_ldd_dynamic_and_static():
+    text = fixture('stubdom', 'ldd-ls.txt')
+    paths = stubdom.parse_ldd(text)
+    assert paths[0] == '/lib/x86_64-linux-gnu/libselinux.so.1'
+    assert paths[-1] == '/lib64/ld-linux-x86-64.so.2'
+    assert not any('vdso' in p for p in paths)
+    assert stubdom.parse_ldd('\tstatically linked\n') == []
+    assert stubdom.parse_ldd('\tnot a dynamic executable\n') == []
+    assert stubdom.parse_ldd(text + text) == paths  # each once
+
+
+def test_parse_ldd_of_debians_xen_qemu():
+    paths = stubdom.parse_ldd(fixture('stubdom', 'ldd-xen-qemu-system-i386.bookworm.txt'))
+    assert len(paths) == 41  # 42 lines, one of them the vdso
+    assert '/lib/x86_64-linux-gnu/libxenctrl.so.4.17' in paths and '/lib64/ld-linux-x86-64.so.2' in paths
+
+
+def test_parse_ldd_missing_library():
+    with pytest.raises(stubdom.StubdomError, match='libspice-server.so.1 => not found'):
+        stubdom.parse_ldd('\tlibspice-server.so.1 => not found\n')
+
+
+@pytest.mark.skipif(not shutil.which('ldd') or not os.path.exists('/bin/ls'), reason='needs ldd')
+def test_parse_ldd_on_this_machine():
+    out = subprocess.run(['ldd', '/bin/ls'], stdout=subprocess.PIPE, check=True).stdout.decode()
+    paths = stubdom.parse_ldd(out)
+    assert paths and all(os.path.isabs(p) and os.path.exists(p) for p in paths)
+
+
+def test_module_names():
+    assert stubdom.module_name('kernel/drivers/xen/xen-privcmd.ko.xz') == 'xen_privcmd'
+    assert stubdom.module_name('kernel/drivers/xen/xenfs/xenfs.ko') == 'xenfs'
+    assert stubdom.module_name('kernel/drivers/block/xen-blkfront.ko.zst') == 'xen_blkfront'
+
+
+def test_load_order_from_recorded_modules_dep():
+    # the Xen lines of modules.dep / modules.builtin of Debian 12's 6.1.0-50-amd64 (lab dom0)
+    deps = stubdom.parse_modules_dep(fixture('stubdom', 'modules.dep.xen'))
+    builtin = stubdom.parse_modules_builtin(fixture('stubdom', 'modules.builtin.xen'))
+    order = stubdom.module_load_order(deps, builtin)
+    names = [stubdom.module_name(p) for p in order]
+    for name in names:  # each after what it depends on
+        for dep in deps[name][1]:
+            assert names.index(stubdom.module_name(dep)) < names.index(name)
+    assert not set(names) & builtin
+    wanted = set(m.replace('-', '_') for m in stubdom.MODULES)
+    assert wanted - builtin <= set(names)
+
+
+def test_load_order_dependencies_first_and_builtin_skipped():
+    deps = stubdom.parse_modules_dep('a/xenfs.ko: a/xen-privcmd.ko a/lib.ko\na/xen-privcmd.ko: a/lib.ko\n'
+                                     'a/lib.ko:\n\nno colon here\n: empty\n')
+    order = stubdom.module_load_order(deps, set(), wanted=('xenfs', 'xen-privcmd'))
+    assert order == ['a/lib.ko', 'a/xen-privcmd.ko', 'a/xenfs.ko']
+    assert stubdom.module_load_order(deps, {'xenfs'}, wanted=('xenfs',)) == []
+
+
+def test_load_order_errors():
+    with pytest.raises(stubdom.StubdomError, match='no module xen-gntalloc'):
+        stubdom.module_load_order({}, set(), wanted=('xen-gntalloc',))
+    loop = stubdom.parse_modules_dep('a/x.ko: a/y.ko\na/y.ko: a/x.ko\n')
+    with pytest.raises(stubdom.StubdomError, match='dependency loop'):
+        stubdom.module_load_order(loop, set(), wanted=('x',))
+
+
+def test_dpkg_parsers():
+    owners = stubdom.parse_dpkg_search(fixture('stubdom', 'dpkg-query-S.txt'))
+    assert owners['/lib/x86_64-linux-gnu/libc.so.6'] == 'libc6'
+    assert owners['/bin/ls'] == 'coreutils'
+    assert '/usr/lib/x86_64-linux-gnu/libc.so.6' not in owners
+    assert stubdom.parse_dpkg_search('diversion by foo from: /bin/x\nlibfoo1:amd64, libfoo2:amd64: /x\n') == \
+        {'/x': 'libfoo1'}
+    versions = stubdom.parse_dpkg_versions('libc6\t2.36-9+deb12u4\ncoreutils\t9.1-1\nnothing\n')
+    assert versions == {'libc6': '2.36-9+deb12u4', 'coreutils': '9.1-1'}
+
+
+# ------------------------------------------------------------------ init, cpio, key
+
+def test_init_follows_the_protocol():
+    init = stubdom.init_script('/usr/libexec/xen-qemu-system-i386',
+                               [('/lib/modules/xen_evtchn.ko', ''), ('/lib/modules/xen_privcmd.ko', 'unrestricted=1')])
+    assert init.startswith('#!/bin/sh\n')
+    assert 'insmod /lib/modules/xen_evtchn.ko\ninsmod /lib/modules/xen_privcmd.ko unrestricted=1\n' in init
+    assert 'xenstore-read "/local/domain/$self/target"' in init
+    assert 'xenstore-list "$vm/image/dm-argv"' in init
+    assert "'$STUBDOM_RESTORE_INCOMING_ARG'" in init
+    assert 'vchan-socket-proxy --mode=server 0 "$dm/qmp-vchan" /run/xenguard-qmp &' in init
+    assert '/usr/libexec/xen-qemu-system-i386 "$@" -chardev socket,id=xenguard-qmp,path=/run/xenguard-qmp' in init
+
+
+@pytest.mark.skipif(not shutil.which('sh'), reason='needs sh')
+def test_init_is_valid_shell(tmp_path):
+    script = tmp_path / 'init'
+    script.write_text(stubdom.init_script('/usr/libexec/q', [('/lib/modules/m.ko', '')]))
+    assert subprocess.run(['sh', '-n', str(script)], check=False).returncode == 0
+
+
+@pytest.mark.skipif(not shutil.which('cpio'), reason='needs cpio')
+def test_cpio_newc_is_read_by_cpio(tmp_path):
+    data = stubdom.cpio_newc([('bin', 'dir', None), ('bin/busybox', 'file', (0o755, b'\x7fELF...')),
+                              ('bin/sh', 'link', 'busybox'), ('init', 'file', (0o755, b'#!/bin/sh\n'))])
+    listing = subprocess.run(['cpio', '-itv'], input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False).stdout
+    assert b'bin/sh -> busybox' in listing and b'init' in listing
+
+
+def test_cpio_newc_layout():
+    data = stubdom.cpio_newc([('init', 'file', (0o755, b'abc'))])
+    assert data.startswith(b'070701') and len(data) % 4 == 0
+    assert b'TRAILER!!!\0' in data
+    assert int(data[14:22], 16) == 0o100755 and int(data[54:62], 16) == 3
+    with pytest.raises(ValueError):
+        stubdom.cpio_newc([('x', 'fifo', None)])
+
+
+def test_build_key_and_changes():
+    old = stubdom.build_key({'qemu-system-xen': '1:7.2+dfsg-7+deb12u5'}, {'/boot/x': 'aa'}, 'init 1')
+    new = stubdom.build_key({'qemu-system-xen': '1:7.2+dfsg-7+deb12u6', 'busybox': '1:1.35.0-4'}, {}, 'init 2')
+    assert stubdom.key_changes(old, old) == []
+    assert stubdom.key_changes(old, new) == [
+        'busybox (none) -> 1:1.35.0-4', 'qemu-system-xen 1:7.2+dfsg-7+deb12u5 -> 1:7.2+dfsg-7+deb12u6',
+        '/boot/x aa -> (none)', 'init changed']
+    assert stubdom.key_changes(None, new) == ['no image built by this collection is recorded']
+    older = dict(old, builder=0)
+    assert stubdom.key_changes(older, old) == ['builder 0 -> %d' % stubdom.BUILDER_VERSION]
+
+
+def test_dm_user_names():
+    assert stubdom.dm_user_for('win-build') == 'xen-qemuuser-win-build'
+    assert stubdom.dm_user_for('Web.01 Prod') == 'xen-qemuuser-web-01-prod'
+    assert len(stubdom.dm_user_for('a' * 60)) == 32
+    assert stubdom.dm_user_for('...') is None
+
+
+# ------------------------------------------------------------------ the plan
+
+OPTIONS = {'mode': 'auto', 'images': True, 'memory': 128, 'seclabel': 'system_u:system_r:dm_dom_t',
+           'user_mode': 'per_guest', 'guests': [], 'exclude': []}
+
+
+def test_plan_stub_domain_for_hvm_guests_only():
+    facts = host('hvm-weird-spacing.cfg', 'pv-direct-kernel.cfg', 'driver-domain.cfg')
+    plan = stubdom.plan_guests(facts, dict(OPTIONS))
+    assert plan['problems'] == [] and plan['untouched'] == []
+    # vnc=1: no graphics from a Linux stub domain, so restricted instead
+    (guest,) = plan['guests']
+    assert guest['path'] == '/etc/xen/hvm-weird-spacing.cfg' and guest['name'] == 'win-build'
+    assert guest['how'] == 'restrict' and 'graphics output (vnc)' in guest['why']
+    assert guest['settings'] == {'dm_restrict': 1, 'device_model_user': 'xen-qemuuser-win-build'}
+    facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']['vnc'] = 0
+    (guest,) = stubdom.plan_guests(facts, dict(OPTIONS))['guests']
+    assert guest['how'] == 'stubdomain'
+    assert guest['settings'] == {'device_model_stubdomain_override': 1, 'device_model_version': 'qemu-xen',
+                                 'stubdomain_memory': 128}
+    assert guest['remove'] == ['dm_restrict', 'device_model_user', 'device_model_stubdomain_seclabel']
+    assert guest['user'] is None
+
+
+def test_plan_seclabel_only_under_flask():
+    facts = host('hardened-guest.cfg', framework='flask')
+    (guest,) = stubdom.plan_guests(facts, dict(OPTIONS))['guests']
+    assert guest['settings']['device_model_stubdomain_seclabel'] == 'system_u:system_r:dm_dom_t'
+    assert 'device_model_stubdomain_seclabel' not in guest['remove']
+
+
+@pytest.mark.parametrize('change, why', [
+    ({'images': False}, 'no stub domain images on this host'),
+    ({'mode': 'restrict'}, 'xenguard_stubdom_mode=restrict'),
+])
+def test_plan_restrict_when_no_stub_domain(change, why):
+    options = dict(OPTIONS, **change)
+    (guest,) = stubdom.plan_guests(host('hardened-guest.cfg'), options)['guests']
+    assert (guest['how'], guest['why']) == ('restrict', why)
+    assert guest['remove'] == ['device_model_stubdomain_override', 'device_model_stubdomain_seclabel',
+                               'stubdomain_memory']
+
+
+def test_plan_host_without_hvm():
+    (guest,) = stubdom.plan_guests(host('hardened-guest.cfg', caps='pv'), dict(OPTIONS))['guests']
+    assert guest['how'] == 'restrict' and 'no HVM support' in guest['why']
+    facts = host('hardened-guest.cfg')
+    facts['info'] = {'virt_caps_list': ['pv', 'hvm']}
+    assert stubdom.plan_guests(facts, dict(OPTIONS))['guests'][0]['how'] == 'stubdomain'
+
+
+def test_plan_range_users():
+    (guest,) = stubdom.plan_guests(host('hardened-guest.cfg'), dict(OPTIONS, images=False, user_mode='range'))['guests']
+    assert guest['settings'] == {'dm_restrict': 1} and guest['user'] is None
+
+
+def test_plan_stubdomain_mode_refuses_what_cannot_have_one():
+    plan = stubdom.plan_guests(host('hvm-weird-spacing.cfg'), dict(OPTIONS, mode='stubdomain'))
+    assert plan['guests'] == []
+    assert plan['problems'] == [
+        'win-build (/etc/xen/hvm-weird-spacing.cfg) cannot get a stub domain: graphics output (vnc) is not '
+        'available from a Linux stub domain; set xenguard_stubdom_mode=auto to restrict its QEMU in dom0 instead']
+
+
+def test_plan_problems_unreadable_named_not_hvm_unknown():
+    facts = host('hardened-guest.cfg', 'pv-direct-kernel.cfg')
+    facts['guest_configs']['/etc/xen/broken.cfg'] = {'keys': {}, 'error': '/etc/xen/broken.cfg:1:1: lexical error'}
+    plan = stubdom.plan_guests(facts, dict(OPTIONS))
+    assert len(plan['problems']) == 1 and 'cannot be read' in plan['problems'][0]
+    assert 'xenguard_stubdom_exclude' in plan['problems'][0]
+    # excluded: no problem; named guests only
+    assert stubdom.plan_guests(facts, dict(OPTIONS, exclude=['broken']))['problems'] == []
+    pv_name = facts['guest_configs']['/etc/xen/pv-direct-kernel.cfg']['keys']['name']
+    plan = stubdom.plan_guests(facts, dict(OPTIONS, guests=[pv_name, '/etc/xen/nothing.cfg']))
+    assert plan['guests'] == []
+    assert 'is not an HVM guest' in plan['problems'][0]
+    assert plan['problems'][1].startswith('xenguard_stubdom_guests names /etc/xen/nothing.cfg')
+    plan = stubdom.plan_guests(facts, dict(OPTIONS, guests=['db1']))
+    assert [g['name'] for g in plan['guests']] == ['db1'] and plan['problems'] == []
+    no_configs = stubdom.plan_guests({}, OPTIONS)['problems']
+    assert no_configs == ['the facts have no guest configurations (xen_facts guest_configs)']
+
+
+def test_plan_traditional_left_alone_and_shared_users():
+    facts = host('hardened-guest.cfg')
+    other = copy.deepcopy(facts['guest_configs']['/etc/xen/hardened-guest.cfg'])
+    other['keys']['name'] = 'DB1'
+    facts['guest_configs']['/etc/xen/other.cfg'] = other
+    plan = stubdom.plan_guests(facts, dict(OPTIONS, images=False))
+    assert len(plan['guests']) == 1 and 'share the device-model user xen-qemuuser-db1' in plan['problems'][0]
+    other['keys']['name'] = '!!!'
+    assert 'no device-model user name' in stubdom.plan_guests(facts, dict(OPTIONS, images=False))['problems'][0]
+    other['keys']['device_model_version'] = 'qemu-xen-traditional'
+    plan = stubdom.plan_guests(facts, dict(OPTIONS))
+    assert plan['problems'] == [] and plan['untouched'][0]['path'] == '/etc/xen/other.cfg'
