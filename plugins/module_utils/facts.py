@@ -22,6 +22,7 @@ None: it was not gathered):
     xenstored      {pid, exe, comm, argv, configs: {path: (text, error)}} of the running daemon, or
                    {not_found: reason}
     network        {ip_addr: text of `ip -j -d addr show`, ipv6_conf: {interface: {key: text}}}
+    pci            {sysfs: {address: {class, driver, net}}, assignable: text of `xl pci-assignable-list` or None}
     cpuinfo        text of /proc/cpuinfo
     xendomains     {path, text} of the xendomains defaults file (read with the xl_conf part)
     errors         {part: reason} for the parts that could not be read
@@ -30,7 +31,7 @@ None: it was not gathered):
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, pcidev, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
     CommandResult,
@@ -55,11 +56,11 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import Xl
 
 # The parts of the facts a caller may gather (xl info is always read), in the order they are computed.
 PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'xenstored', 'network',
-         'controls')
+         'pci', 'controls')
 # Which raw output each part is computed from.
 RAW_OF = {'dmesg': 'dmesg', 'flask': 'getenforce', 'domains': 'xl_list_long', 'backends': 'xenstore_ls',
           'tpm': 'tpm', 'guest_configs': 'guest_configs', 'xl_conf': 'xl_conf', 'xenstored': 'xenstored',
-          'network': 'network'}
+          'network': 'network', 'pci': 'pci'}
 
 
 def empty_facts(reason):
@@ -68,7 +69,7 @@ def empty_facts(reason):
         'is_dom0': False, 'reason': reason, 'version': None, 'info': {}, 'cmdline': [],
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
         'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
-        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None,
+        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None, 'pci': None,
         'controls_summary': summarise([]), 'errors': {},
     }
 
@@ -159,6 +160,7 @@ PART_BUILDERS = {
     'xl_conf': _xl_conf,
     'xenstored': _xenstored,
     'network': _network,
+    'pci': lambda raw, info, warnings: pcidev.pci_facts(raw['pci']['sysfs'], raw['pci'].get('assignable')),
 }
 
 

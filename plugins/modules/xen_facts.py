@@ -38,7 +38,7 @@ options:
         returned as V(null). V(controls) needs every part, so it implies V(all).
     type: list
     elements: str
-    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, controls]
+    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, pci, controls]
     default: [all]
   config_paths:
     description:
@@ -197,6 +197,14 @@ ansible_facts:
             C(disable_ipv6) from C(/proc/sys/net/ipv6/conf/<interface>/); V(null) without IPv6).
           type: dict
           sample: {interfaces: [{name: xenbr0, kind: bridge, master: null, flags: [UP], addresses: [], ipv6: {disable_ipv6: 1}}]}
+        pci:
+          description: >-
+            dom0's PCI devices from C(/sys/bus/pci/devices) - C(devices), each with C(address), C(class),
+            C(network) (a network controller), C(driver) (the dom0 driver bound, C(pciback) when hidden for
+            passthrough, V(null) when none), C(net) (its dom0 interfaces) and C(assignable) (listed by
+            C(xl pci-assignable-list)).
+          type: dict
+          sample: {devices: [{address: "0000:00:02.0", class: "0x020000", network: true, driver: pciback, net: [], assignable: true}]}
         controls:
           description: The result of every control (id, title, status, detail, problem, severity, role, reboot).
           type: list
@@ -217,7 +225,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as xen_facts_assembly
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, pcidev, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.facts import PARTS, empty_facts, reason_of
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner, XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import XlRunner
@@ -231,6 +239,7 @@ PROC_CPUINFO = '/proc/cpuinfo'
 XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PROC = '/proc'
 PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
+SYS_PCI_DEVICES = pcidev.SYS_PCI_DEVICES
 _GLOB_CHARS = '*?['
 
 # What this module does is read: every command and file below. What the facts are made of what was read
@@ -370,6 +379,12 @@ def read_network(module):
     return {'ip_addr': ip_addr, 'ipv6_conf': ipv6}
 
 
+def read_pci(xl):
+    """The PCI devices in sysfs and `xl pci-assignable-list` (None when xl cannot list: no pciback)."""
+    listed = xl.run(['pci-assignable-list'], check=False)
+    return {'sysfs': pcidev.read_sysfs(SYS_PCI_DEVICES), 'assignable': listed.stdout if listed.rc == 0 else None}
+
+
 def _getenforce(xl):
     result = xl.run(['getenforce'], check=False)
     return {'rc': result.rc, 'stdout': result.stdout, 'stderr': result.stderr, 'cmd': result.cmd}
@@ -386,6 +401,7 @@ READERS = {
     'xl_conf': ('xl_conf', lambda module, xl, params: read_xl_conf(params['xl_conf_path'])),
     'xenstored': ('xenstored', lambda module, xl, params: read_xenstored()),
     'network': ('network', lambda module, xl, params: read_network(module)),
+    'pci': ('pci', lambda module, xl, params: read_pci(xl)),
 }
 
 
