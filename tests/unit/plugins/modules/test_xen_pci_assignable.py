@@ -56,7 +56,8 @@ class FakeXl(object):
             if driver != 'pciback':
                 self.base.join(address, 'net', 'eth1').ensure(dir=True)
 
-    def __call__(self, module, cmd, **kwargs):
+    def __call__(self, cmd, **kwargs):
+        """AnsibleModule.run_command of the fake host (an instance attribute of the class: not bound)."""
         args = cmd[1:]
         self.calls.append(args)
         if cmd[0].endswith('modprobe'):
@@ -85,7 +86,7 @@ def host(tmpdir, monkeypatch):
         monkeypatch.setattr(mod, 'PCIBACK_CONF', str(conf))
         monkeypatch.setattr(mod, 'PCIBACK_DRIVER_DIR', str(drivers.join('pciback')))
         monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/' + name)
-        monkeypatch.setattr(AnsibleModule, 'run_command', lambda self, cmd, **kw: xl(self, cmd, **kw))
+        monkeypatch.setattr(AnsibleModule, 'run_command', xl)
         return xl, base, conf
     return make
 
