@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: xen_pci_assignable
 short_description: Hide a PCI device from dom0 and make it assignable to Xen guests (pciback)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Makes one PCI device of a Xen dom0 assignable to guests with C(xl pci-assignable-add) (it is unbound
     from its dom0 driver and bound to C(pciback)), or gives it back to dom0 with
