@@ -580,7 +580,64 @@ def _flask(chk):
                 _flask_type(chk, '%s[%s]' % (name, guest), kind)
 
 
+DD_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+# a Linux interface name: at most 15 characters, no / or spaces
+IFNAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,15}$')
+NIC_RE = re.compile(r'^(([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]|[A-Za-z0-9_.-]{1,15})$')
+SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
+
+
+def _driver_domain(chk):
+    name = 'xenguard_driver_domain_nic'
+    if chk.has(name) and not isinstance(chk.values[name], str):
+        chk.bad(name, 'is %s; name the guest network\'s NIC by its PCI address (0000:00:02.0) or its dom0 '
+                      'interface name (eth1)' % _kind(chk.values[name]))
+    elif chk.values.get(name) != '':
+        chk.pattern(name, NIC_RE, 'a PCI address or an interface name', '0000:00:02.0 or eth1')
+    chk.pattern('xenguard_driver_domain_name', DD_NAME_RE, 'a domain name (a letter or digit, then up to 63 '
+                'letters, digits, _ . -)', 'xg-netdd')
+    chk.pattern('xenguard_driver_domain_bridge', IFNAME_RE, 'a bridge name (1 to 15 letters, digits, _ . -)',
+                'xenbr0')
+    name = 'xenguard_driver_domain_memory'
+    if chk.has(name):
+        value = chk.values[name]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 64 <= value <= 65536:
+            chk.bad(name, 'is %s; give the MiB of the driver domain, 64 to 65536 (for example 256)' % _kind(value))
+    chk.choice('xenguard_driver_domain_image', ('build', 'user'))
+    for kind in ('kernel', 'ramdisk'):
+        name = 'xenguard_driver_domain_%s' % kind
+        if chk.values.get('xenguard_driver_domain_image') == 'user':
+            if not chk.values.get(name):
+                chk.bad(name, 'is not set; with xenguard_driver_domain_image: user give the path of the %s on the '
+                              'host and its sha256 in %s_sha256' % (kind, name))
+            else:
+                chk.path(name)
+            if not SHA256_RE.match(to_text(chk.values.get(name + '_sha256') or '')):
+                chk.bad(name + '_sha256', 'is %s, not a sha256 (64 hex digits); give the checksum of the %s '
+                                          '(sha256sum FILE)' % (_kind(chk.values.get(name + '_sha256')), kind))
+    for name in ('xenguard_driver_domain_dir', 'xenguard_driver_domain_config_dir', 'xenguard_driver_domain_xl_conf'):
+        chk.path(name)
+    for name in ('xenguard_driver_domain_start', 'xenguard_driver_domain_xl_conf_default',
+                 'xenguard_driver_domain_unpriv_mmio'):
+        chk.boolean(name)
+    chk.choice('xenguard_driver_domain_xenstored', ('warn', 'fail'))
+    name = 'xenguard_driver_domain_guest_configs'
+    if chk.has(name):
+        value = chk.values[name]
+        if not isinstance(value, (list, tuple)):
+            chk.bad(name, 'is %s; give a list of guest configuration files, for example [/etc/xen/web1.cfg]'
+                    % _kind(value))
+        else:
+            for index, item in enumerate(value):
+                sub = _Checker({'%s[%d]' % (name, index): item})
+                sub.path('%s[%d]' % (name, index))
+                chk.problems.extend(sub.problems)
+
+
 ENTRY_POINTS = {
+    'driver_domain': _driver_domain,
     'flask': _flask,
     'pvgrub': _pvgrub,
     'hypervisor': _hypervisor,

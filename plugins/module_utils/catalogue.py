@@ -147,7 +147,42 @@ CONTROLS = [
         'reference': 'xl.cfg(5): vif=, backend=domain-id; SUPPORT.md: ### Driver Domains',
         'check': 'vif_backends_not_dom0',
         'remediation': "Move the guest network's NIC into a driver domain and point every guest vif at it "
-                       "with backend=<driver domain> in the guest configuration.",
+                       "with backend=<driver domain> in the guest configuration (the driver_domain role does "
+                       "both; vif.default.backend in xl.conf covers guests without an own backend=). Judged "
+                       "from xenstore: every /local/domain/<backend domid>/backend/vif/<frontend domid> node.",
+    },
+    {
+        'id': 'XG-DD-02',
+        'title': 'The guest network\'s NIC is not bound to a dom0 driver',
+        'section': 'Driver domain',
+        'severity': 'high',
+        'role': 'driver_domain',
+        'reboot': False,
+        'reference': 'xl(1): pci-assignable-add; xl.cfg(5): pci=, driver_domain=; SUPPORT.md: ### x86/PCI Device '
+                     'Passthrough',
+        'check': 'guest_nic_not_in_dom0',
+        'params': {'guest_nics': []},
+        'remediation': "Hide the guest NIC from dom0 (xl pci-assignable-add <address>, kept across reboots by "
+                       "xen-pciback's hide= option) so that no dom0 driver parses the guest network's traffic; "
+                       "the driver domain gets it with pci=[...]. The NICs judged are the PCI devices in pci= of "
+                       "every configuration or running domain with driver_domain=1, plus the guest_nics "
+                       "parameter (addresses or dom0 interface names). Read from /sys/bus/pci/devices/<address>/"
+                       "driver: pciback or no driver passes, any other driver fails.",
+    },
+    {
+        'id': 'XG-DD-03',
+        'title': 'The xenstore daemon is security supported with driver domains (not oxenstored)',
+        'section': 'Driver domain',
+        'severity': 'low',
+        'role': 'driver_domain',
+        'reboot': True,
+        'reference': 'SUPPORT.md: ### OCaml xenstored daemon (Status, untrusted driver domains); ### Driver Domains',
+        'check': 'xenstored_driver_domains',
+        'remediation': 'Xen\'s SUPPORT.md (4.17 and 4.20) says of the OCaml xenstored: "untrusted driver domains: '
+                       'Supported, not security supported". With a driver domain, run the C xenstored (Debian 12 '
+                       'starts oxenstored by default: set XENSTORED=/usr/lib/xen-<version>/bin/xenstored in '
+                       '/etc/default/xencommons, which launch-xenstore reads, and reboot). Not applicable without '
+                       'a driver domain (driver_domain=1 in a configuration or a running domain).',
     },
     # ------------------------------------------------------------------ PV boot
     {

@@ -19,6 +19,7 @@ __metaclass__ = type
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 # Importing checks registers every check function in CHECKS.
 from ansible_collections.xenguard.hardening.plugins.module_utils import checks as _checks  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.xenguard.hardening.plugins.module_utils import checks_driver_domain as _dd  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import (  # noqa: F401 pylint: disable=unused-import
     CHECKS,
     FAIL,

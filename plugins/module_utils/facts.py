@@ -22,6 +22,7 @@ None: it was not gathered):
     xenstored      {pid, exe, comm, argv, configs: {path: (text, error)}} of the running daemon, or
                    {not_found: reason}
     network        {ip_addr: text of `ip -j -d addr show`, ipv6_conf: {interface: {key: text}}}
+    pci            {sysfs: {address: {class, driver, net}}, assignable: text of `xl pci-assignable-list` or None}
     cpuinfo        text of /proc/cpuinfo
     xendomains     {path, text} of the xendomains defaults file (read with the xl_conf part)
     boot           {xen_cfg: {path, exists, data: bytes, or None when unreadable}, grub_files: {path: exists},
@@ -32,7 +33,7 @@ None: it was not gathered):
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, XenCfg
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
@@ -58,11 +59,11 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import Xl
 
 # The parts of the facts a caller may gather (xl info is always read), in the order they are computed.
 PARTS = ('dmesg', 'flask', 'domains', 'backends', 'tpm', 'guest_configs', 'xl_conf', 'xenstored', 'network',
-         'boot', 'controls')
+         'boot', 'pci', 'controls')
 # Which raw output each part is computed from.
 RAW_OF = {'dmesg': 'dmesg', 'flask': 'getenforce', 'domains': 'xl_list_long', 'backends': 'xenstore_ls',
           'tpm': 'tpm', 'guest_configs': 'guest_configs', 'xl_conf': 'xl_conf', 'xenstored': 'xenstored',
-          'network': 'network', 'boot': 'boot'}
+          'network': 'network', 'boot': 'boot', 'pci': 'pci'}
 # The files GRUB's handling of Xen boot options needs (the boot part says whether each exists).
 GRUB_FILES = ('/boot/grub/grub.cfg', '/usr/sbin/update-grub', '/etc/grub.d/20_linux_xen')
 # The CPU microcode packages whose installation the boot part reports (ucode=scan loads them).
@@ -75,7 +76,7 @@ def empty_facts(reason):
         'is_dom0': False, 'reason': reason, 'version': None, 'info': {}, 'cmdline': [],
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []},
         'tpm': None, 'guest_configs': {}, 'xl_conf': None, 'controls': [],
-        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None, 'boot': None,
+        'xsm': None, 'cpu': None, 'toolstack_env': None, 'xenstored': None, 'network': None, 'boot': None, 'pci': None,
         'controls_summary': summarise([]), 'errors': {},
     }
 
@@ -217,6 +218,7 @@ PART_BUILDERS = {
     'xenstored': _xenstored,
     'network': _network,
     'boot': _boot,
+    'pci': lambda raw, info, warnings: pcidev.pci_facts(raw['pci']['sysfs'], raw['pci'].get('assignable')),
 }
 
 

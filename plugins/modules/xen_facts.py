@@ -38,7 +38,7 @@ options:
         returned as V(null). V(controls) needs every part, so it implies V(all).
     type: list
     elements: str
-    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, boot, controls]
+    choices: [all, dmesg, flask, domains, backends, tpm, guest_configs, xl_conf, xenstored, network, boot, pci, controls]
     default: [all]
   config_paths:
     description:
@@ -221,6 +221,14 @@ ansible_facts:
             xen_cfg: {path: /etc/default/grub.d/xen.cfg, exists: true, cmdline: [smt=0], cmdline_xen: [], error: null}
             grub_files: {/boot/grub/grub.cfg: true, /usr/sbin/update-grub: true, /etc/grub.d/20_linux_xen: true}
             packages: {intel-microcode: true, amd64-microcode: false}
+        pci:
+          description: >-
+            dom0's PCI devices from C(/sys/bus/pci/devices) - C(devices), each with C(address), C(class),
+            C(network) (a network controller), C(driver) (the dom0 driver bound, C(pciback) when hidden for
+            passthrough, V(null) when none), C(net) (its dom0 interfaces) and C(assignable) (listed by
+            C(xl pci-assignable-list)).
+          type: dict
+          sample: {devices: [{address: "0000:00:02.0", class: "0x020000", network: true, driver: pciback, net: [], assignable: true}]}
         controls:
           description: The result of every control (id, title, status, detail, problem, severity, role, reboot).
           type: list
@@ -242,7 +250,7 @@ import threading
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as xen_facts_assembly
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.facts import (
     GRUB_FILES, MICROCODE_PACKAGES, PARTS, empty_facts, reason_of,
 )
@@ -260,6 +268,7 @@ PROC = '/proc'
 PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
 DPKG_INFO = '/var/lib/dpkg/info'
 NETWORK_SPLIT_DECLARATION = '/etc/xenguard/network_split.json'
+SYS_PCI_DEVICES = pcidev.SYS_PCI_DEVICES
 _GLOB_CHARS = '*?['
 
 # What this module does is read: every command and file below. What the facts are made of what was read
@@ -435,6 +444,12 @@ def read_boot(params):
             'packages': packages}
 
 
+def read_pci(xl):
+    """The PCI devices in sysfs and `xl pci-assignable-list` (None when xl cannot list: no pciback)."""
+    listed = xl.run(['pci-assignable-list'], check=False)
+    return {'sysfs': pcidev.read_sysfs(SYS_PCI_DEVICES), 'assignable': listed.stdout if listed.rc == 0 else None}
+
+
 def _getenforce(xl):
     result = xl.run(['getenforce'], check=False)
     return {'rc': result.rc, 'stdout': result.stdout, 'stderr': result.stderr, 'cmd': result.cmd}
@@ -452,6 +467,7 @@ READERS = {
     'xenstored': ('xenstored', lambda module, xl, params: read_xenstored()),
     'network': ('network', lambda module, xl, params: read_network(module)),
     'boot': ('boot', lambda module, xl, params: read_boot(params)),
+    'pci': ('pci', lambda module, xl, params: read_pci(xl)),
 }
 
 
@@ -459,7 +475,7 @@ READERS = {
 # files) are read meanwhile in a second thread. Under emulation xenstore-ls and `xl list -l` take a second
 # or more each, so the two lanes side by side roughly halve the module's time on the host. xl's commands
 # stay in one lane: xl is not run concurrently with itself.
-XL_LANE = ('dmesg', 'flask', 'domains')
+XL_LANE = ('dmesg', 'flask', 'domains', 'pci')
 
 
 def read_parts(module, xl, parts, params, raw):

@@ -8,8 +8,9 @@ d12="$fix/debian12-xen-4.17"
 store="$d12/xenstore-ls-f.dom0-plus-pv-domu.txt"
 printf '%s %s %s\n' "${BADINPUT_CASE:--}" "$name" "$*" >> "$BADINPUT_LOG/calls.log"
 case "$name $*" in
-  "xl info") exec cat "$d12/xl-info.q35-vtd-intremap.txt" ;;
-  "xl dmesg") exec cat "$d12/xl-dmesg.q35-vtd-intremap.txt" ;;
+  "xl info") exec cat "$d12/${BADINPUT_HOST:-xl-info.q35-vtd-intremap.txt}" ;;
+  "xl dmesg") exec cat "$d12/$(echo "${BADINPUT_HOST:-xl-info.q35-vtd-intremap.txt}" | sed 's/^xl-info/xl-dmesg/')" ;;
+  "xl pci-assignable-list") exit 0 ;;
   "xl getenforce")  # recorded with its exit status on the last line
     sed '$d' "$d12/xl-getenforce.no-xsm.txt"; exit "$(sed -n '$s/^(exit \([0-9]*\))$/\1/p' "$d12/xl-getenforce.no-xsm.txt")" ;;
   "xl list -l") exec cat "$d12/xl-list-l.dom0-plus-pv-domu.json" ;;

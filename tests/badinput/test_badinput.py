@@ -42,7 +42,9 @@ FAKE_TOOLS = ('xl', 'xenstore-ls', 'xenstore-read', 'xenstore-write', 'xenstore-
               'grub-set-default', 'systemctl', 'reboot', 'shutdown', 'apt-get', 'apt-cache', 'apt', 'dpkg',
               'findmnt')
 PENDING = set(filter(None, os.environ.get('BADINPUT_PENDING', '').split(',')))
-ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'pvgrub', 'stubdom', 'flask', 'reboot')
+ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'flask', 'reboot')
+# other hosts a role row may run on (facts: <name>): the recorded xl info (and its xl dmesg) of that host
+FACT_HOSTS = {'noiommu': 'xl-info.pc-noiommu.txt'}
 
 with open(os.path.join(HERE, 'cases.yml')) as _handle:
     CASES = yaml.safe_load(_handle)['cases']
@@ -195,15 +197,40 @@ def test_module_row(case, fakehost, tmp_path, capsys, monkeypatch):
 
 # ---------------------------------------------------------------- role rows
 
-def _facts(fakehost, root):
+def _sys_pci(base):
+    """/sys/bus/pci/devices of the lab's dom0 before its guest NIC was hidden (the e1000 eth1, 0000:00:02.0)."""
+    top = os.path.join(base, 'sys-bus-pci')
+    if os.path.isdir(top):
+        return os.path.join(top, 'devices')
+    with open(os.path.join(FIXTURES, 'driver-domain', 'sysfs-pci-dom0.json')) as handle:
+        devices = json.load(handle)
+    for address, dev in devices.items():
+        node = os.path.join(top, 'devices', address)
+        os.makedirs(os.path.join(node, 'net'))
+        with open(os.path.join(node, 'class'), 'w') as handle:
+            handle.write(dev['class'] + '\n')
+        for name in dev['net']:
+            os.makedirs(os.path.join(node, 'net', name))
+        if dev['driver']:
+            target = os.path.join(top, 'drivers', dev['driver'])
+            if not os.path.isdir(target):
+                os.makedirs(target)
+            os.symlink(target, os.path.join(node, 'driver'))
+    return os.path.join(top, 'devices')
+
+
+def _facts(fakehost, root, host=None):
     """ansible_facts.xen as xen_facts gathers it from the recorded host (fake xl on PATH)."""
     from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
     old = dict(os.environ)
-    saved = xen_facts.PROC_CAPABILITIES
+    saved = xen_facts.PROC_CAPABILITIES, xen_facts.SYS_PCI_DEVICES
     try:
         os.environ.update(fakehost['env'])
         os.environ['BADINPUT_CASE'] = 'facts'
+        if host:
+            os.environ['BADINPUT_HOST'] = FACT_HOSTS[host]
         xen_facts.PROC_CAPABILITIES = os.path.join(root, 'proc/xen/capabilities')
+        xen_facts.SYS_PCI_DEVICES = _sys_pci(fakehost['base'])
         args = {'config_paths': [os.path.join(root, 'etc/xen/%s' % name) for name in ('guest.cfg', 'pv.cfg', 'broken.cfg')],
                 'xl_conf_path': os.path.join(root, 'etc/xen/xl.conf'), '_ansible_check_mode': True}
         out = io.StringIO()
@@ -213,7 +240,7 @@ def _facts(fakehost, root):
                     xen_facts.main()
         return json.loads(out.getvalue())['ansible_facts']['xen']
     finally:
-        xen_facts.PROC_CAPABILITIES = saved
+        xen_facts.PROC_CAPABILITIES, xen_facts.SYS_PCI_DEVICES = saved
         os.environ.clear()
         os.environ.update(old)
 
@@ -241,12 +268,16 @@ def _role_playbook(cases, root, facts_file):
         listing = "lookup('ansible.builtin.pipe', 'sh %s %s')" % (os.path.join(HERE, 'listing.sh'), root)
         record_hash = {'ansible.builtin.set_fact': {'__bi_hashes': '{{ __bi_hashes | default({}) | combine({%s: %s}) }}'
                                                     % (json.dumps(case['id']), listing)}}
+        # a row on another recorded host (facts: <name>) has that host's facts, then the default ones again
+        other = [{'xen_facts_fixture': {'path': facts_file.replace('.json', '-%s.json' % case['facts'])}}] \
+            if case.get('facts') else []
+        back = [{'xen_facts_fixture': {'path': facts_file}}] if case.get('facts') else []
         tasks.append({
             'name': 'case ' + case['id'],
             'environment': {'BADINPUT_CASE': case['id']},
-            'block': [{'ansible.builtin.include_role': include, 'vars': variables}, record_ok],
+            'block': other + [{'ansible.builtin.include_role': include, 'vars': variables}, record_ok],
             'rescue': [record_fail],
-            'always': [record_hash],
+            'always': back + [record_hash],
         })
     tasks.append({'ansible.builtin.copy': {'content': '{{ {"results": __bi_results, "hashes": __bi_hashes} '
                                                       '| to_json }}', 'dest': '{{ __bi_out }}'},
@@ -266,6 +297,9 @@ def role_runs(fakehost):
     facts_file = os.path.join(base, 'facts.json')
     with open(facts_file, 'w') as handle:
         json.dump(_facts(fakehost, root), handle)
+    for host in FACT_HOSTS:
+        with open(facts_file.replace('.json', '-%s.json' % host), 'w') as handle:
+            json.dump(_facts(fakehost, root, host), handle)
     before = _listing(root)
     env = dict(os.environ, **fakehost['env'])
     env.update({'ANSIBLE_LIBRARY': os.path.join(HERE, 'library'), 'ANSIBLE_NOCOLOR': '1',

@@ -225,8 +225,8 @@ def test_empty_facts_of_a_host_that_is_not_dom0():
         'is_dom0': False, 'reason': 'not running on the Xen hypervisor', 'version': None, 'info': {}, 'cmdline': [],
         'dmesg': None, 'flask': None, 'domains': [], 'backends': {'vif': [], 'vbd': [], 'vtpm': []}, 'tpm': None, 'boot': None,
         'guest_configs': {}, 'xl_conf': None, 'controls': [], 'xsm': None, 'cpu': None, 'toolstack_env': None,
-        'xenstored': None, 'network': None, 'controls_summary': {'pass': 0, 'fail': 0, 'unknown': 0,
-                                                                 'not_applicable': 0},
+        'xenstored': None, 'network': None, 'pci': None,
+        'controls_summary': {'pass': 0, 'fail': 0, 'unknown': 0, 'not_applicable': 0},
         'errors': {}}
 
 

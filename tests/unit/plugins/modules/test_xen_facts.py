@@ -82,6 +82,21 @@ vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr1' ]
 '''
 
 
+def fake_sysfs_pci(root, recorded_name):
+    """/sys/bus/pci/devices of the lab's dom0 (driver-domain/<recorded_name>): class files, driver links, net/."""
+    devices = json.loads(fixture('driver-domain', recorded_name))
+    for address, dev in devices.items():
+        node = root / 'devices' / address
+        (node / 'net').mkdir(parents=True) if dev['net'] else node.mkdir(parents=True)
+        (node / 'class').write_text(dev['class'] + '\n')
+        for name in dev['net']:
+            (node / 'net' / name).mkdir()
+        if dev['driver']:
+            (root / 'drivers' / dev['driver']).mkdir(parents=True, exist_ok=True)
+            (node / 'driver').symlink_to(root / 'drivers' / dev['driver'])
+    return root / 'devices'
+
+
 class Host(object):
     """A recorded dom0: answers the commands xen_facts runs, fails on any other."""
 
@@ -94,6 +109,9 @@ class Host(object):
             ('xl', 'list', '-l'): (0, fixture(listing), ''),
             ('xenstore-ls', '-f', '-p', '/local/domain'): (0, ls_fp(store, '/local/domain'), ''),
             ('ip', '-j', '-d', 'addr', 'show'): (0, fixture(NET_LAYOUT), ''),
+            # recorded on the lab's dom0 before xen-pciback was loaded: rc 0, the complaint on stderr
+            ('xl', 'pci-assignable-list'): (0, '', 'libxl: error: libxl_pci.c:444:libxl_device_pci_assignable_list: '
+                                                   'Looks like pciback driver not loaded\n'),
         }
         self.binaries = ('xl', 'xenstore-ls', 'ip')
         self.ran = []
@@ -142,6 +160,7 @@ def dom0(tmp_path, monkeypatch):
     monkeypatch.setattr(xen_facts, 'PROC', str(proc))
     ipv6 = fake_ipv6_conf(tmp_path / 'ipv6-conf', 'dom0-network/ipv6-conf.bridge-with-dom0-address.txt')
     monkeypatch.setattr(xen_facts, 'PROC_IPV6_CONF', str(ipv6))
+    monkeypatch.setattr(xen_facts, 'SYS_PCI_DEVICES', str(fake_sysfs_pci(tmp_path / 'sys-bus-pci', 'sysfs-pci-dom0.json')))
     # GRUB and dpkg as on the lab hosts: xen.cfg as the lab image has it, GRUB installed, intel-microcode
     # installed (recorded with its architecture suffix, as dpkg may name it), amd64-microcode not
     grub_d = tmp_path / 'default-grub.d'
@@ -183,8 +202,11 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     xen = result['ansible_facts']['xen']
     expected_keys = {'is_dom0', 'reason', 'version', 'info', 'cmdline', 'dmesg', 'flask', 'domains',
                      'backends', 'tpm', 'guest_configs', 'xl_conf', 'controls', 'controls_summary',
-                     'xsm', 'cpu', 'toolstack_env', 'xenstored', 'network', 'boot', 'errors'}
+                     'xsm', 'cpu', 'toolstack_env', 'xenstored', 'network', 'boot', 'pci', 'errors'}
     assert set(xen) == expected_keys
+    nic = [d for d in xen['pci']['devices'] if d['address'] == '0000:00:02.0'][0]
+    assert nic == {'address': '0000:00:02.0', 'class': '0x020000', 'network': True, 'driver': 'e1000',
+                   'net': ['eth1'], 'assignable': False}
     assert xen['errors'] == {}
     assert xen['is_dom0'] is True and xen['reason'] == ''
     assert xen['cmdline'][0] == 'console=com1' and 'placeholder' not in xen['cmdline']
@@ -422,7 +444,7 @@ def test_xl_and_the_other_reads_run_side_by_side(capsys, monkeypatch, dom0):
     assert [d['name'] for d in xen['domains']][0] == 'Domain-0'
     # xl's own commands still run one after the other, xl info first
     xl_ran = [key[1:] for key in host.ran if key[0] == 'xl']
-    assert xl_ran == [('info',), ('dmesg',), ('getenforce',), ('list', '-l')]
+    assert xl_ran == [('info',), ('dmesg',), ('getenforce',), ('list', '-l'), ('pci-assignable-list',)]
 
 
 def test_controls_get_the_facts(capsys, monkeypatch, dom0):
