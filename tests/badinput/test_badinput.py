@@ -42,7 +42,7 @@ FAKE_TOOLS = ('xl', 'xenstore-ls', 'xenstore-read', 'xenstore-write', 'xenstore-
               'grub-set-default', 'systemctl', 'reboot', 'shutdown', 'apt-get', 'apt-cache', 'apt', 'dpkg',
               'findmnt')
 PENDING = set(filter(None, os.environ.get('BADINPUT_PENDING', '').split(',')))
-ROLE_ORDER = ('iommu', 'hypervisor', 'reboot')
+ROLE_ORDER = ('iommu', 'hypervisor', 'vtpm', 'reboot')
 
 with open(os.path.join(HERE, 'cases.yml')) as _handle:
     CASES = yaml.safe_load(_handle)['cases']
@@ -73,6 +73,11 @@ def _make_root(root):
     put('boot/grub/grubenv', b'# GRUB Environment Block\n' + b'#' * 995)
     put('proc/xen/capabilities', b'control_d\n')
     put('var/lib/xenguard/.keep', b'')
+    # the vtpm role's rows: placeholder stub-domain images on the "controller" (their sha256 are in cases.yml)
+    # and a file at a disk path that is not a vTPM disk of the collection
+    put('srv/images/vtpmmgr-stubdom.gz', b'vtpmmgr-stubdom placeholder (not a Mini-OS image)\n')
+    put('srv/images/vtpm-stubdom.gz', b'vtpm-stubdom placeholder (not a Mini-OS image)\n')
+    put('srv/disks/someone-elses.img', b'not a vTPM disk\n')
     os.makedirs(os.path.join(root, 'etc', 'xen', 'auto'))
     os.symlink('../guest.cfg', os.path.join(root, 'etc', 'xen', 'auto', 'guest.cfg'))
 
@@ -192,11 +197,15 @@ def _facts(fakehost, root):
     """ansible_facts.xen as xen_facts gathers it from the recorded host (fake xl on PATH)."""
     from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
     old = dict(os.environ)
-    saved = xen_facts.PROC_CAPABILITIES
+    saved = (xen_facts.PROC_CAPABILITIES, xen_facts.TPM_ROOT, xen_facts.TPM_DEV_GLOBS, xen_facts.TPM_SYSFS_GLOB)
     try:
         os.environ.update(fakehost['env'])
         os.environ['BADINPUT_CASE'] = 'facts'
         xen_facts.PROC_CAPABILITIES = os.path.join(root, 'proc/xen/capabilities')
+        # the recorded host has no TPM: the fake root has none either (not this test machine's)
+        xen_facts.TPM_ROOT = root
+        xen_facts.TPM_DEV_GLOBS = (os.path.join(root, 'dev/tpm[0-9]*'),)
+        xen_facts.TPM_SYSFS_GLOB = os.path.join(root, 'sys/class/tpm/tpm[0-9]*')
         args = {'config_paths': [os.path.join(root, 'etc/xen/guest.cfg')],
                 'xl_conf_path': os.path.join(root, 'etc/xen/xl.conf'), '_ansible_check_mode': True}
         out = io.StringIO()
@@ -206,7 +215,7 @@ def _facts(fakehost, root):
                     xen_facts.main()
         return json.loads(out.getvalue())['ansible_facts']['xen']
     finally:
-        xen_facts.PROC_CAPABILITIES = saved
+        xen_facts.PROC_CAPABILITIES, xen_facts.TPM_ROOT, xen_facts.TPM_DEV_GLOBS, xen_facts.TPM_SYSFS_GLOB = saved
         os.environ.clear()
         os.environ.update(old)
 

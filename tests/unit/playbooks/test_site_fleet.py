@@ -32,7 +32,7 @@ COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 XL_INFO = os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'debian12-xen-4.17', 'xl-info.q35-vtd-intremap.txt')
 HOSTS = ['xen%02d' % i for i in range(1, 51)]
-ROLES = ['iommu', 'hypervisor', 'reboot']
+ROLES = ['iommu', 'hypervisor', 'vtpm', 'reboot']
 
 FAKE_XL = """#!/bin/sh
 # A stand-in for xl: `xl info` of a recorded Debian 12 / Xen 4.17 dom0, and a log line per call.
@@ -197,7 +197,8 @@ def test_a_control_tag_selects_its_role_and_the_reboot(tmp_path):
         tags = tags.split(', ')
         assert 'xg_xen_02' in tags or 'always' in tags, (name, tags)
         by_role.setdefault(role or 'hypervisor', []).append(tags)
-    assert sorted(by_role) == ['hypervisor', 'iommu', 'reboot'], out
+    assert sorted(by_role) == ['hypervisor', 'iommu', 'reboot', 'vtpm'], out
     assert all('always' in t for t in by_role['iommu'])  # of the iommu role only its preflight
+    assert all('always' in t for t in by_role['vtpm'])  # of the vtpm role only its checks
     assert any('always' not in t for t in by_role['hypervisor'])
     assert any('always' not in t for t in by_role['reboot'])
