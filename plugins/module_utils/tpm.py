@@ -25,6 +25,8 @@ ACPI_HIDS = {'MSFT0101': '2.0', 'PNP0C31': '1.2', 'ATM1200': '1.2', 'IFX0102': '
 # vTPM manager maps); 'vtpm' is xen-tpmfront, a vTPM attached to dom0, which is no hardware TPM.
 HW_DRIVERS = ('tpm_tis', 'tpm_crb')
 TPMFRONT_DRIVER = 'vtpm'
+# `install NAME <one of these>` in modprobe.d: loading the module does nothing
+NOOP_COMMANDS = ('/bin/false', '/bin/true', '/usr/bin/false', '/usr/bin/true')
 MODPROBE_DIRS = ('etc/modprobe.d', 'run/modprobe.d', 'lib/modprobe.d', 'usr/lib/modprobe.d')
 # The TPM TIS interface: 5 pages from 0xfed40000, one per locality (xen-vtpmmgr(7)).
 TIS_BASE_PAGE = 0xfed40
@@ -89,8 +91,7 @@ def blacklisted(modprobe, cmdline):
             words = line.split('#', 1)[0].split()
             if len(words) >= 2 and words[0] == 'blacklist':
                 names.add(words[1].replace('-', '_'))
-            elif len(words) >= 3 and words[0] == 'install' and words[2] in ('/bin/false', '/bin/true', '/usr/bin/false',
-                                                                              '/usr/bin/true'):
+            elif len(words) >= 3 and words[0] == 'install' and words[2] in NOOP_COMMANDS:
                 names.add(words[1].replace('-', '_'))
     for word in (cmdline or '').split():
         key, _sep, value = word.partition('=')
