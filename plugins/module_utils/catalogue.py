@@ -298,14 +298,21 @@ CONTROLS = [
     # ------------------------------------------------------------------ Keys (vTPM)
     {
         'id': 'XG-VTPM-01',
-        'title': 'The host has a TPM',
+        'title': 'The host has a hardware TPM (1.2 or 2.0)',
         'section': 'Keys (vTPM)',
         'severity': 'low',
         'role': 'vtpm',
         'reboot': False,
-        'reference': 'xen-vtpmmgr(7)',
+        'reference': 'xen-vtpm(7): INSTALLATION; xen-vtpmmgr(7): Appendix B',
         'check': 'tpm_present',
-        'remediation': 'Enable the TPM in the firmware; the vTPM manager seals its keys to it.',
+        'remediation': 'Enable the TPM in the firmware setup (often "Security Device Support", "TPM Device" or '
+                       '"PTT"/"fTPM"); the vTPM manager seals the vTPMs\' keys to it. Seen from sysfs '
+                       '(/sys/class/tpm/tpmN: tpm_version_major, its driver; a vTPM attached to dom0 through '
+                       'xen-tpmfront is no hardware TPM) and ACPI (TPM2 or TCPA table, MSFT0101 / PNP0C31 '
+                       'device), so a TPM whose driver is kept off dom0 still counts. Limits (Xen\'s docs): '
+                       'guests see a TPM 1.2 (the vTPM is an emulated TPM 1.2 whatever the host has); on a TPM '
+                       '2.0 host the manager is incomplete - it cannot persist its key, so vTPM contents do not '
+                       'survive a reboot of the host. Reference: xen-vtpm(7), xen-vtpmmgr(7) Appendix B.',
     },
     {
         'id': 'XG-VTPM-02',
@@ -317,7 +324,30 @@ CONTROLS = [
         'reference': 'xen-vtpm(7); xl.cfg(5): vtpm=',
         'check': 'guests_have_vtpm',
         'remediation': 'Run the vTPM manager stub domain and one vTPM stub domain per guest, and attach it '
-                       "with vtpm=['backend=<vtpm domain>'] in the guest configuration.",
+                       "with vtpm=['backend=<vtpm domain>'] in the guest configuration. A running guest counts "
+                       'when a vtpm backend of a vTPM stub domain (kernel vtpm*) serves it; a configuration '
+                       'counts when its vtpm= names a backend other than dom0. Driver domains and the vTPM and '
+                       'manager stub domains are not judged. Reference: xen-vtpm(7), xl.cfg(5) vtpm=.',
+    },
+    {
+        'id': 'XG-VTPM-03',
+        'title': "dom0's TPM driver keeps off the vTPM manager's locality",
+        'section': 'Keys (vTPM)',
+        'severity': 'medium',
+        'role': 'vtpm',
+        'reboot': False,
+        'reference': 'xen-vtpm(7): Compiling the LINUX dom0 kernel; xen-vtpmmgr(7): Platform Security Assumptions',
+        'check': 'dom0_off_manager_locality',
+        'remediation': 'The vTPM manager talks to the hardware TPM directly; Linux in dom0 uses locality 0, and '
+                       'two users of one locality get busy errors (a vTPM that fails to load its key makes a '
+                       'fresh one). Either keep dom0 off the TPM (blacklist tpm_tis and tpm_crb; takes effect '
+                       'when dom0 next boots and does not work when the driver is built into the kernel), or run '
+                       'the manager at locality 2 (extra="tpmlocality=2", iomem=["fed42,1"]) - the vtpm role '
+                       'does one or the other (xenguard_vtpm_dom0_tpm). Passes when no hardware TPM driver is '
+                       'bound in dom0, or when every manager configuration uses a locality other than 0 with '
+                       'its page and without the locality 0 page; not applicable without a TPM or when dom0 '
+                       'uses it and no manager is configured. Only XSM (FLASK) iomem labels stop dom0 from '
+                       'mapping the manager\'s page. Reference: xen-vtpm(7), xen-vtpmmgr(7).',
     },
     # ------------------------------------------------------------------ Beyond the guide
     {

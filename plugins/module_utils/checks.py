@@ -24,6 +24,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
     check,
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, xencmdline, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import tpm as tpm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
 
 
@@ -1079,33 +1080,136 @@ def check_guest_network_filtered(facts, params):
     chains = sorted(set('%s %s/%s' % (c['family'], c['table'], c['name'])
                         for c in network['nftables']['chains'] if set(guest) & set(c['drops_iifnames'])))
     return PASS, 'nftables drops traffic to dom0 from the guest network %s (chains %s)' % (shown, ', '.join(chains))
+def _tpm_where(tpm):
+    """Where the facts saw the TPM, in words."""
+    seen = ['%s (%s%s)' % (c['name'], ('TPM %s' % c['version']) if c.get('version') else 'version not given',
+                           (', driver %s' % c['driver']) if c.get('driver') else '')
+            for c in tpm.get('chips') or [] if c.get('driver') != tpm_facts.TPMFRONT_DRIVER]
+    firmware = tpm.get('firmware') or {}
+    seen += ['ACPI table %s' % t for t in firmware.get('acpi_tables') or []]
+    seen += ['ACPI device %s' % d for d in firmware.get('acpi_devices') or []]
+    return ', '.join(seen) or ', '.join(tpm.get('devices') or []) or 'no device path given'
 
 
 @check('tpm_present')
 def check_tpm_present(facts, params):
+    # xen-vtpm(7): "You must have an x86 machine with a TPM on the motherboard"; the manager seals the
+    # vTPMs' keys to it. xen-vtpmmgr(7) Appendix B: on TPM 2.0 the manager cannot persist vTPM data.
     tpm = facts.get('tpm')
     if not isinstance(tpm, dict) or 'present' not in tpm:
         return _missing('TPM facts (tpm.present)')
-    if tpm.get('present'):
-        return PASS, 'TPM present: %s' % (', '.join(tpm.get('devices') or []) or 'no device path given')
-    return FAIL, 'no TPM device in dom0 (no /dev/tpm*)'
+    if not tpm.get('present'):
+        return FAIL, 'no hardware TPM: no TPM chip in /sys/class/tpm bound to a hardware driver, no ACPI TPM2 or ' \
+            'TCPA table, no ACPI TPM device'
+    version = tpm.get('version')
+    where = _tpm_where(tpm)
+    if version == '2.0':
+        return PASS, 'TPM 2.0 present: %s. Xen documents the vTPM manager on TPM 2.0 as incomplete: it cannot ' \
+            'persist its key, so vTPM contents do not survive a reboot (xen-vtpmmgr(7), Appendix B)' % where
+    if version == '1.2':
+        return PASS, 'TPM 1.2 present: %s' % where
+    return PASS, 'TPM present (version not known): %s' % where
+
+
+def _manager_configs(facts):
+    """{path: keys} of the vTPM manager configurations (kernel vtpmmgr*) among the guest configurations."""
+    found = _guest_configs(facts)
+    if found is None:
+        return None
+    return dict((path, keys) for path, keys in found[0].items()
+                if posixpath.basename(str(keys.get('kernel') or '')).startswith('vtpmmgr'))
+
+
+@check('dom0_off_manager_locality')
+def check_dom0_off_manager_locality(facts, params):
+    # xen-vtpm(7) "Compiling the LINUX dom0 kernel": keep dom0 off the physical TPM (no driver, or the module
+    # blacklisted), or give the manager another locality than Linux's 0 (locality 2 recommended);
+    # xen-vtpmmgr(7): enforce locality 2 (page 0xFED42xxx) with XSM iomem labels.
+    tpm = facts.get('tpm')
+    if not isinstance(tpm, dict) or 'present' not in tpm:
+        return _missing('TPM facts (tpm.present)')
+    if not tpm.get('present'):
+        return NA, 'no hardware TPM (XG-VTPM-01)'
+    driver = tpm.get('dom0_driver')
+    if not isinstance(driver, dict):
+        return _missing("dom0's TPM driver state (tpm.dom0_driver)")
+    managers = _manager_configs(facts)
+    if managers is None:
+        return _missing('guest configurations (guest_configs)')
+    bound = driver.get('bound') or []
+    off = [m for m in driver.get('blacklisted') or [] if m in tpm_facts.HW_DRIVERS]
+    builtin = [m for m in driver.get('builtin') or [] if m in tpm_facts.HW_DRIVERS]
+    if not bound:
+        how = ('its TPM drivers are blacklisted (%s)' % ', '.join(off)) if off else 'no TPM driver is bound'
+        if builtin:
+            how += '; %s built into the kernel, which a blacklist does not stop' % ', '.join(builtin)
+        return PASS, 'dom0 keeps off the hardware TPM: %s' % how
+    if not managers:
+        return NA, 'dom0 uses the TPM (%s bound) and no vTPM manager is configured (no configuration with a ' \
+            'vtpmmgr kernel): nothing shares it' % ', '.join(bound)
+    offenders, split = [], []
+    for path in sorted(managers):
+        seen = tpm_facts.manager_locality(managers[path])
+        if seen['problems']:
+            offenders.append('%s: %s' % (path, '; '.join(seen['problems'])))
+        elif seen['locality'] == 0:
+            offenders.append('%s uses locality 0, the one Linux in dom0 uses' % path)
+        elif 0 in seen['localities_mapped']:
+            offenders.append('%s maps the locality 0 page (iomem %s)' % (path, ', '.join(seen['pages'])))
+        elif seen['locality'] not in seen['localities_mapped']:
+            offenders.append('%s uses locality %d but its iomem= (%s) does not give it that page'
+                             % (path, seen['locality'], ', '.join(seen['pages']) or 'none'))
+        else:
+            split.append('%s (locality %d)' % (path, seen['locality']))
+    if offenders:
+        return FAIL, 'dom0 uses the TPM (%s bound) and the vTPM manager shares its locality: %s. Blacklist dom0\'s ' \
+            'TPM driver, or run the manager at locality 2 (extra="tpmlocality=2", iomem=["fed42,1"])' \
+            % (', '.join(bound), '; '.join(offenders)), 'manager_shares_dom0_locality'
+    return PASS, 'locality split: dom0 uses the TPM at locality 0 (%s bound), the vTPM manager %s; only XSM ' \
+        'iomem labels stop dom0 from reaching the manager\'s page (xen-vtpmmgr(7))' % (', '.join(bound), ', '.join(split))
+
+
+def _vtpm_backend_names(entries):
+    """The backend= of each vtpm= entry of a guest configuration."""
+    if isinstance(entries, str):
+        entries = [entries]
+    names = []
+    for entry in entries or []:
+        for item in str(entry).split(','):
+            key, _sep, value = item.strip().partition('=')
+            if key == 'backend':
+                names.append(value.strip())
+    return names
 
 
 @check('guests_have_vtpm')
 def check_guests_have_vtpm(facts, params):
+    # xen-vtpm(7): a guest's vtpm= names its vTPM stub domain; dom0 (or the manager) is no vTPM.
     backends = facts.get('backends') or {}
-    vtpm_front = set(str(v.get('frontend_domid')) for v in backends.get('vtpm') or [])
+    helpers = set()
+    for dom in facts.get('domains') or []:
+        if isinstance(dom, dict) and 'vtpm' in posixpath.basename(str(_b_info(dom).get('kernel') or '')):
+            helpers.add(str(dom.get('domid')))
+    vtpm_front = set(str(v.get('frontend_domid')) for v in backends.get('vtpm') or []
+                     if str(v.get('backend_domid')) in helpers)
 
     def judge_domain(dom):
-        if 'vtpm' in posixpath.basename(str(_b_info(dom).get('kernel') or '')):
-            return None  # a vTPM stub domain: it serves a guest's vTPM
+        if str(dom.get('domid')) in helpers:
+            return None  # a vTPM (or manager) stub domain: it serves a guest's vTPM
+        if _truthy(_c_info(dom).get('driver_domain')):
+            return None
         return str(dom.get('domid')) in vtpm_front, _domain_label(dom)
 
-    return _judge_guests(
-        facts,
-        lambda path, keys: None if _is_helper_config(keys) else (bool(keys.get('vtpm')), path),
-        judge_domain,
-        'every guest has a vTPM', 'without vTPM')
+    def judge_config(path, keys):
+        if _is_helper_config(keys):
+            return None
+        names = _vtpm_backend_names(keys.get('vtpm'))
+        served = [n for n in names if n and n not in ('0', 'Domain-0')]
+        if names and not served:
+            return False, '%s (its vtpm= backend is dom0, not a vTPM domain)' % path
+        return bool(served), path
+
+    return _judge_guests(facts, judge_config, judge_domain, 'every guest has a vTPM', 'without vTPM')
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ None: it was not gathered):
     getenforce     {rc, stdout, stderr, cmd} of `xl getenforce` (it answers in its exit status)
     xl_list_long   text of `xl list -l`
     xenstore_ls    text of `xenstore-ls -f -p /local/domain`
-    tpm            {devices: [/dev/tpm*...], sysfs: [/sys/class/tpm/tpm*...]}
+    tpm            {devices: [/dev/tpm*...], sysfs: [/sys/class/tpm/tpm*...]} and tpm.read_details' keys
     guest_configs  {files: {path: bytes, or None when unreadable}, missing: {config_paths entry: reason}}
     xl_conf        {path, exists, data: bytes, or None when unreadable}
     xenstored      {pid, exe, comm, argv, configs: {path: (text, error)}} of the running daemon, or
@@ -33,7 +33,7 @@ None: it was not gathered):
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, tpm, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, XenCfg
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
@@ -111,8 +111,7 @@ def _flask(raw, info, warnings):
 
 
 def _tpm(raw, info, warnings):
-    devices = sorted(set(raw['tpm'].get('devices') or []))
-    return {'present': bool(devices or raw['tpm'].get('sysfs')), 'devices': devices}
+    return tpm.tpm_fact(raw['tpm'])
 
 
 def _guest_configs(raw, info, warnings):

@@ -176,9 +176,17 @@ ansible_facts:
             path, state (XenbusState number) and type.
           type: dict
         tpm:
-          description: Whether dom0 sees a TPM, and its device nodes.
+          description: >-
+            The host's TPM - C(present) (a hardware TPM: a chip in C(/sys/class/tpm) bound to a driver other
+            than xen-tpmfront, or an ACPI C(TPM2)/C(TCPA) table or TPM device, so a TPM whose driver is kept
+            off dom0 still counts), C(version) (V(2.0), V(1.2) or null), its C(devices), C(chips) (name,
+            version, driver), C(firmware) (ACPI tables and devices) and C(dom0_driver) (chips C(bound) to a
+            dom0 driver, TPM modules C(loaded), C(builtin) and C(blacklisted)).
           type: dict
-          sample: {present: true, devices: [/dev/tpm0, /dev/tpmrm0]}
+          sample: {present: true, version: '2.0', devices: [/dev/tpm0, /dev/tpmrm0],
+                   chips: [{name: tpm0, version: '2.0', driver: tpm_tis}],
+                   firmware: {acpi_tables: [TPM2], acpi_devices: ['MSFT0101:00']},
+                   dom0_driver: {bound: [tpm0], loaded: [tpm_tis, tpm_tis_core, tpm], builtin: [], blacklisted: []}}
         guest_configs:
           description: For each guest configuration file, its settings (C(keys)) or the C(error) that stopped it.
           type: dict
@@ -250,7 +258,7 @@ import threading
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as xen_facts_assembly
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, xenstored
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, tpm, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.facts import (
     GRUB_FILES, MICROCODE_PACKAGES, PARTS, empty_facts, reason_of,
 )
@@ -262,6 +270,7 @@ PROC_CAPABILITIES = '/proc/xen/capabilities'
 SYS_HYPERVISOR_TYPE = '/sys/hypervisor/type'
 TPM_DEV_GLOBS = ('/dev/tpm[0-9]*', '/dev/tpmrm[0-9]*')
 TPM_SYSFS_GLOB = '/sys/class/tpm/tpm[0-9]*'
+TPM_ROOT = '/'  # where read_tpm reads sysfs, /proc and modprobe.d (tests point it at a recorded tree)
 PROC_CPUINFO = '/proc/cpuinfo'
 XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PROC = '/proc'
@@ -306,7 +315,9 @@ def read_tpm():
     devices = []
     for pattern in TPM_DEV_GLOBS:
         devices.extend(glob.glob(pattern))
-    return {'devices': devices, 'sysfs': glob.glob(TPM_SYSFS_GLOB)}
+    raw = {'devices': devices, 'sysfs': glob.glob(TPM_SYSFS_GLOB)}
+    raw.update(tpm.read_details(raw['sysfs'], TPM_ROOT))
+    return raw
 
 
 def _missing_reason(path):

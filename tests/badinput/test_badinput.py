@@ -42,7 +42,7 @@ FAKE_TOOLS = ('xl', 'xenstore-ls', 'xenstore-read', 'xenstore-write', 'xenstore-
               'grub-set-default', 'systemctl', 'reboot', 'shutdown', 'apt-get', 'apt-cache', 'apt', 'dpkg',
               'findmnt')
 PENDING = set(filter(None, os.environ.get('BADINPUT_PENDING', '').split(',')))
-ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'flask', 'reboot')
+ROLE_ORDER = ('iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'vtpm', 'flask', 'reboot')
 # other hosts a role row may run on (facts: <name>): the recorded xl info (and its xl dmesg) of that host
 FACT_HOSTS = {'noiommu': 'xl-info.pc-noiommu.txt'}
 
@@ -82,6 +82,11 @@ def _make_root(root):
     put('boot/grub/grubenv', b'# GRUB Environment Block\n' + b'#' * 995)
     put('proc/xen/capabilities', b'control_d\n')
     put('var/lib/xenguard/.keep', b'')
+    # the vtpm role's rows: placeholder stub-domain images on the "controller" (their sha256 are in cases.yml)
+    # and a file at a disk path that is not a vTPM disk of the collection
+    put('srv/images/vtpmmgr-stubdom.gz', b'vtpmmgr-stubdom placeholder (not a Mini-OS image)\n')
+    put('srv/images/vtpm-stubdom.gz', b'vtpm-stubdom placeholder (not a Mini-OS image)\n')
+    put('srv/disks/someone-elses.img', b'not a vTPM disk\n')
     os.makedirs(os.path.join(root, 'etc', 'xen', 'auto'))
     os.symlink('../guest.cfg', os.path.join(root, 'etc', 'xen', 'auto', 'guest.cfg'))
 
@@ -223,7 +228,8 @@ def _facts(fakehost, root, host=None):
     """ansible_facts.xen as xen_facts gathers it from the recorded host (fake xl on PATH)."""
     from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
     old = dict(os.environ)
-    saved = xen_facts.PROC_CAPABILITIES, xen_facts.SYS_PCI_DEVICES
+    saved = (xen_facts.PROC_CAPABILITIES, xen_facts.SYS_PCI_DEVICES, xen_facts.TPM_ROOT, xen_facts.TPM_DEV_GLOBS,
+             xen_facts.TPM_SYSFS_GLOB)
     try:
         os.environ.update(fakehost['env'])
         os.environ['BADINPUT_CASE'] = 'facts'
@@ -231,6 +237,10 @@ def _facts(fakehost, root, host=None):
             os.environ['BADINPUT_HOST'] = FACT_HOSTS[host]
         xen_facts.PROC_CAPABILITIES = os.path.join(root, 'proc/xen/capabilities')
         xen_facts.SYS_PCI_DEVICES = _sys_pci(fakehost['base'])
+        # the recorded host has no TPM: the fake root has none either (not this test machine's)
+        xen_facts.TPM_ROOT = root
+        xen_facts.TPM_DEV_GLOBS = (os.path.join(root, 'dev/tpm[0-9]*'),)
+        xen_facts.TPM_SYSFS_GLOB = os.path.join(root, 'sys/class/tpm/tpm[0-9]*')
         args = {'config_paths': [os.path.join(root, 'etc/xen/%s' % name) for name in ('guest.cfg', 'pv.cfg', 'broken.cfg')],
                 'xl_conf_path': os.path.join(root, 'etc/xen/xl.conf'), '_ansible_check_mode': True}
         out = io.StringIO()
@@ -240,7 +250,8 @@ def _facts(fakehost, root, host=None):
                     xen_facts.main()
         return json.loads(out.getvalue())['ansible_facts']['xen']
     finally:
-        xen_facts.PROC_CAPABILITIES, xen_facts.SYS_PCI_DEVICES = saved
+        (xen_facts.PROC_CAPABILITIES, xen_facts.SYS_PCI_DEVICES, xen_facts.TPM_ROOT, xen_facts.TPM_DEV_GLOBS,
+         xen_facts.TPM_SYSFS_GLOB) = saved
         os.environ.clear()
         os.environ.update(old)
 

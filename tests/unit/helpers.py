@@ -74,3 +74,39 @@ def run_module(module, capsys, args, check_mode=False, diff=False, **extra_args)
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(capsys.readouterr().out)
+
+
+def tpm_tree(root, name='read-tpm.bookworm-swtpm2.json', bound=True):
+    """A dom0 tree under root (sysfs, /proc, /lib/modules, modprobe.d) holding what tpm.read_details read on a
+    recorded lab host (fixtures/tpm/<name>); bound=False leaves the chip out of /sys/class/tpm, as when dom0's
+    driver does not bind it. Returns the recorded raw output."""
+    raw = json.loads(fixture('tpm', name))
+
+    def put(rel, text=''):
+        path = os.path.join(str(root), rel)
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        with open(path, 'w') as handle:
+            handle.write(text)
+        return path
+
+    os.makedirs(os.path.join(str(root), 'sys', 'class', 'tpm'), exist_ok=True)
+    for chip, seen in (raw['chips'].items() if bound else []):
+        put('sys/class/tpm/%s/tpm_version_major' % chip, (seen['version_major'] or '') + '\n')
+        driver = os.path.join(str(root), 'sys', 'bus', 'platform', 'drivers', seen['driver'])
+        os.makedirs(driver, exist_ok=True)
+        os.makedirs(os.path.join(str(root), 'sys', 'class', 'tpm', chip, 'device'), exist_ok=True)
+        os.symlink(driver, os.path.join(str(root), 'sys', 'class', 'tpm', chip, 'device', 'driver'))
+    for table in raw['acpi_tables']:
+        put('sys/firmware/acpi/tables/' + table, 'TABLE')
+    for dev in raw['acpi_devices']:
+        os.makedirs(os.path.join(str(root), 'sys', 'bus', 'acpi', 'devices', dev))
+    os.makedirs(os.path.join(str(root), 'sys', 'bus', 'acpi', 'devices', 'LNXSYSTM:00'), exist_ok=True)
+    put('proc/modules', ''.join('%s 16384 0 - Live 0x0000000000000000\n' % m for m in raw['modules']))
+    put('proc/sys/kernel/osrelease', '6.1.0-50-amd64\n')
+    put('lib/modules/6.1.0-50-amd64/modules.builtin',
+        'kernel/drivers/net/dummy.ko\n' + ''.join('kernel/drivers/char/tpm/%s.ko\n' % m for m in raw['builtin']))
+    put('proc/cmdline', raw['cmdline'])
+    for path, lines in raw['modprobe'].items():
+        put(path.lstrip('/'), '\n'.join(lines) + '\n')
+    return raw

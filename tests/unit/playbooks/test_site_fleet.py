@@ -32,7 +32,7 @@ COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 XL_INFO = os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'debian12-xen-4.17', 'xl-info.q35-vtd-intremap.txt')
 HOSTS = ['xen%02d' % i for i in range(1, 51)]
-ROLES = ['iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'flask', 'reboot']
+ROLES = ['iommu', 'hypervisor', 'network_split', 'driver_domain', 'pvgrub', 'stubdom', 'vtpm', 'flask', 'reboot']
 
 FAKE_XL = """#!/bin/sh
 # A stand-in for xl: `xl info` of a recorded Debian 12 / Xen 4.17 dom0, and a log line per call.
@@ -198,12 +198,13 @@ def test_a_control_tag_selects_its_role_and_the_reboot(tmp_path):
         assert 'xg_xen_02' in tags or 'always' in tags, (name, tags)
         by_role.setdefault(role or 'hypervisor', []).append(tags)
     assert sorted(by_role) == ['driver_domain', 'flask', 'hypervisor', 'iommu', 'network_split', 'pvgrub', 'reboot',
-                              'stubdom'], out
+                              'stubdom', 'vtpm'], out
     assert all('always' in t for t in by_role['pvgrub'])  # of the pvgrub role only its checks
     assert all('always' in t for t in by_role['iommu'])  # of the iommu role only its preflight
     assert all('always' in t for t in by_role['network_split'])  # of the network_split role only its checks
     assert all('always' in t for t in by_role['flask'])  # and of the flask role
     assert all('always' in t for t in by_role['stubdom'])  # and of the stubdom role
     assert all('always' in t for t in by_role['driver_domain'])  # nor of the driver_domain role
+    assert all('always' in t for t in by_role['vtpm'])  # of the vtpm role only its checks
     assert any('always' not in t for t in by_role['hypervisor'])
     assert any('always' not in t for t in by_role['reboot'])

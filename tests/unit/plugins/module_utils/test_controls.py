@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import copy
 import importlib.util
+import json
 import os
 import re
 
@@ -15,6 +16,7 @@ import pytest
 from ansible_collections.xenguard.hardening.plugins.module_utils import controls
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as facts_assembly
 from ansible_collections.xenguard.hardening.plugins.module_utils import checks, verdicts
+from ansible_collections.xenguard.hardening.plugins.module_utils import tpm as tpm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import (
     CHECKS,
@@ -669,19 +671,81 @@ def test_running_hvm_guests():
     assert result['status'] == 'pass' and 'restricted (dm_restrict): running domain win (domid 7)' in result['detail']
 
 
+def _recorded_tpm(**change):
+    """The tpm fact of the lab host with a TPM 2.0 (swtpm) as xen_facts read it, with some raw keys changed."""
+    raw = json.loads(fixture('tpm', 'read-tpm.bookworm-swtpm2.json'))
+    raw.update(change)
+    return tpm_facts.tpm_fact(raw)
+
+
+def _tpm_config(name, path=None):
+    """A recorded vTPM configuration (the one real xl create -n read) as guest_configs has it."""
+    path = path or '/etc/xen/%s' % name
+    return {path: facts_assembly.config_file(path, fixture_bytes('tpm', name))}
+
+
 def test_vtpm_and_tpm():
     facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('hardened-guest.cfg', 'driver-domain.cfg'))
-    facts['tpm'] = {'present': True, 'devices': ['/dev/tpm0', '/dev/tpmrm0']}
+    facts['tpm'] = _recorded_tpm()
     results = results_by_id(facts)
     assert results['XG-VTPM-01']['status'] == 'pass'
-    assert results['XG-VTPM-01']['detail'] == 'TPM present: /dev/tpm0, /dev/tpmrm0'
+    assert results['XG-VTPM-01']['detail'].startswith(
+        'TPM 2.0 present: tpm0 (TPM 2.0, driver tpm_tis), ACPI table TPM2, ACPI device MSFT0101:00. Xen documents '
+        'the vTPM manager on TPM 2.0 as incomplete')
     assert results['XG-VTPM-02']['status'] == 'pass'
-    facts['tpm'] = {'present': False, 'devices': []}
-    facts['guest_configs'].update(_guest_configs('pv-direct-kernel.cfg'))
-    facts['guest_configs']['/etc/xen/vtpm-web1.cfg'] = {'error': None, 'keys': {'kernel': '/usr/lib/xen/boot/vtpm-stubdom.gz'}}
+    facts['tpm'] = _recorded_tpm(chips={'tpm0': {'version_major': '1', 'driver': 'tpm_tis'}}, acpi_tables=['TCPA'],
+                                 acpi_devices=['PNP0C31:00'])
+    assert results_by_id(facts)['XG-VTPM-01']['detail'].startswith('TPM 1.2 present: tpm0 (TPM 1.2, driver tpm_tis)')
+    # a vTPM attached to dom0 (xen-tpmfront's driver is "vtpm") is no hardware TPM
+    facts['tpm'] = _recorded_tpm(chips={'tpm0': {'version_major': '1', 'driver': 'vtpm'}}, acpi_tables=[],
+                                 acpi_devices=[])
     results = results_by_id(facts)
-    assert results['XG-VTPM-01']['status'] == 'fail'
+    assert results['XG-VTPM-01']['status'] == 'fail' and 'no hardware TPM' in results['XG-VTPM-01']['detail']
+    assert results['XG-VTPM-03']['status'] == 'not_applicable'
+    facts['guest_configs'].update(_guest_configs('pv-direct-kernel.cfg'))
+    facts['guest_configs'].update(_tpm_config('vtpm-web1.cfg'))
+    facts['guest_configs'].update(_tpm_config('vtpmmgr.cfg'))
+    results = results_by_id(facts)
     assert results['XG-VTPM-02']['detail'] == 'without vTPM: /etc/xen/pv-direct-kernel.cfg'
+    # a guest whose vTPM backend is dom0 has no vTPM domain
+    facts['guest_configs']['/etc/xen/pv-direct-kernel.cfg']['keys']['vtpm'] = ['backend=0']
+    detail = results_by_id(facts)['XG-VTPM-02']['detail']
+    assert 'pv-direct-kernel.cfg (its vtpm= backend is dom0, not a vTPM domain)' in detail
+
+
+def test_dom0_keeps_off_the_manager_locality():
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', configs=('hardened-guest.cfg',))
+    facts['tpm'] = _recorded_tpm()
+    # dom0 uses the TPM (tpm0 bound to tpm_tis) and no manager is configured
+    result = results_by_id(facts)['XG-VTPM-03']
+    assert result['status'] == 'not_applicable' and 'tpm0 bound' in result['detail']
+    # the recorded manager configuration: locality 2, only the page fed42
+    facts['guest_configs'].update(_tpm_config('vtpmmgr.cfg'))
+    result = results_by_id(facts)['XG-VTPM-03']
+    assert result['status'] == 'pass'
+    assert 'locality split' in result['detail'] and '/etc/xen/vtpmmgr.cfg (locality 2)' in result['detail']
+    keys = facts['guest_configs']['/etc/xen/vtpmmgr.cfg']['keys']
+    # Appendix B's TPM 2.0 example: locality 0 and all five pages, beside dom0's driver
+    keys.update(extra='tpm2=1', iomem=['fed40,5'])
+    result = results_by_id(facts)['XG-VTPM-03']
+    assert result['status'] == 'fail' and result['problem'] == 'manager_shares_dom0_locality'
+    assert 'uses locality 0, the one Linux in dom0 uses' in result['detail']
+    keys.update(extra='tpmlocality=2', iomem=['fed40,5'])
+    assert 'maps the locality 0 page' in results_by_id(facts)['XG-VTPM-03']['detail']
+    keys.update(extra='tpmlocality=3', iomem=['fed42,1'])
+    assert 'does not give it that page' in results_by_id(facts)['XG-VTPM-03']['detail']
+    keys.update(extra='tpmlocality=7', iomem=['fed42,1'])
+    assert 'tpmlocality=7 is not a TPM locality' in results_by_id(facts)['XG-VTPM-03']['detail']
+    # dom0's driver unbound, its modules blacklisted: passes whatever the manager does, and says the built-in ones
+    facts['tpm'] = _recorded_tpm(chips={}, modprobe={'/etc/modprobe.d/xenguard-vtpm.conf': ['blacklist tpm_tis']})
+    result = results_by_id(facts)['XG-VTPM-03']
+    assert result['status'] == 'pass'
+    assert 'blacklisted (tpm_tis)' in result['detail'] and 'tpm_tis, tpm_crb built into the kernel' in result['detail']
+    facts['tpm'] = _recorded_tpm(acpi_tables=[], acpi_devices=[], chips={})
+    assert status_of(facts, 'XG-VTPM-03') == 'not_applicable'
+    del facts['tpm']['dom0_driver']
+    facts['tpm']['present'] = True
+    assert status_of(facts, 'XG-VTPM-03') == 'unknown'
 
 
 def test_running_guests_and_vtpm_backends():
@@ -729,7 +793,13 @@ def test_a_hardened_host_passes_everything_that_can_be_judged():
     facts['backends']['vif'][0]['backend_domid'] = 2
     facts['backends']['vtpm'] = [{'frontend_domid': 4, 'devid': 0, 'backend_domid': 5, 'path': 'x'}]
     facts['domains'][1]['config']['c_info']['ssid_label'] = 'system_u:system_r:isolated_domU_t'  # not db1's type
-    facts['tpm'] = {'present': True, 'devices': ['/dev/tpm0']}
+    vtpm_dom = copy.deepcopy(facts['domains'][1])  # domid 5 serves the guest's vTPM: a vTPM stub domain
+    vtpm_dom.update(domid=5, name='vtpm-test-pv-long')
+    vtpm_dom['config']['b_info']['kernel'] = '/usr/local/lib/xenguard/vtpm/vtpm-stubdom.gz'
+    vtpm_dom['config']['c_info']['ssid_label'] = 'system_u:system_r:vtpm_t'
+    facts['domains'].append(vtpm_dom)
+    facts['tpm'] = _recorded_tpm()
+    facts['guest_configs'].update(_tpm_config('vtpmmgr.cfg'))
     facts['xl_conf'] = {'path': '/etc/xen/xl.conf', 'keys': {'autoballoon': 'off'}, 'error': None}
     facts['evaluated_on'] = '2025-06-01'
     results = evaluate(facts)

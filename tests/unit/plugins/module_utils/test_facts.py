@@ -9,6 +9,8 @@ the comments), not from the parsers.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts
@@ -276,15 +278,17 @@ def test_xl_conf_and_the_toolstack_environment():
 
 
 def test_tpm():
+    # an older reader's raw output (device nodes and sysfs only): what they say
     xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', tpm={
         'devices': ['/dev/tpmrm0', '/dev/tpm0', '/dev/tpm0'], 'sysfs': ['/sys/class/tpm/tpm0']}), ('tpm',))
-    assert xen['tpm'] == {'present': True, 'devices': ['/dev/tpm0', '/dev/tpmrm0']}
-    # sysfs alone (no device node, e.g. udev did not create it) is a TPM the kernel sees
-    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', tpm={'devices': [], 'sysfs': ['/sys/class/tpm/tpm0']}),
-                 ('tpm',))
-    assert xen['tpm'] == {'present': True, 'devices': []}
+    assert (xen['tpm']['present'], xen['tpm']['devices']) == (True, ['/dev/tpm0', '/dev/tpmrm0'])
     xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', tpm={'devices': [], 'sysfs': []}), ('tpm',))
-    assert xen['tpm'] == {'present': False, 'devices': []}
+    assert xen['tpm']['present'] is False and xen['tpm']['dom0_driver'] is None
+    # what the reader read on the lab host with a TPM 2.0 (swtpm)
+    recorded_tpm = json.loads(fixture('tpm', 'read-tpm.bookworm-swtpm2.json'))
+    xen = xen_of(raw_of(BOOKWORM, 'q35-vtd-intremap', tpm=recorded_tpm), ('tpm', 'controls'))
+    assert xen['tpm']['version'] == '2.0' and xen['tpm']['dom0_driver']['bound'] == ['tpm0']
+    assert control(xen, 'XG-VTPM-01')['status'] == 'pass'
 
 
 def test_xenstored():

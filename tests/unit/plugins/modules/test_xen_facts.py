@@ -15,7 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as assembly
 from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
-from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, recorded, run_module
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, recorded, run_module, tpm_tree
 
 
 def ls_fp(name, parent):
@@ -144,12 +144,15 @@ def dom0(tmp_path, monkeypatch):
     dev.mkdir()
     (dev / 'tpm0').write_text('')
     (dev / 'tpmrm0').write_text('')
-    sysfs = tmp_path / 'sys-class-tpm'
-    sysfs.mkdir()
+    # the TPM 2.0 of the recorded lab host (swtpm): sysfs, ACPI, Debian's kernel with its TPM drivers built in
+    tpm_root = tmp_path / 'root'
+    tpm_tree(tpm_root)
+    sysfs = tpm_root / 'sys' / 'class' / 'tpm'
     monkeypatch.setattr(xen_facts, 'PROC_CAPABILITIES', str(caps))
     monkeypatch.setattr(xen_facts, 'SYS_HYPERVISOR_TYPE', str(hyp))
     monkeypatch.setattr(xen_facts, 'TPM_DEV_GLOBS', (str(dev / 'tpm[0-9]*'), str(dev / 'tpmrm[0-9]*')))
     monkeypatch.setattr(xen_facts, 'TPM_SYSFS_GLOB', str(sysfs / 'tpm[0-9]*'))
+    monkeypatch.setattr(xen_facts, 'TPM_ROOT', str(tpm_root))
     xs_conf = etc / 'oxenstored.conf'
     xs_conf.write_text(fixture('xenstored/oxenstored.conf.xen-4.17-default.txt'))
     proc = fake_proc(tmp_path / 'proc', {
@@ -210,7 +213,12 @@ def test_facts_of_recorded_hosts(capsys, monkeypatch, dom0, name):
     assert xen['errors'] == {}
     assert xen['is_dom0'] is True and xen['reason'] == ''
     assert xen['cmdline'][0] == 'console=com1' and 'placeholder' not in xen['cmdline']
-    assert xen['tpm'] == {'present': True, 'devices': [str(dom0['dev'] / 'tpm0'), str(dom0['dev'] / 'tpmrm0')]}
+    assert xen['tpm'] == {
+        'present': True, 'devices': [str(dom0['dev'] / 'tpm0'), str(dom0['dev'] / 'tpmrm0')], 'version': '2.0',
+        'chips': [{'name': 'tpm0', 'version': '2.0', 'driver': 'tpm_tis'}],
+        'firmware': {'acpi_tables': ['TPM2'], 'acpi_devices': ['MSFT0101:00']},
+        'dom0_driver': {'bound': ['tpm0'], 'loaded': [], 'builtin': ['tpm', 'tpm_tis_core', 'tpm_tis', 'tpm_crb'],
+                        'blacklisted': []}}
     cfg = xen['guest_configs']
     assert sorted(os.path.basename(p) for p in cfg) == ['broken.cfg', 'test-pv-long.cfg']
     guest = cfg[str(dom0['etc'] / 'test-pv-long.cfg')]
@@ -280,19 +288,35 @@ def test_gather_only_some_parts(capsys, monkeypatch, dom0):
     assert sorted(host.ran) == [('xl', 'dmesg'), ('xl', 'info')]
 
 
-def test_no_tpm_and_missing_xl_conf(capsys, monkeypatch, dom0):
+def test_no_tpm_and_missing_xl_conf(capsys, monkeypatch, dom0, tmp_path):
     for node in dom0['dev'].iterdir():
         node.unlink()
+    monkeypatch.setattr(xen_facts, 'TPM_ROOT', str(tmp_path / 'empty-root'))
+    monkeypatch.setattr(xen_facts, 'TPM_SYSFS_GLOB', str(tmp_path / 'empty-root' / 'tpm[0-9]*'))
     args = {'config_paths': [str(dom0['etc'] / 'test-pv-long.cfg'), str(dom0['etc'] / 'nothing*.cfg')],
             'xl_conf_path': str(dom0['etc'] / 'missing.conf'), 'gather': ['tpm', 'guest_configs', 'xl_conf']}
     xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), args)['ansible_facts']['xen']
-    assert xen['tpm'] == {'present': False, 'devices': []}
+    assert xen['tpm']['present'] is False and xen['tpm']['version'] is None and xen['tpm']['devices'] == []
+    assert xen['tpm']['dom0_driver'] == {'bound': [], 'loaded': [], 'builtin': [], 'blacklisted': []}
     assert list(xen['guest_configs']) == [str(dom0['etc'] / 'test-pv-long.cfg')]
     assert xen['xl_conf'] == {'path': str(dom0['etc'] / 'missing.conf'), 'keys': {}, 'error': None}
-    # a TPM that only shows in sysfs still counts
-    (dom0['sysfs'] / 'tpm0').mkdir()
-    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), dict(args, gather=['tpm']))['ansible_facts']['xen']
-    assert xen['tpm'] == {'present': True, 'devices': []}
+
+
+def test_a_tpm_kept_off_dom0_still_counts(capsys, monkeypatch, dom0, tmp_path):
+    # the recorded host with its chip unbound (no /sys/class/tpm/tpm0, no device nodes) and tpm_tis blacklisted:
+    # ACPI still describes the TPM 2.0
+    for node in dom0['dev'].iterdir():
+        node.unlink()
+    root = tmp_path / 'unbound'
+    tpm_tree(root, bound=False)
+    (root / 'etc' / 'modprobe.d').mkdir(parents=True)
+    (root / 'etc' / 'modprobe.d' / 'xenguard-vtpm.conf').write_text('# vtpm\nblacklist tpm_tis\nblacklist tpm-crb\n')
+    monkeypatch.setattr(xen_facts, 'TPM_ROOT', str(root))
+    monkeypatch.setattr(xen_facts, 'TPM_SYSFS_GLOB', str(root / 'sys' / 'class' / 'tpm' / 'tpm[0-9]*'))
+    xen = run(capsys, monkeypatch, Host(HOSTS['trixie-stock']), dict(etc_args(dom0), gather=['tpm']))
+    tpm = xen['ansible_facts']['xen']['tpm']
+    assert (tpm['present'], tpm['version'], tpm['chips'], tpm['devices']) == (True, '2.0', [], [])
+    assert tpm['dom0_driver']['bound'] == [] and tpm['dom0_driver']['blacklisted'] == ['tpm_crb', 'tpm_tis']
 
 
 def test_unreadable_config_is_reported_not_fatal(capsys, monkeypatch, dom0):
