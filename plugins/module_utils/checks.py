@@ -776,8 +776,8 @@ def _bootloader_restriction(facts):
     has_keys = release is not None and release[:2] >= (4, 18)
     env = facts.get('toolstack_env') if isinstance(facts.get('toolstack_env'), dict) else {}
     exported = env.get('exported') if isinstance(env.get('exported'), dict) else {}
-    set_vars = sorted(name for name in exported if name.startswith('LIBXL_BOOTLOADER_')
-                      and name != 'LIBXL_BOOTLOADER_TIMEOUT')
+    set_vars = sorted(name for name in exported
+                      if name.startswith('LIBXL_BOOTLOADER_') and name != 'LIBXL_BOOTLOADER_TIMEOUT')
     host_reason = None
     if set_vars and has_env:
         host_reason = '%s exports %s, for the guests xendomains starts' % (
@@ -1080,6 +1080,8 @@ def check_guest_network_filtered(facts, params):
     chains = sorted(set('%s %s/%s' % (c['family'], c['table'], c['name'])
                         for c in network['nftables']['chains'] if set(guest) & set(c['drops_iifnames'])))
     return PASS, 'nftables drops traffic to dom0 from the guest network %s (chains %s)' % (shown, ', '.join(chains))
+
+
 def _tpm_where(tpm):
     """Where the facts saw the TPM, in words."""
     seen = ['%s (%s%s)' % (c['name'], ('TPM %s' % c['version']) if c.get('version') else 'version not given',

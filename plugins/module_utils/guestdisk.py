@@ -72,8 +72,8 @@ def parse_disk_spec(spec):
         match = _PREFIX.match(rest)
         # a known prefix is taken whatever follows it; an unknown one is an error when what follows
         # does not start with a letter or digit (xl's scanner rules), else it is part of a word
-        if match and (match.group(1) in _FORMAT_PREFIXES + _SCRIPT_PREFIXES + _IGNORED_PREFIXES
-                      or not re.match(r'[a-z0-9]', rest[len(match.group(0)):len(match.group(0)) + 1])):
+        known = match is not None and match.group(1) in _FORMAT_PREFIXES + _SCRIPT_PREFIXES + _IGNORED_PREFIXES
+        if match and (known or not re.match(r'[a-z0-9]', rest[len(match.group(0)):len(match.group(0)) + 1])):
             prefix = match.group(1)
             if prefix in _FORMAT_PREFIXES:
                 disk['format'] = prefix

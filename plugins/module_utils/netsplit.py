@@ -80,8 +80,8 @@ def _match_names(expr):
     if not isinstance(match, dict) or match.get('op', '==') not in ('==', 'in'):
         return None
     left = match.get('left')
-    if not (isinstance(left, dict) and isinstance(left.get('meta'), dict)
-            and left['meta'].get('key') in ('iifname', 'iif')):
+    meta = left.get('meta') if isinstance(left, dict) else None
+    if not (isinstance(meta, dict) and meta.get('key') in ('iifname', 'iif')):
         return None
     right = match.get('right')
     if isinstance(right, dict) and isinstance(right.get('set'), list):

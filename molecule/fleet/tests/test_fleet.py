@@ -240,6 +240,8 @@ def test_a_guest_behind_the_bridge_answers(host):
 def _packets(chain):
     words = chain.split()
     return int(words[words.index("packets") + 1])
+
+
 # ---------------------------------------------------------------- pvgrub: the two guests prepare made
 PVGRUB_X86_64 = "/usr/lib/grub-xen/grub-x86_64-xen.bin"
 
@@ -278,6 +280,8 @@ def test_pvgrub_guest_boots_through_pvgrub2(host):
     # powered off, then destroyed by xl (on_poweroff="destroy") within a few seconds
     gone = host.run("for i in $(seq 60); do xl list pvg-grub >/dev/null 2>&1 || exit 0; sleep 1; done; exit 1")
     assert gone.rc == 0, host.check_output("xl list")
+
+
 # ---------------------------------------------------------------- the vtpm role (placeholder images, see molecule.yml)
 VTPM_STATE = "/var/lib/xenguard/vtpm"
 

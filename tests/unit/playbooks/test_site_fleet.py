@@ -197,8 +197,8 @@ def test_a_control_tag_selects_its_role_and_the_reboot(tmp_path):
         tags = tags.split(', ')
         assert 'xg_xen_02' in tags or 'always' in tags, (name, tags)
         by_role.setdefault(role or 'hypervisor', []).append(tags)
-    assert sorted(by_role) == ['driver_domain', 'flask', 'hypervisor', 'iommu', 'network_split', 'pvgrub', 'reboot',
-                              'stubdom', 'vtpm'], out
+    assert sorted(by_role) == ['driver_domain', 'flask', 'hypervisor', 'iommu', 'network_split', 'pvgrub',
+                               'reboot', 'stubdom', 'vtpm'], out
     assert all('always' in t for t in by_role['pvgrub'])  # of the pvgrub role only its checks
     assert all('always' in t for t in by_role['iommu'])  # of the iommu role only its preflight
     assert all('always' in t for t in by_role['network_split'])  # of the network_split role only its checks
