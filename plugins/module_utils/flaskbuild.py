@@ -160,7 +160,10 @@ class Builder(object):
     def _subprocess(self, cmd, cwd=None):
         """Run cmd, its output streamed into the build log as it comes (a cold build can be followed)."""
         env = dict(os.environ, LC_ALL='C', LANG='C', DEBIAN_FRONTEND='noninteractive')
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # Popen, not run_command: the output goes into the build log line by line while a build of minutes runs
+        # (run_command returns it only at the end); this runs on the build host, not through a module's result
+        proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
+            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         chunks = []
         with open(self.log_path, 'ab') as handle:
             for line in iter(proc.stdout.readline, b''):
