@@ -540,7 +540,7 @@ def _flask(chk):
     for name in ('xenguard_flask_mirror', 'xenguard_flask_security_mirror'):
         if name == 'xenguard_flask_security_mirror' and chk.values.get(name) == '':
             continue
-        chk.pattern(name, URL_RE, 'a Debian mirror URL', 'http://deb.debian.org/debian')
+        chk.pattern(name, URL_RE, 'a Debian mirror URL', 'http://mirror.example.org/debian')
     name = 'xenguard_flask_cache_dir'
     if chk.has(name):
         value = chk.values[name]
