@@ -390,13 +390,14 @@ def plan_guests(facts, options):
             settings = {'device_model_stubdomain_override': 1, 'device_model_version': 'qemu-xen',
                         'stubdomain_memory': int(options.get('memory') or 256)}
             remove = ['dm_restrict', 'device_model_user']
+            # The label is written under FLASK and never removed: the flask role labels every HVM guest's
+            # device model with the same value, and libxl reads it only for a stub domain (without XSM it
+            # warns "XSM Disabled: device_model_stubdomain_seclabel not supported" and goes on).
             if flask_on(facts) and options.get('seclabel'):
                 settings['device_model_stubdomain_seclabel'] = options['seclabel']
-            else:
-                remove.append('device_model_stubdomain_seclabel')
         else:
             settings = {'dm_restrict': 1}
-            remove = ['device_model_stubdomain_override', 'device_model_stubdomain_seclabel', 'stubdomain_memory']
+            remove = ['device_model_stubdomain_override', 'stubdomain_memory']
             if options.get('user_mode', 'per_guest') == 'per_guest':
                 user = str(keys.get('device_model_user') or '') or dm_user_for(name)
                 if not user:
