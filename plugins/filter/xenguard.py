@@ -538,7 +538,8 @@ def _flask(chk):
                     chk.bad(name, 'holds %r, not a regular expression (%s)' % (rule, exc))
     chk.pattern('xenguard_flask_build_host', HOST_RE, 'an inventory host name', 'localhost')
     for name in ('xenguard_flask_mirror', 'xenguard_flask_security_mirror'):
-        if name == 'xenguard_flask_security_mirror' and chk.values.get(name) == '':
+        # empty: the build host's apt sources name it; "none": no security mirror
+        if chk.values.get(name) == '' or (name == 'xenguard_flask_security_mirror' and chk.values.get(name) == 'none'):
             continue
         chk.pattern(name, URL_RE, 'a Debian mirror URL', 'http://mirror.example.org/debian')
     name = 'xenguard_flask_cache_dir'

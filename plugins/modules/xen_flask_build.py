@@ -64,13 +64,23 @@ options:
     type: path
     default: ~/.cache/xenguard-flask
   mirror:
-    description: The Debian mirror for debootstrap and the sources.
+    description:
+      - The Debian mirror for debootstrap and the sources (an C(http://) or C(https://) URL).
+      - >-
+        Empty - the build host's own apt sources name it (C(/etc/apt/sources.list) and
+        C(sources.list.d/*.list) or C(*.sources)): the URI of an entry for O(distribution), else of another
+        Debian release with C(main) (one archive serves every release). A build host whose sources name no
+        Debian mirror is refused before anything is built.
     type: str
-    default: http://deb.debian.org/debian
+    default: ''
   security_mirror:
-    description: The Debian security mirror (its deb-src entry too); empty for none.
+    description:
+      - The Debian security mirror (its deb-src entry too).
+      - >-
+        Empty - the build host's apt sources name it (an entry for C(<distribution>-security), else for another
+        C(*-security) suite); none when they name none. V(none) - no security mirror.
     type: str
-    default: http://deb.debian.org/debian-security
+    default: ''
   allow_version_fallback:
     description: Build the served version of the same Xen branch when the installed version's source is not served.
     type: bool
@@ -128,13 +138,19 @@ log:
   description: The build log on the build host.
   returned: always
   type: str
+mirrors:
+  description: The mirrors the build used or would use, and where they came from (C(parameters) or C(apt sources)).
+  returned: always
+  type: dict
+  sample: {mirror: http://mirror.example.org/debian, security_mirror: http://mirror.example.org/debian-security,
+           source: apt sources}
 '''
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import flaskbuild
+from ansible_collections.xenguard.hardening.plugins.module_utils import aptsources, flaskbuild
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 
 
@@ -142,6 +158,29 @@ def _artifacts(directory, manifest):
     names = {'hypervisor': flaskbuild.HYPERVISOR, 'policy': flaskbuild.POLICY, 'config': flaskbuild.CONFIG}
     return dict((what, {'path': os.path.join(directory, name), 'sha256': manifest['sha256'][name]})
                 for what, name in names.items())
+
+
+def pick_mirrors(params, read_entries=aptsources.read_entries):
+    """The mirrors of this build: the parameters, with the empty ones read from the build host's apt sources."""
+    mirror, security = (params['mirror'] or '').strip(), (params['security_mirror'] or '').strip()
+    for name, value in (('mirror', mirror), ('security_mirror', security)):
+        if value and value != 'none' * (name == 'security_mirror') and not aptsources.URI_RE.match(value):
+            raise XenGuardError('%s is %r, not an http(s) URL of a Debian mirror (for example '
+                                'http://mirror.example.org/debian); nothing was built.' % (name, value))
+    source = 'parameters'
+    if not mirror or not security:
+        found_mirror, found_security = aptsources.mirrors(read_entries(), params['distribution'])
+        if not mirror:
+            if not found_mirror:
+                raise XenGuardError('mirror is empty and the build host\'s apt sources (/etc/apt/sources.list, '
+                                    'sources.list.d) name no http(s) Debian mirror for %s: set mirror '
+                                    '(xenguard_flask_mirror); nothing was built.' % params['distribution'])
+            mirror, source = found_mirror, 'apt sources'
+        if not security:
+            security, source = found_security, 'apt sources'
+    if security == 'none':
+        security = None
+    return {'mirror': mirror, 'security_mirror': security, 'source': source}
 
 
 def run(module):
@@ -156,8 +195,9 @@ def run(module):
     directory = flaskbuild.artifact_dir(cache_dir, key)
     log = os.path.join(cache_dir, 'build.log')
     manifest = flaskbuild.read_manifest(directory)
+    mirrors = pick_mirrors(params)
     result = {'key': key, 'dir': directory, 'built': False, 'steps': [], 'seconds': 0.0, 'log': log,
-              'changed': False}
+              'changed': False, 'mirrors': mirrors}
     if manifest is None and module.check_mode:
         result['changed'] = True
         return result
@@ -170,7 +210,7 @@ def run(module):
             raise XenGuardError('the FLASK build needs root on the build host (debootstrap and chroot): run it with '
                                 'become, or as root; nothing was built.')
         done = flaskbuild.build(cache_dir, params['distribution'], params['xen_version'], params['base_config'],
-                                params['mirror'], params['security_mirror'] or None, patches=params['patches'],
+                                mirrors['mirror'], mirrors['security_mirror'], patches=params['patches'],
                                 allow_fallback=params['allow_version_fallback'], jobs=params['jobs'] or None)
         for warning in done['warnings']:
             module.warn(warning)
@@ -190,8 +230,8 @@ def main():
             base_config=dict(type='str', required=True),
             patches=dict(type='list', elements='str', default=[]),
             cache_dir=dict(type='path', default='~/.cache/xenguard-flask'),
-            mirror=dict(type='str', default='http://deb.debian.org/debian'),
-            security_mirror=dict(type='str', default='http://deb.debian.org/debian-security'),
+            mirror=dict(type='str', default=''),
+            security_mirror=dict(type='str', default=''),
             allow_version_fallback=dict(type='bool', default=True),
             jobs=dict(type='int', default=0),
         ),

@@ -14,7 +14,8 @@ from ansible_collections.xenguard.hardening.tests.unit.plugins.module_utils.test
 
 
 def _args(cache, **extra):
-    args = {'distribution': 'bookworm', 'xen_version': VERSION, 'base_config': DEBIAN_CONFIG, 'cache_dir': cache}
+    args = {'distribution': 'bookworm', 'xen_version': VERSION, 'base_config': DEBIAN_CONFIG, 'cache_dir': cache,
+            'mirror': 'http://deb.mirror.example/debian', 'security_mirror': 'none'}
     args.update(extra)
     return args
 

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import aptsources
+from ansible_collections.xenguard.hardening.plugins.modules import xen_flask_build
+from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
+
+# The shape Debian 12's installer and cloud images write (deb822), with a snapshot comment and a disabled
+# third-party stanza that also has a "main" component.
+DEB822 = """Types: deb deb-src
+# http://snapshot.mirror.example/archive/debian/20250520T000000Z
+URIs: http://deb.mirror.example/debian/
+Suites: bookworm bookworm-updates
+Components: main contrib
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: https://vendor.example/apt
+Suites: nodistro
+Components: main
+Enabled: no
+"""
+
+ONE_LINE = """# deb cdrom:[Debian GNU/Linux 12]/ bookworm main
+deb [arch=amd64 signed-by=/usr/share/keyrings/vendor.gpg] https://vendor.example/apt stable-vendor main
+deb http://ftp.mirror.example/debian trixie main non-free-firmware   # the release
+deb-src http://ftp.mirror.example/debian trixie main
+deb http://ftp.mirror.example/debian-security/ trixie-security main
+"""
+
+
+def _root(tmp_path, files):
+    for name, text in files.items():
+        path = tmp_path / 'etc/apt' / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+def test_deb822_sources_of_the_same_release(tmp_path):
+    entries = aptsources.read_entries(_root(tmp_path, {'sources.list.d/debian.sources': DEB822}))
+    assert len(entries) == 2  # the disabled stanza is skipped
+    assert aptsources.mirrors(entries, 'bookworm') == ('http://deb.mirror.example/debian',
+                                                       'http://deb.mirror.example/debian-security')
+
+
+def test_another_release_of_the_same_archive_serves_the_target(tmp_path):
+    # a Debian 12 build host building for Debian 13: the archive and security archive of its own release
+    entries = aptsources.read_entries(_root(tmp_path, {'sources.list.d/debian.sources': DEB822}))
+    assert aptsources.mirrors(entries, 'trixie') == ('http://deb.mirror.example/debian',
+                                                     'http://deb.mirror.example/debian-security')
+
+
+def test_one_line_format_options_comments_and_order(tmp_path):
+    root = _root(tmp_path, {'sources.list': ONE_LINE, 'sources.list.d/other.list': 'deb http://late.example/debian trixie main\n'})
+    entries = aptsources.read_entries(root)
+    # the vendor entry's options are dropped, the cdrom line is a comment; sources.list comes before .d
+    assert [e['uris'][0] for e in entries][:2] == ['https://vendor.example/apt', 'http://ftp.mirror.example/debian']
+    assert entries[-1]['uris'] == ['http://late.example/debian']
+    assert aptsources.mirrors(entries, 'trixie') == ('http://ftp.mirror.example/debian',
+                                                     'http://ftp.mirror.example/debian-security')
+    # the vendor's "stable-vendor main" is no Debian release: bookworm gets the trixie archive, not the vendor's
+    assert aptsources.mirrors(entries, 'bookworm')[0] == 'http://ftp.mirror.example/debian'
+
+
+def test_no_debian_source(tmp_path):
+    entries = aptsources.read_entries(_root(tmp_path, {'sources.list': 'deb https://vendor.example/apt nodistro main\n'}))
+    assert aptsources.mirrors(entries, 'bookworm') == (None, None)
+    assert aptsources.read_entries(str(tmp_path / 'nothing')) == []
+
+
+PARAMS = {'distribution': 'bookworm', 'mirror': '', 'security_mirror': ''}
+
+
+@pytest.mark.parametrize('given, expected', [
+    ({}, {'mirror': 'http://deb.mirror.example/debian', 'security_mirror': 'http://deb.mirror.example/debian-security',
+          'source': 'apt sources'}),
+    ({'security_mirror': 'none'}, {'mirror': 'http://deb.mirror.example/debian', 'security_mirror': None,
+                                   'source': 'apt sources'}),
+    ({'mirror': 'http://m.example/debian', 'security_mirror': 'http://m.example/debian-security'},
+     {'mirror': 'http://m.example/debian', 'security_mirror': 'http://m.example/debian-security',
+      'source': 'parameters'}),
+])
+def test_the_module_takes_what_is_not_given_from_apt(given, expected):
+    entries = aptsources.parse_deb822(DEB822)
+    assert xen_flask_build.pick_mirrors(dict(PARAMS, **given), lambda: entries) == expected
+
+
+def test_both_given_reads_no_apt_source():
+    def unread():
+        raise AssertionError('apt sources read although both mirrors were given')
+    picked = xen_flask_build.pick_mirrors(dict(PARAMS, mirror='https://m.example/debian', security_mirror='none'), unread)
+    assert picked == {'mirror': 'https://m.example/debian', 'security_mirror': None, 'source': 'parameters'}
+
+
+@pytest.mark.parametrize('given, words', [
+    ({}, ['name no http(s) Debian mirror for bookworm', 'xenguard_flask_mirror', 'nothing was built']),
+    ({'mirror': 'http://m.example/debian\ndeb http://evil.example/ bookworm main'}, ['mirror is', 'not an http(s) URL']),
+    ({'mirror': 'http://m.example/debian', 'security_mirror': 'ftp://m.example/x'}, ['security_mirror is']),
+])
+def test_unusable_mirrors_are_refused(given, words):
+    with pytest.raises(XenGuardError) as exc:
+        xen_flask_build.pick_mirrors(dict(PARAMS, **given), lambda: [])
+    assert all(word in str(exc.value) for word in words), str(exc.value)
