@@ -275,11 +275,16 @@ lab-scenarios:
 molecule-scenario: venv collection
 	@$(MAKE) --no-print-directory molecule-run SCENARIO=$(SCENARIO)
 
+# Every playbook run of the scenario records its task times (the xg_bench callback); the seconds per role
+# are printed at the end, also after a failure.
 molecule-run:
 	@name=$(word 1,$(subst @, ,$(SCENARIO))); dist=$(word 2,$(subst @, ,$(SCENARIO))); rc=0; \
-	XENLAB_DIST=$$dist PATH=$(abspath $(VENV))/bin:$$PATH \
+	bench=$(CURDIR)/build/bench/$(SCENARIO)/; rm -rf $$bench; \
+	XENLAB_DIST=$$dist PATH=$(abspath $(VENV))/bin:$$PATH XG_BENCH_JSON=$$bench \
+	  ANSIBLE_CALLBACK_PLUGINS=$(CURDIR)/tests/lab/callback_plugins ANSIBLE_CALLBACKS_ENABLED=xg_bench \
 	  $(VENV)/bin/molecule -c .config/molecule/config.yml test -s $$name --destroy=always || rc=1; \
 	python3 tests/lab/xenlab.py down --all --keep-logs --state-dir lab-state/molecule-$$name >/dev/null || rc=1; \
+	python3 tests/lab/role_seconds.py $$bench; \
 	exit $$rc
 
 include tests/lab/lab.mk

@@ -3,7 +3,9 @@
 """Callback of `make bench` (tests/lab/bench_fleet.py): for every task, its wall time (from its start to
 the start of the next task, as a profile does) and what each host did in it; for every host, how many
 task results came from a module that ran on that host. Written as JSON to $XG_BENCH_JSON at the end of
-the playbook; prints nothing.
+the playbook; prints nothing. When $XG_BENCH_JSON ends with "/", it is a directory and every playbook run
+writes a file of its own there, <playbook>-<n>.json (the lab scenarios' per-role seconds,
+tests/lab/role_seconds.py).
 
 A result counts as a module call on the host when the task was not delegated to another host and the
 result (or, for a loop, each item's result) carries the module's `invocation` (every module built on
@@ -44,6 +46,10 @@ class CallbackModule(CallbackBase):
         self._module_calls = {}
         self._results = {}
         self._failures = {}
+        self._playbook = 'playbook'
+
+    def v2_playbook_on_start(self, playbook):
+        self._playbook = os.path.splitext(os.path.basename(getattr(playbook, '_file_name', '') or 'playbook'))[0]
 
     def _close_current(self):
         if self._current is not None:
@@ -98,5 +104,12 @@ class CallbackModule(CallbackBase):
             return
         data = {'seconds': round(time.monotonic() - self._start, 3), 'tasks': self._tasks,
                 'module_calls': self._module_calls, 'results': self._results, 'failures': self._failures}
+        if path.endswith('/'):
+            os.makedirs(path, exist_ok=True)
+            n = 1
+            while os.path.exists(os.path.join(path, '%s-%d.json' % (self._playbook, n))):
+                n += 1
+            path = os.path.join(path, '%s-%d.json' % (self._playbook, n))
+            data['playbook'] = self._playbook
         with open(path, 'w') as handle:
             json.dump(data, handle, indent=1)
