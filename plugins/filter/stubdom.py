@@ -14,41 +14,15 @@ __metaclass__ = type
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import stubdom
+from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import (
+    BOOL_STRINGS, as_int as _int, kind as _kind)
 
 SAFE_PATH_RE = re.compile(r'^/[A-Za-z0-9_.+@/-]*$')
 SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
 PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+$')
 LABEL_RE = re.compile(r'^[A-Za-z0-9_]+:[A-Za-z0-9_]+:[A-Za-z0-9_]+$')
-BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
-
-
-def _kind(value):
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'a boolean (%s)' % value
-    if isinstance(value, (int, float)):
-        return 'the number %r' % value
-    if isinstance(value, str):
-        return 'the string %r' % to_text(value)
-    if isinstance(value, dict):
-        return 'a mapping'
-    if isinstance(value, (list, tuple)):
-        return 'a list'
-    return 'a %s' % type(value).__name__
-
-
-def _int(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.match(r'^[0-9]+$', value.strip()):
-        return int(value)
-    return None
 
 
 def xen_stubdom_input_problems(values):

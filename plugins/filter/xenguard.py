@@ -36,6 +36,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
 from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk, xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
+from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import BOOL_STRINGS, kind as _kind
 
 # Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
 ENTRY_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
@@ -46,7 +47,6 @@ RELEASE_RE = re.compile(r'^[0-9]+\.[0-9]+$')
 DOM0_SIZE_RE = re.compile(r'^[0-9]+[TtGgMmKk]?$')
 CONRING_RE = re.compile(r'^[0-9]+[GgMmKk]?$')
 PLAN_ROLE_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
 
 # Names the roles set themselves (facts), and the host pattern of the collection's playbooks, besides the
 # variables the roles' argument specs declare.
@@ -203,23 +203,6 @@ def xen_control_offenders(tokens, control_id, facts=None):
 
 
 # ---------------------------------------------------------------- role inputs
-
-def _kind(value):
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'a boolean (%s)' % value
-    if isinstance(value, int):
-        return 'the number %d' % value
-    if isinstance(value, float):
-        return 'the number %r' % value
-    if isinstance(value, str):
-        return 'the string %r' % to_text(value)
-    if isinstance(value, dict):
-        return 'a mapping'
-    if isinstance(value, (list, tuple)):
-        return 'a list'
-    return 'a %s' % type(value).__name__
 
 
 class _Checker(object):

@@ -970,8 +970,10 @@ def _guest_network(interfaces, params, guest_configs, network=None):
     return found + configured, ' and '.join(how)
 
 
-@check('dom0_off_guest_network')
-def check_dom0_off_guest_network(facts, params):
+def _guest_side(facts, params):
+    """(network, guest, members, by_name, shown) of the guest network, or (status, detail) when it cannot be judged.
+
+    guest: the guest network's interfaces (bridges); members: those and their ports; shown: both, in words."""
     network = facts.get('network')
     if not isinstance(network, dict) or not isinstance(network.get('interfaces'), list):
         return _missing("dom0's network interfaces (network)")
@@ -981,8 +983,8 @@ def check_dom0_off_guest_network(facts, params):
     guest, how = _guest_network(interfaces, params, configs, network)
     if not guest:
         return NA, 'no guest network in dom0: no bridge carries a guest vif (vif<domid>.<devid>), no guest ' \
-            'configuration names a dom0 bridge, and guest_interfaces is empty (%d interfaces: %s)' % (
-                len(interfaces), ', '.join(sorted(by_name)) or 'none')
+            'configuration names a dom0 bridge, the network_split role declared none and guest_interfaces is ' \
+            'empty (%d interfaces: %s)' % (len(interfaces), ', '.join(sorted(by_name)) or 'none')
     absent = [name for name in guest if name not in by_name]
     if absent:
         return UNKNOWN, 'the guest network (%s) names %s, which dom0 does not have (interfaces: %s)' % (
@@ -993,59 +995,44 @@ def check_dom0_off_guest_network(facts, params):
         for member in [name] + sorted(ports.get(name, [])):
             if member not in members:
                 members.append(member)
+    return network, guest, members, by_name, '%s (%s)' % (', '.join(members), how)
+
+
+def _vif_link_local(name, addr):
+    """Xen's hotplug scripts flush a vif's addresses; the kernel then gives it an IPv6 link-local address
+    scoped to that port, whose frames all go to the bridge: such an address is no address of dom0 there."""
+    return bool(dom0net.GUEST_PORT.match(name)) and addr.get('family') == 'inet6' and addr.get('scope') == 'link'
+
+
+@check('dom0_off_guest_network')
+def check_dom0_off_guest_network(facts, params):
+    side = _guest_side(facts, params)
+    if not isinstance(side[0], dict):
+        return side  # (status, detail): no guest network to judge
+    _network, _guest, members, by_name, shown = side
     offences = []
     for name in members:
         iface = by_name.get(name) or {}
-        is_guest_port = bool(dom0net.GUEST_PORT.match(name))
         for addr in iface.get('addresses') or []:
-            # Xen's hotplug scripts flush a vif's addresses; the kernel then gives it an IPv6 link-local
-            # address scoped to that port, whose frames all go to the bridge: only other addresses count there
-            if is_guest_port and addr.get('family') == 'inet6' and addr.get('scope') == 'link':
-                continue
-            offences.append('%s has %s/%s' % (name, addr.get('address'), addr.get('prefixlen')))
+            if not _vif_link_local(name, addr):
+                offences.append('%s has %s/%s' % (name, addr.get('address'), addr.get('prefixlen')))
         ipv6 = iface.get('ipv6')
-        if is_guest_port or not isinstance(ipv6, dict) or ipv6.get('disable_ipv6'):
+        if dom0net.GUEST_PORT.match(name) or not isinstance(ipv6, dict) or ipv6.get('disable_ipv6'):
             continue
         if dom0net.accepts_ra(ipv6):
             offences.append('%s accepts IPv6 router advertisements (accept_ra=%s)' % (name, ipv6.get('accept_ra', 1)))
         if ipv6.get('autoconf', 1):
             offences.append('%s configures IPv6 addresses itself (autoconf=1)' % name)
-    shown = '%s (%s)' % (', '.join(members), how)
     if offences:
         return FAIL, 'dom0 is reachable on the guest network %s: %s' % (shown, '; '.join(offences)), \
             'dom0_address_on_guest_network'
     return PASS, 'dom0 has no address on the guest network %s and takes no IPv6 autoconfiguration there' % shown
 
 
-def _guest_side(facts, params):
-    """(network, members, addresses, shown) of the guest network, or (status, detail) when it cannot be judged."""
-    network = facts.get('network')
-    if not isinstance(network, dict) or not isinstance(network.get('interfaces'), list):
-        return _missing("dom0's network interfaces (network)")
-    interfaces = network['interfaces']
-    by_name = dict((i['name'], i) for i in interfaces)
-    configs = facts.get('guest_configs') if isinstance(facts.get('guest_configs'), dict) else {}
-    guest, how = _guest_network(interfaces, params, configs, network)
-    if not guest:
-        return NA, 'no guest network in dom0: no bridge carries a guest vif, no guest configuration names a ' \
-            'dom0 bridge and the network_split role declared none'
-    absent = [name for name in guest if name not in by_name]
-    if absent:
-        return UNKNOWN, 'the guest network %s (%s) is not among dom0\'s interfaces (%s)' % (
-            ', '.join(absent), how, ', '.join(sorted(by_name)))
-    ports = dom0net.bridges(interfaces)
-    members = []
-    for name in guest:
-        for member in [name] + sorted(ports.get(name, [])):
-            if member not in members:
-                members.append(member)
-    addresses = []
-    for name in members:
-        for addr in by_name[name].get('addresses') or []:
-            if dom0net.GUEST_PORT.match(name) and addr.get('family') == 'inet6' and addr.get('scope') == 'link':
-                continue  # the link-local address of a vif port (see XG-NET-01)
-            addresses.append(addr.get('address'))
-    return network, guest, members, addresses, '%s (%s)' % (', '.join(members), how)
+def _guest_addresses(members, by_name):
+    """dom0's addresses on the guest network's members (without a vif port's own link-local address)."""
+    return [addr.get('address') for name in members for addr in by_name[name].get('addresses') or []
+            if not _vif_link_local(name, addr)]
 
 
 @check('no_listener_on_guest_network')
@@ -1053,7 +1040,8 @@ def check_no_listener_on_guest_network(facts, params):
     side = _guest_side(facts, params)
     if not isinstance(side[0], dict):
         return side  # (status, detail): no guest network to judge
-    network, _guest, _members, addresses, shown = side
+    network, _guest, members, by_name, shown = side
+    addresses = _guest_addresses(members, by_name)
     if not isinstance(network.get('sockets'), list):
         return _missing("dom0's listening sockets (network.sockets, from /proc/net)")
     reachable = netsplit.reachable_listeners(network['sockets'], addresses)
@@ -1070,7 +1058,7 @@ def check_guest_network_filtered(facts, params):
     side = _guest_side(facts, params)
     if not isinstance(side[0], dict):
         return side  # (status, detail): no guest network to judge
-    network, guest, _members, _addresses, shown = side
+    network, guest, _members, _by_name, shown = side
     if not isinstance(network.get('nftables'), dict):
         return UNKNOWN, 'the nftables ruleset could not be read: %s' % (network.get('nft_error') or 'not gathered')
     missing = netsplit.unfiltered(network['nftables'].get('chains') or [], guest)

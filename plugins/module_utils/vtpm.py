@@ -12,6 +12,9 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import (
+    as_int as _int, is_bool, kind as _kind, truthy)
+
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 # xl domain names as the role writes them into configurations and a shell script: no quotes, spaces or
 # shell characters; the vTPM domain of a guest is named vtpm-<guest>.
@@ -21,7 +24,6 @@ SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
 SECLABEL_RE = re.compile(r'^[A-Za-z0-9_]+:[A-Za-z0-9_]+:[A-Za-z0-9_]+$')
 EXTRA_WORD_RE = re.compile(r'^[A-Za-z0-9_.:=,+/@-]+$')
 GUEST_KEYS = ('name', 'config', 'uuid', 'disk', 'state', 'delete_disk', 'adopt_disk')
-BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
 IMAGE_HOWTO = {
     'xenguard_vtpm_manager_image': (
         'vtpmmgr-stubdom.gz', 'the vTPM manager stub domain (Xen source: make -C stubdom vtpmmgr-stubdom; '
@@ -30,42 +32,6 @@ IMAGE_HOWTO = {
         'vtpm-stubdom.gz', 'the vTPM stub domain (Xen source: make -C stubdom vtpm-stubdom; installed as '
         '/usr/lib/xen/boot/vtpm-stubdom.gz)'),
 }
-
-
-def _kind(value):
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'the boolean %s' % value
-    if isinstance(value, (int, float)):
-        return 'the number %s' % value
-    if isinstance(value, str):
-        return 'the string %r' % value
-    if isinstance(value, dict):
-        return 'a mapping'
-    if isinstance(value, (list, tuple)):
-        return 'a list'
-    return 'a %s' % type(value).__name__
-
-
-def is_bool(value):
-    return isinstance(value, bool) or (isinstance(value, str) and value.lower() in BOOL_STRINGS)
-
-
-def truthy(value):
-    if isinstance(value, bool):
-        return value
-    return isinstance(value, str) and value.lower() in ('yes', 'true', 'on', '1', 'y', 't')
-
-
-def _int(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.match(r'^[0-9]+$', value.strip()):
-        return int(value)
-    return None
 
 
 class _Problems(object):
