@@ -152,29 +152,6 @@ def read_config(path):
                             'xl says) or leave the guest out' % (path, exc, path), path=path)
 
 
-def guest_type(config):
-    kind = str(config.get('type') or '').lower()
-    if kind in ('pv', 'pvh', 'hvm'):
-        return kind
-    if str(config.get('builder') or '').lower() == 'hvm':
-        return 'hvm'
-    return 'pv'
-
-
-def boot_kind(config):
-    loader = os.path.basename(str(config.get('bootloader') or ''))
-    kernel = os.path.basename(str(config.get('kernel') or ''))
-    if 'pygrub' in loader:
-        return 'pygrub'
-    if loader:
-        return 'bootloader'
-    if kernel.startswith('grub-') and 'xen' in kernel:
-        return 'pvgrub'
-    if kernel:
-        return 'kernel'
-    return 'none'
-
-
 class DiskReader(object):
     """Read-only access to one disk target."""
 
@@ -255,8 +232,8 @@ def inspect_disk(reader, grub_paths, check_kernels):
 def run(module):
     params = module.params
     config = read_config(params['path'])
-    result = {'changed': False, 'name': str(config.get('name') or ''), 'guest_type': guest_type(config),
-              'boot': boot_kind(config), 'bootable': False, 'reason': '', 'kernels': [], 'disks': []}
+    result = {'changed': False, 'name': str(config.get('name') or ''), 'guest_type': guestdisk.config_guest_type(config),
+              'boot': guestdisk.config_boot(config), 'bootable': False, 'reason': '', 'kernels': [], 'disks': []}
     if result['guest_type'] == 'hvm':
         result['reason'] = 'an HVM guest boots from its firmware; PV-GRUB2 is for PV and PVH guests'
         return result
