@@ -34,7 +34,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue impor
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
-from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk, xencmdline
+from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk, stubdom, vtpm, xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import BOOL_STRINGS, kind as _kind
 
@@ -620,6 +620,14 @@ def _driver_domain(chk):
                 chk.problems.extend(sub.problems)
 
 
+def _stubdom(chk):
+    chk.problems.extend(stubdom.input_problems(chk.values))
+
+
+def _vtpm(chk):
+    chk.problems.extend(vtpm.problems(chk.values))
+
+
 ENTRY_POINTS = {
     'driver_domain': _driver_domain,
     'flask': _flask,
@@ -628,6 +636,8 @@ ENTRY_POINTS = {
     'iommu': _iommu,
     'reboot': _reboot,
     'reboot_plan': _reboot_plan,
+    'stubdom': _stubdom,
+    'vtpm': _vtpm,
 }
 
 

@@ -74,7 +74,9 @@ def test_offenders_are_the_tokens_that_fail_on_their_own():
 
 # ---------------------------------------------------------------- role inputs
 
-@pytest.mark.parametrize('role, entry', [('hypervisor', 'hypervisor'), ('iommu', 'iommu'), ('reboot', 'reboot')])
+@pytest.mark.parametrize('role, entry', [('hypervisor', 'hypervisor'), ('iommu', 'iommu'), ('reboot', 'reboot'),
+                                         ('stubdom', 'stubdom'), ('vtpm', 'vtpm'),
+                                         ('pvgrub', 'pvgrub'), ('driver_domain', 'driver_domain')])
 def test_the_defaults_are_usable(role, entry):
     assert f.xenguard_input_problems(defaults(role), entry) == []
 
@@ -450,8 +452,7 @@ def test_the_default_entry_the_lab_host_booted():
 # ---------------------------------------------------------------- the stubdom role
 
 def test_stubdom_defaults_are_usable():
-    from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
-    assert s.xen_stubdom_input_problems(defaults('stubdom')) == []
+    assert f.xenguard_input_problems(defaults('stubdom'), 'stubdom') == []
 
 
 @pytest.mark.parametrize('values, says', [
@@ -476,8 +477,7 @@ def test_stubdom_defaults_are_usable():
     ({'xenguard_stubdom_backup': 'maybe'}, 'not a boolean'),
 ])
 def test_stubdom_inputs_refused(values, says):
-    from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
-    problems = s.xen_stubdom_input_problems(dict(defaults('stubdom'), **values))
+    problems = f.xenguard_input_problems(dict(defaults('stubdom'), **values), 'stubdom')
     assert len(problems) == 1 and says in problems[0], problems
 
 
@@ -485,9 +485,10 @@ def test_stubdom_inputs_accepted():
     from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
     ok = dict(defaults('stubdom'), xenguard_stubdom_memory='256', xenguard_stubdom_seclabel='',
               xenguard_stubdom_images='supplied', xenguard_stubdom_mode='restrict', xenguard_stubdom_backup='no')
-    assert s.xen_stubdom_input_problems(ok) == []
+    assert f.xenguard_input_problems(ok, 'stubdom') == []
     with pytest.raises(AnsibleFilterError, match='mapping'):
-        s.xen_stubdom_input_problems(['x'])
+        f.xenguard_input_problems(['x'], 'stubdom')
+    from ansible_collections.xenguard.hardening.plugins.filter import stubdom as s
     with pytest.raises(AnsibleFilterError, match='xen facts'):
         s.xen_stubdom_plan([], {})
     plan = s.xen_stubdom_plan({'guest_configs': {}}, {'mode': 'auto'})
