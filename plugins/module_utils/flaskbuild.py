@@ -29,6 +29,7 @@ import subprocess
 import time
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
+from ansible_collections.xenguard.hardening.plugins.module_utils.safefile import sha256_file
 
 # The distributions this build knows: suite -> (Xen branch, security suite).
 DISTRIBUTIONS = {
@@ -56,14 +57,6 @@ POLICY = 'xenpolicy-flask'
 CONFIG = 'xen-flask.config'
 
 _VERSION_RE = re.compile(r'^[0-9][A-Za-z0-9.+~:-]*$')
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def xsm_config(base_config):

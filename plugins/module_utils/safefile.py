@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import hashlib
 import os
 import stat
 import tempfile
@@ -305,3 +306,15 @@ def _copy_selinux_context(module, source, dest):
             module.set_context_if_different(dest, context, False)
     except Exception:  # pragma: no cover - SELinux is off on the hosts this collection supports
         pass
+
+
+def sha256_file(path):
+    """The SHA-256 of a file's content (hex), read in 1 MiB blocks; None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, 'rb') as handle:
+            for block in iter(lambda: handle.read(1 << 20), b''):
+                digest.update(block)
+    except (IOError, OSError):
+        return None
+    return digest.hexdigest()

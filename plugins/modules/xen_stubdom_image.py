@@ -166,20 +166,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import stubdom
+from ansible_collections.xenguard.hardening.plugins.module_utils.safefile import sha256_file
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner, XenGuardError, describe_failure
 
 HEX64 = frozenset('0123456789abcdef')
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    try:
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1 << 20), b''):
-                digest.update(block)
-    except (IOError, OSError):
-        return None
-    return digest.hexdigest()
 
 
 def read_text(path):

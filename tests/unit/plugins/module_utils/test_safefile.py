@@ -500,3 +500,16 @@ def test_a_new_file_gets_no_copied_selinux_context(tmp_path):
     state = safefile.read(str(tmp_path / 'new.cfg'), must_exist=False)
     safefile.write(state, b'x = 1\n', module=module)
     assert module.calls == []
+
+
+def test_sha256_file_reads_every_block(tmp_path):
+    # three 1 MiB blocks and a tail: the digest is the whole content's (a block dropped would change it)
+    data = b'xen' * ((3 << 20) // 3 + 7)
+    path = tmp_path / 'image.gz'
+    path.write_bytes(data)
+    assert safefile.sha256_file(str(path)) == hashlib.sha256(data).hexdigest()
+    empty = tmp_path / 'empty'
+    empty.write_bytes(b'')
+    assert safefile.sha256_file(str(empty)) == hashlib.sha256(b'').hexdigest()
+    assert safefile.sha256_file(str(tmp_path / 'missing')) is None
+    assert safefile.sha256_file(str(tmp_path)) is None  # a directory cannot be read as a file
