@@ -264,8 +264,7 @@ test: deps venv
 ## ---------------------------------------------------------------- the lab (Molecule)
 # Scenarios CI runs, as scenario@distribution (the lab boots Debian 12 "bookworm" or 13 "trixie").
 # Entries joined by + run side by side (at most two lab VMs in all: the machine has room for two).
-LAB_SCENARIOS ?= smoke@bookworm smoke@trixie iommu_negative@bookworm fleet@bookworm+fallback@bookworm \
-	fleet@trixie
+LAB_SCENARIOS ?= smoke@bookworm smoke@trixie fleet@bookworm+fleet@trixie iommu_negative@bookworm+fallback@bookworm
 .PHONY: lab-scenarios molecule-scenario molecule-run
 lab-scenarios:
 	@echo $(LAB_SCENARIOS)
@@ -276,14 +275,18 @@ molecule-scenario: venv collection
 	@$(MAKE) --no-print-directory molecule-run SCENARIO=$(SCENARIO)
 
 # Every playbook run of the scenario records its task times (the xg_bench callback); the seconds per role
-# are printed at the end, also after a failure.
+# are printed at the end, also after a failure. The lab state (lab-state/<dist>/) and Molecule's ephemeral
+# directory (build/molecule/<scenario>@<dist>) are per distribution, so that one scenario can run on both
+# side by side from one checkout.
 molecule-run:
 	@name=$(word 1,$(subst @, ,$(SCENARIO))); dist=$(word 2,$(subst @, ,$(SCENARIO))); rc=0; \
 	bench=$(CURDIR)/build/bench/$(SCENARIO)/; rm -rf $$bench; \
-	XENLAB_DIST=$$dist PATH=$(abspath $(VENV))/bin:$$PATH XG_BENCH_JSON=$$bench \
+	state=$${XENLAB_STATE:-$(CURDIR)/lab-state}/$$dist; \
+	XENLAB_DIST=$$dist XENLAB_STATE=$$state MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/build/molecule/$(SCENARIO) \
+	  PATH=$(abspath $(VENV))/bin:$$PATH XG_BENCH_JSON=$$bench \
 	  ANSIBLE_CALLBACK_PLUGINS=$(CURDIR)/tests/lab/callback_plugins ANSIBLE_CALLBACKS_ENABLED=xg_bench \
 	  $(VENV)/bin/molecule -c .config/molecule/config.yml test -s $$name --destroy=always || rc=1; \
-	python3 tests/lab/xenlab.py down --all --keep-logs --state-dir lab-state/molecule-$$name >/dev/null || rc=1; \
+	python3 tests/lab/xenlab.py down --all --keep-logs --state-dir $$state/molecule-$$name >/dev/null || rc=1; \
 	python3 tests/lab/role_seconds.py $$bench; \
 	exit $$rc
 
