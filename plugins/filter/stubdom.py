@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import stubdom
 
+
 def xen_stubdom_plan(facts, options):
     """What the stubdom role does to each HVM guest (see module_utils/stubdom.plan_guests)."""
     if not isinstance(facts, dict) or not isinstance(options, dict):

@@ -105,7 +105,7 @@ def mirrors(entries, distribution):
         return None
 
     def release(suite):
-        name, _, pocket = suite.partition('-')
+        name, pocket = (suite.split('-', 1) + [''])[:2]
         return name in DEBIAN_SUITES and pocket in ('', 'updates', 'backports', 'proposed-updates')
 
     mirror = first(lambda s: s == distribution) or first(release)

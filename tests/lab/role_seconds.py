@@ -28,12 +28,12 @@ def load(directory):
         with open(path) as handle:
             data = json.load(handle)
         runs.append((os.path.getmtime(path), '%s-%s' % match.groups(), data))
-    return [(name, data) for _, name, data in sorted(runs, key=lambda run: run[0])]
+    return [run[1:] for run in sorted(runs, key=lambda run: run[0])]
 
 
 def table(runs):
     roles, sums = [], []
-    for _, data in runs:
+    for _name, data in runs:
         per = {}
         for task in data.get('tasks', []):
             role = task.get('role') or '(play)'
@@ -41,9 +41,9 @@ def table(runs):
                 roles.append(role)
             per[role] = per.get(role, 0.0) + float(task.get('seconds') or 0)
         sums.append(per)
-    head = ['role'] + [name for name, _ in runs]
+    head = ['role'] + [run[0] for run in runs]
     rows = [[role] + ['%.0f' % per[role] if role in per else '-' for per in sums] for role in roles]
-    rows.append(['total'] + ['%.0f' % float(data.get('seconds') or 0) for _, data in runs])
+    rows.append(['total'] + ['%.0f' % float(data.get('seconds') or 0) for _name, data in runs])
     widths = [max(len(str(row[i])) for row in [head] + rows) for i in range(len(head))]
     return '\n'.join('  '.join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
                                for i, cell in enumerate(row)) for row in [head] + rows)
