@@ -32,8 +32,7 @@ HARDENED = ["smt=0", "pv-linear-pt=0", "pv=no-32", "ucode=scan", "conring_size=1
 ROLE_CONTROLS = ["XG-IOMMU-01", "XG-IOMMU-02", "XG-IOMMU-03", "XG-IOMMU-04", "XG-XEN-01", "XG-XEN-02",
                  "XG-XEN-03", "XG-XEN-04", "XG-XEN-05", "XG-XEN-06", "XG-XEN-07", "XG-XEN-13", "XG-XEN-14",
                  "XG-XEN-16", "XG-XEN-17", "XG-XL-01", "XG-NET-01", "XG-NET-02", "XG-NET-03", "XG-PVBOOT-01",
-                 "XG-FLASK-01", "XG-VTPM-01",
-                 "XG-VTPM-02", "XG-VTPM-03"]
+                 "XG-FLASK-01", "XG-VTPM-01", "XG-VTPM-03"]  # XG-VTPM-02: LAB_CANNOT
 DIST = os.environ.get("XENLAB_DIST", "bookworm")
 # The controls this lab host cannot pass after site.yml, each with its status in the report and the reason.
 # The test fails when one of them starts passing too (then it leaves this table) and when any other control
@@ -252,13 +251,17 @@ def test_pvgrub_guest_with_a_menu_was_moved_to_pvgrub2(host):
     assert "bootloader" not in keys
     assert keys["disk"] == ["format=raw, vdev=xvda, access=rw, target=/var/lib/xenguard-lab/pvg-grub.img"]
     backups = host.check_output("ls /etc/xen/ | grep -c '^pvg-grub.cfg\\..*~$' || true")
-    assert backups == "1"  # one backup: the idempotence run changed nothing
+    # one backup per role that changed the file in converge (pvgrub; flask when it labelled the guest), none
+    # from the idempotence run
+    assert backups == str(1 + ("seclabel" in keys)), keys
 
 
 def test_pvgrub_guest_without_a_menu_was_left_alone(host):
     keys = xl_config_keys(host.file("/etc/xen/pvg-nogrub.cfg").content_string)
     assert keys["bootloader"] == "pygrub" and "kernel" not in keys
-    assert host.check_output("ls /etc/xen/ | grep -c '^pvg-nogrub.cfg\\..*~$' || true") == "0"
+    # pvgrub left it alone: a backup only from the flask role's label, if it labelled the guest
+    backups = host.check_output("ls /etc/xen/ | grep -c '^pvg-nogrub.cfg\\..*~$' || true")
+    assert backups == str(int("seclabel" in keys)), keys
 
 
 def test_pvgrub_control_names_the_restricted_guest():
@@ -273,7 +276,18 @@ def test_pvgrub_guest_boots_through_pvgrub2(host):
     """A real boot: GRUB runs in the guest, reads the guest's own menu, boots the guest's kernel, whose init
     says it is up and powers the guest off. About 14 s on an idle lab host, up to ~140 s when a second lab VM
     shares the two cores."""
-    out = host.run("timeout 600 xl create -c /etc/xen/pvg-grub.cfg 2>&1")
+    for attempt in (1, 2):
+        try:
+            out = host.run("timeout 600 xl create -c /etc/xen/pvg-grub.cfg 2>&1")
+            break
+        except RuntimeError as exc:
+            # testinfra raises on exit status 255 (ssh's own failure): once in a fleet run with two lab VMs on
+            # the two cores the session ended after the kernel had started (the same boot by hand, FLASK
+            # permissive and the hardened command line: 64 s, rc 0). Said, and tried once more.
+            print("attempt %d of xl create -c ended with status 255: %s" % (attempt, str(exc)[-1500:]))
+            host.run("xl destroy pvg-grub 2>/dev/null || true")
+            if attempt == 2:
+                raise
     stages = boot_stages(out.stdout)
     assert [pair[0] for pair in stages] == ["grub", "menu", "entry", "kernel", "up"], out.stdout[-3000:]
     assert dict(stages)["up"] == "pvg-grub"
