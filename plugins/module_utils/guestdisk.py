@@ -263,7 +263,6 @@ def debugfs_device(path, offset):
     return path if not offset else '%s?offset=%d' % (path, offset)
 
 
-
 # ------------------------------------------------------------------------------------ kernel format
 
 # How much of a kernel file kernel_format needs: a bzImage's payload starts after its setup sectors
@@ -350,6 +349,7 @@ def debugfs_symlink(stat_text):
         return ''
     match = re.search(r'^\s*Fast link dest:\s*"(.*)"\s*$', stat_text, re.M)
     return match.group(1) if match else None
+
 
 # ----------------------------------------------------------------------------------- the role's plan
 
