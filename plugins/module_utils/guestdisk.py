@@ -16,8 +16,10 @@ How the disk is read, and why it is safe:
 - The target is opened with O_RDONLY only to read its partition table (MBR with logical partitions,
   or GPT) and the superblocks; no loop device, no mount, no journal replay.
 - Files are read with e2fsprogs' debugfs in its default read-only mode with -c (catastrophic mode:
-  it does not even read the bitmaps), one file per call, as `cat` and `stat` requests. Only ext2/3/4
-  filesystems are read; a partition with another filesystem is named in the reason.
+  it does not even read the bitmaps), one file per call, as `cat` and `stat` requests; a kernel is
+  copied with `dump` into a private temporary directory of dom0 to read its first bytes (its format:
+  PV-GRUB2 cannot load every kernel), then deleted. Only ext2/3/4 filesystems are read; a partition with
+  another filesystem is named in the reason.
 - A running guest's disk can be read this way without disturbing the guest (nothing is written and
   nothing is locked); what is read may be a moment old, and the changed configuration only applies the
   next time the guest is created.
@@ -259,6 +261,94 @@ def debugfs_answer(stdout, stderr):
 def debugfs_device(path, offset):
     """The device argument for debugfs: the path, with e2fsprogs' ?offset= for a partition inside it."""
     return path if not offset else '%s?offset=%d' % (path, offset)
+
+
+# ------------------------------------------------------------------------------------ kernel format
+
+# How much of a kernel file kernel_format needs: a bzImage's payload starts after its setup sectors
+# (at most 255 + 1 sectors) plus payload_offset, tens of KiB into the file; the first 1 MiB holds it.
+KERNEL_HEAD_BYTES = 1024 * 1024
+
+# Compressions by their leading bytes (the formats' own magic numbers).
+_MAGICS = (
+    ('gzip', b'\x1f\x8b'),
+    ('xz', b'\xfd7zXZ\x00'),
+    ('lzop', b'\x89LZO\x00\r\n\x1a\n'),
+    ('zstd', b'\x28\xb5\x2f\xfd'),
+    ('lz4', b'\x02\x21\x4c\x18'),
+    ('bzip2', b'BZh'),
+    ('lzma', b'\x5d\x00\x00'),
+)
+# What GRUB's file filters decompress (gzio, xzio, lzopio); the Xen loader reads every kernel through them.
+_GRUB_DECOMPRESSES = ('gzip', 'xz', 'lzop')
+
+# The kernel formats PV-GRUB2 (GRUB 2.12's Xen loader, grub-core/loader/i386/xen_file.c) loads: an ELF
+# kernel, a whole file GRUB decompresses (an ELF is assumed inside: telling would mean decompressing
+# it, which a look at the head cannot do), and a bzImage whose payload GRUB decompresses to the ELF it
+# needs. A bzImage with a zstd, lz4, bzip2 or lzma payload (Debian 13's kernels are zstd) fails there
+# with "not xen image".
+PVGRUB_LOADS = frozenset(('elf',) + _GRUB_DECOMPRESSES + tuple('bzImage/' + name for name in _GRUB_DECOMPRESSES))
+
+
+def _compression(data):
+    for name, magic in _MAGICS:
+        if data.startswith(magic):
+            return name
+    return None
+
+
+def kernel_format(head):
+    """The format of a kernel file from its first bytes (KERNEL_HEAD_BYTES of them, or the whole file).
+
+    'elf'; 'gzip', 'xz', 'lzop', 'zstd', ... for a compressed file; 'bzImage/<compression>' for a Linux
+    bzImage by the compression of its payload ('bzImage/unknown' for another payload, 'bzImage/old' for
+    a boot protocol before 2.08, which has no payload fields, 'bzImage/beyond-head' when the payload
+    starts after the bytes given); else 'unknown'. Field offsets: the x86 boot protocol's setup header
+    (setup_sects at 0x1f1, "HdrS" at 0x202, version at 0x206, payload_offset and payload_length at 0x248).
+    """
+    head = bytes(head or b'')
+    if head.startswith(b'\x7fELF'):
+        return 'elf'
+    if len(head) >= 0x250 and head[0x202:0x206] == b'HdrS':
+        version, = struct.unpack('<H', head[0x206:0x208])
+        if version < 0x0208:
+            return 'bzImage/old'
+        setup_sects = bytearray(head)[0x1f1] or 4
+        payload_offset, payload_length = struct.unpack('<II', head[0x248:0x250])
+        start = (setup_sects + 1) * SECTOR + payload_offset
+        payload = head[start:start + min(payload_length, 16)]
+        if len(payload) < min(payload_length, 9):
+            return 'bzImage/beyond-head'
+        return 'bzImage/%s' % (_compression(payload) or 'unknown')
+    return _compression(head) or 'unknown'
+
+
+def pvgrub_refusal(fmt):
+    """None when PV-GRUB2 loads a kernel of this format (kernel_format), else why not, in words."""
+    if fmt in PVGRUB_LOADS:
+        return None
+    only = 'PV-GRUB2 decompresses gzip, xz and lzop only (GRUB\'s Xen loader)'
+    if fmt == 'bzImage/old':
+        return 'bzImage of boot protocol older than 2.08: it has no payload field, GRUB\'s Xen loader cannot load it'
+    if fmt == 'bzImage/beyond-head':
+        return ('bzImage whose payload starts after the first %d KiB read: not checked'
+                % (KERNEL_HEAD_BYTES // 1024))
+    if fmt == 'bzImage/unknown':
+        return 'bzImage with a payload in no known compression: %s' % only
+    if fmt.startswith('bzImage/'):
+        return '%s-compressed bzImage: %s' % (fmt.split('/', 1)[1], only)
+    if fmt == 'unknown':
+        return 'neither an ELF kernel, a bzImage nor a gzip, xz or lzop file'
+    return '%s-compressed file: %s' % (fmt, only)
+
+
+def debugfs_symlink(stat_text):
+    """The target of a symbolic link from `debugfs -R "stat PATH"` output ('' when it is another kind of
+    file, None for a link whose target debugfs does not print: a slow link)."""
+    if not re.search(r'Type:\s+symlink', stat_text or ''):
+        return ''
+    match = re.search(r'^\s*Fast link dest:\s*"(.*)"\s*$', stat_text, re.M)
+    return match.group(1) if match else None
 
 
 # ----------------------------------------------------------------------------------- the role's plan

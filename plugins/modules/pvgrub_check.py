@@ -15,12 +15,18 @@ description:
   - Reads one xl guest configuration and the guest's disks, and says whether PV-GRUB2 (GRUB running
     inside the guest) can boot the guest - that is, whether a disk of the guest holds a GRUB
     configuration PV-GRUB2 reads (C(/boot/grub/grub.cfg), or C(/grub/grub.cfg) on a separate boot
-    partition) whose kernels are on the same filesystem.
+    partition) naming at least one kernel on the same filesystem that PV-GRUB2 can load.
+  - PV-GRUB2 (GRUB's Xen loader) loads an ELF kernel, a gzip, xz or lzop compressed file, or a bzImage
+    whose payload is gzip, xz or lzop compressed; it refuses a bzImage compressed otherwise ("not xen
+    image"), such as the zstd-compressed kernels of Debian 13. The module reads the first 1 MiB of each
+    kernel to tell (RV(kernel_formats)); a menu whose kernels are all missing, unreadable or of a format
+    PV-GRUB2 cannot load makes the guest not bootable, with each kernel and why in RV(reason).
   - Nothing is ever written. The disks are opened read-only to read their partition table (MBR with
     logical partitions, or GPT) and superblocks; files on ext2/3/4 filesystems are read with
     C(debugfs -c -R) (e2fsprogs), which opens the filesystem read-only and replays no journal. No loop
     device and no mount are used, so a running guest's disk is not disturbed (what is read may be a
-    moment old).
+    moment old). A kernel is copied with debugfs C(dump) into a private temporary directory on this
+    host to read its head, and deleted.
   - Raw image files and block devices (logical volumes, partitions, whole disks) are read. Disks in
     another format (qcow2, vhd, qed), disks a block script resolves, disks served by a driver domain,
     CD-ROMs, and filesystems other than ext2/3/4 are not read; such a guest is reported as not
@@ -43,8 +49,9 @@ options:
     default: [/boot/grub/grub.cfg, /grub/grub.cfg]
   check_kernels:
     description:
-      - Also require the kernels the menu names (its C(linux) lines) to be on the filesystem that holds
-        the menu.
+      - Also require a kernel the menu names (its C(linux) lines) to be on the filesystem that holds
+        the menu, in a format PV-GRUB2 can load.
+      - With C(false), the kernels are neither looked for nor read.
     type: bool
     default: true
 attributes:
@@ -93,7 +100,7 @@ boot:
   type: str
   sample: pygrub
 bootable:
-  description: Whether PV-GRUB2 finds a menu (and its kernels) on a disk of the guest.
+  description: Whether PV-GRUB2 finds a menu (and a kernel it names that PV-GRUB2 can load) on a disk of the guest.
   returned: always
   type: bool
   sample: true
@@ -113,6 +120,19 @@ kernels:
   type: list
   elements: str
   sample: [/boot/vmlinuz-6.1.0-27-amd64]
+kernel_formats:
+  description:
+    - The format of each kernel of RV(kernels) that was read, from its first bytes - C(elf); C(gzip),
+      C(xz), C(lzop) (a compressed file; PV-GRUB2 decompresses it and an ELF kernel is assumed inside);
+      C(bzImage/<compression>) for a Linux bzImage by the compression of its payload (C(gzip), C(xz),
+      C(lzop), C(zstd), C(lz4), C(bzip2), C(lzma), C(unknown); C(old) for a boot protocol before 2.08;
+      C(beyond-head) when the payload starts after the first 1 MiB); another compression of the whole
+      file; C(unknown); or C(unreadable) when debugfs could not read it.
+    - PV-GRUB2 loads C(elf), C(gzip), C(xz), C(lzop), C(bzImage/gzip), C(bzImage/xz) and C(bzImage/lzop).
+    - Kernels that are not on the filesystem are left out; empty with O(check_kernels=false).
+  returned: always
+  type: dict
+  sample: {/boot/vmlinuz-6.12.48+deb13-amd64: bzImage/zstd, /boot/vmlinuz-6.1.0-27-amd64: bzImage/xz}
 disks:
   description: Every disk of the guest with what was found on it.
   returned: always
@@ -122,7 +142,10 @@ disks:
 '''
 
 import os
+import posixpath
 import re
+import shutil
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -166,12 +189,81 @@ class DiskReader(object):
             return handle.read(size)
 
     def request(self, offset, request):
-        result = self.debugfs.run(['-c', '-R', request, guestdisk.debugfs_device(self.target, offset)], check=False)
+        result = self._run(offset, request)
         return guestdisk.debugfs_answer(result.stdout, result.stderr)
 
+    def _run(self, offset, request):
+        return self.debugfs.run(['-c', '-R', request, guestdisk.debugfs_device(self.target, offset)], check=False)
 
-def inspect_filesystem(reader, offset, grub_paths, check_kernels):
-    """(menu path, kernels, None) when a menu is there, else (None, kernels, why)."""
+    def read_head(self, offset, path, size=guestdisk.KERNEL_HEAD_BYTES):
+        """('ok', the first size bytes of the file path) or ('unreadable', why). debugfs `dump` copies the
+        file out of the filesystem (read-only, like every request here) into a private temporary directory
+        of this host, which is removed afterwards; nothing is written to the guest's disk."""
+        workdir = tempfile.mkdtemp(prefix='pvgrub-check-', dir=self.module.tmpdir)
+        try:
+            copy = os.path.join(workdir, 'kernel')
+            if not _SAFE_PATH.match(copy):
+                return 'unreadable', 'the temporary directory %s has characters not passed to debugfs' % workdir
+            # no -p: the copy keeps this process's owner and a private mode, not the guest's
+            result = self._run(offset, 'dump %s %s' % (path, copy))
+            state, said = guestdisk.debugfs_answer(result.stdout, result.stderr)
+            if state != 'ok':
+                return 'unreadable', said
+            # debugfs reports a failed dump (a short read, an output it cannot write) on stderr, exit 0
+            errors = [line.strip() for line in (result.stderr or '').splitlines() if line.startswith('dump')]
+            if errors:
+                return 'unreadable', errors[0]
+            if not os.path.exists(copy):
+                return 'unreadable', 'debugfs wrote no copy of it'
+            with open(copy, 'rb') as handle:
+                return 'ok', handle.read(size)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def resolve_kernel(reader, offset, kernel):
+    """(path of the file the kernel path names, following symbolic links as GRUB does, None) or
+    (None, why): why is 'absent' when there is no such file."""
+    path = kernel
+    for _hop in range(8):
+        state, said = reader.request(offset, 'stat %s' % path)
+        if state != 'ok':
+            return None, 'absent' if state == 'absent' else 'cannot read it: %s' % said
+        dest = guestdisk.debugfs_symlink(said)
+        if dest == '':
+            return path, None
+        if dest is None:
+            return None, 'a symbolic link whose target debugfs does not print (a long link); name its target'
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), dest))
+        if not _SAFE_PATH.match(path):
+            return None, 'a symbolic link to %r, a name with characters not passed to debugfs' % dest
+    return None, 'more than 8 symbolic links in a row'
+
+
+def check_kernel(reader, offset, kernel, formats):
+    """(kind, why) for one kernel path of a menu: kind is 'usable', 'missing', 'unreadable' or 'refused'.
+    formats[kernel] gets the kernel's format (guestdisk.kernel_format) or 'unreadable'."""
+    if not _SAFE_PATH.match(kernel):
+        return 'missing', 'not checked: unusual characters'
+    path, why = resolve_kernel(reader, offset, kernel)
+    if path is None:
+        if why == 'absent':
+            return 'missing', None
+        formats[kernel] = 'unreadable'
+        return 'unreadable', why
+    state, head = reader.read_head(offset, path)
+    if state != 'ok':
+        formats[kernel] = 'unreadable'
+        return 'unreadable', head
+    fmt = guestdisk.kernel_format(head)
+    formats[kernel] = fmt
+    refusal = guestdisk.pvgrub_refusal(fmt)
+    return ('refused', refusal) if refusal else ('usable', None)
+
+
+def inspect_filesystem(reader, offset, grub_paths, check_kernels, formats):
+    """(menu path, kernels, None) when a menu is there with a kernel PV-GRUB2 can load, else
+    (None, kernels, why). formats is filled with each kernel's format."""
     for path in grub_paths:
         state, text = reader.request(offset, 'cat %s' % path)
         if state == 'unreadable':
@@ -183,22 +275,21 @@ def inspect_filesystem(reader, offset, grub_paths, check_kernels):
             return path, kernels, None
         if not kernels:
             return None, [], '%s has no linux line' % path
-        missing = []
-        for kernel in kernels:
-            if not _SAFE_PATH.match(kernel):
-                missing.append('%s (not checked: unusual characters)' % kernel)
-                continue
-            found, _said = reader.request(offset, 'stat %s' % kernel)
-            if found != 'ok':
-                missing.append(kernel)
-        if len(missing) == len(kernels):
-            return None, kernels, '%s names kernels that are not on this filesystem: %s' % (path, ', '.join(missing))
-        return path, kernels, None
+        bad = {'usable': [], 'missing': [], 'unreadable': [], 'refused': []}
+        for kernel in kernels:  # every one, so that kernel_formats tells about each
+            kind, why = check_kernel(reader, offset, kernel, formats)
+            bad[kind].append('%s (%s)' % (kernel, why) if why else kernel)
+        if bad['usable']:
+            return path, kernels, None
+        clauses = [label + ', '.join(bad[kind]) for kind, label in (
+            ('missing', 'that are not on this filesystem: '), ('unreadable', 'that cannot be read: '),
+            ('refused', 'PV-GRUB2 cannot load: ')) if bad[kind]]
+        return None, kernels, '%s names kernels %s' % (path, '; and kernels '.join(clauses))
     return None, [], 'no %s' % ' or '.join(grub_paths)
 
 
-def inspect_disk(reader, grub_paths, check_kernels):
-    """(found dict or None, kernels, result text)."""
+def inspect_disk(reader, grub_paths, check_kernels, formats):
+    """(found dict or None, kernels, result text); formats gets the format of each kernel checked."""
     try:
         if not os.path.exists(reader.target):
             return None, [], 'cannot read %s: it does not exist' % reader.target
@@ -222,7 +313,8 @@ def inspect_disk(reader, grub_paths, check_kernels):
         if kind != 'ext':
             why.append('%s: %s (only ext2/3/4 is read)' % (name, kind))
             continue
-        path, kernels, reason = inspect_filesystem(reader, offset, grub_paths, check_kernels)
+        formats.clear()  # only the kernels of the filesystem last read
+        path, kernels, reason = inspect_filesystem(reader, offset, grub_paths, check_kernels, formats)
         if path:
             return {'partition': name, 'path': path}, kernels, '%s on %s' % (path, name)
         why.append('%s (ext): %s' % (name, reason))
@@ -233,7 +325,8 @@ def run(module):
     params = module.params
     config = read_config(params['path'])
     result = {'changed': False, 'name': str(config.get('name') or ''), 'guest_type': guestdisk.config_guest_type(config),
-              'boot': guestdisk.config_boot(config), 'bootable': False, 'reason': '', 'kernels': [], 'disks': []}
+              'boot': guestdisk.config_boot(config), 'bootable': False, 'reason': '', 'kernels': [], 'disks': [],
+              'kernel_formats': {}}
     if result['guest_type'] == 'hvm':
         result['reason'] = 'an HVM guest boots from its firmware; PV-GRUB2 is for PV and PVH guests'
         return result
@@ -261,14 +354,17 @@ def run(module):
             continue
         if not debugfs.available:
             raise XenGuardError('Cannot find the debugfs command on this host; install the package e2fsprogs')
+        formats = {}
         found, kernels, said = inspect_disk(DiskReader(module, debugfs, disk['target']), params['grub_paths'],
-                                            params['check_kernels'])
+                                            params['check_kernels'], formats)
         entry['result'] = said
         if found:
             found.update({'vdev': disk['vdev'], 'target': disk['target']})
-            result.update(bootable=True, grub_config=found, kernels=kernels)
+            result.update(bootable=True, grub_config=found, kernels=kernels,
+                          kernel_formats=dict((k, formats[k]) for k in kernels if k in formats))
             return result
-        result['kernels'] = result['kernels'] or kernels
+        if not result['kernels']:
+            result.update(kernels=kernels, kernel_formats=dict((k, formats[k]) for k in kernels if k in formats))
         reasons.append('%s: %s' % (label, said))
     result['reason'] = '; '.join(reasons)
     return result

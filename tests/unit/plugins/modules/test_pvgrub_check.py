@@ -7,6 +7,8 @@ that the image did not change."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import glob
+import gzip
 import hashlib
 import os
 import shutil
@@ -17,6 +19,7 @@ import pytest
 from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk
 from ansible_collections.xenguard.hardening.plugins.modules import pvgrub_check
 from ansible_collections.xenguard.hardening.tests.unit.helpers import run_module
+from ansible_collections.xenguard.hardening.tests.unit.kernel_heads import bzimage, compressed, elf
 
 SBIN = os.pathsep.join(['/usr/sbin', '/sbin', os.environ.get('PATH', '')])
 
@@ -30,6 +33,10 @@ needs_e2fs = pytest.mark.skipif(not (_tool('mkfs.ext4') and _tool('debugfs') and
 
 MENU = ("set timeout=1\nmenuentry 'Debian' {\n\tlinux\t/boot/vmlinuz root=/dev/xvda1 ro console=hvc0\n"
         "\tinitrd\t/boot/initrd.img\n}\n")
+# A kernel as Debian 12 ships it (an xz-compressed bzImage), which PV-GRUB2 loads.
+KERNEL = bzimage(compressed('xz'))
+ZSTD_KERNEL = bzimage(compressed('zstd'))  # as Debian 13 ships it: PV-GRUB2 says "not xen image"
+ZSTD_WHY = "zstd-compressed bzImage: PV-GRUB2 decompresses gzip, xz and lzop only (GRUB's Xen loader)"
 
 
 def _sha(path):
@@ -41,7 +48,10 @@ def _tree(base, files):
     for rel, text in files.items():
         path = base / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
     return base
 
 
@@ -70,21 +80,24 @@ def _config(tmp_path, disk, extra='bootloader = "pygrub"\n', name='g1'):
     return path
 
 
-def check(capsys, config, **args):
+def check(capsys, config, path=SBIN, **args):
     args['path'] = str(config)
     old = os.environ.get('PATH')
-    os.environ['PATH'] = SBIN
+    os.environ['PATH'] = path
+    remote_tmp = os.path.join(os.path.dirname(str(config)), 'remote-tmp')
     try:
-        return run_module(pvgrub_check, capsys, args)
+        return run_module(pvgrub_check, capsys, args, _ansible_remote_tmp=remote_tmp)
     finally:
         os.environ['PATH'] = old
+        # the kernels copied out with debugfs dump are gone again
+        assert glob.glob(os.path.join(remote_tmp, '*', 'pvgrub-check-*')) == []
 
 
 @needs_e2fs
 @pytest.mark.parametrize('table,partition', [(None, 'whole disk'), ('dos', 'msdos1'), ('gpt', 'gpt1'),
                                              ('logical', 'msdos5')])
 def test_menu_found_on_every_layout(capsys, tmp_path, table, partition):
-    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': 'k'}, table)
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': KERNEL}, table)
     before = _sha(image)
     result = check(capsys, _config(tmp_path, "'file:%s,xvda,w'" % image))
     assert result['bootable'] is True, result
@@ -98,7 +111,7 @@ def test_menu_found_on_every_layout(capsys, tmp_path, table, partition):
 
 @needs_e2fs
 def test_separate_boot_partition_menu(capsys, tmp_path):
-    image = _image(tmp_path, {'grub/grub.cfg': MENU.replace('/boot/', '/'), 'vmlinuz': 'k'}, 'dos')
+    image = _image(tmp_path, {'grub/grub.cfg': MENU.replace('/boot/', '/'), 'vmlinuz': KERNEL}, 'dos')
     result = check(capsys, _config(tmp_path, "'format=raw, vdev=xvda, access=rw, target=%s'" % image))
     assert result['bootable'] is True, result
     assert result['grub_config']['path'] == '/grub/grub.cfg'
@@ -124,6 +137,143 @@ def test_menu_without_its_kernel(capsys, tmp_path):
     assert check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image), check_kernels=False)['bootable'] is True
 
 
+def _kernels_menu(*kernels):
+    return ''.join("menuentry '%s' {\n\tlinux\t%s root=/dev/xvda1 ro\n}\n" % (k, k) for k in kernels)
+
+
+@needs_e2fs
+def test_debian12_xz_kernel_is_loadable(capsys, tmp_path):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': KERNEL}, 'dos')
+    before = _sha(image)
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is True, result
+    assert result['kernel_formats'] == {'/boot/vmlinuz': 'bzImage/xz'}
+    assert _sha(image) == before
+
+
+@needs_e2fs
+def test_debian13_zstd_kernel_is_refused_with_the_reason(capsys, tmp_path):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': ZSTD_KERNEL})
+    before = _sha(image)
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert result['reason'] == ('xvda (%s): whole disk (ext): /boot/grub/grub.cfg names kernels PV-GRUB2 cannot '
+                                'load: /boot/vmlinuz (%s)' % (image, ZSTD_WHY))
+    assert result['kernels'] == ['/boot/vmlinuz'] and result['kernel_formats'] == {'/boot/vmlinuz': 'bzImage/zstd'}
+    assert _sha(image) == before
+    unchecked = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image), check_kernels=False)
+    assert unchecked['bootable'] is True and unchecked['kernel_formats'] == {}
+
+
+@needs_e2fs
+def test_gzipped_elf_kernel_is_loadable(capsys, tmp_path):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': gzip.compress(elf())})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is True, result
+    assert result['kernel_formats'] == {'/boot/vmlinuz': 'gzip'}
+
+
+@needs_e2fs
+def test_one_loadable_kernel_of_two_is_enough(capsys, tmp_path):
+    menu = _kernels_menu('/boot/vmlinuz-6.12.48+deb13-amd64', '/boot/vmlinuz-6.1.0-27-amd64')
+    image = _image(tmp_path, {'boot/grub/grub.cfg': menu, 'boot/vmlinuz-6.12.48+deb13-amd64': ZSTD_KERNEL,
+                              'boot/vmlinuz-6.1.0-27-amd64': KERNEL})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is True, result
+    assert result['kernel_formats'] == {'/boot/vmlinuz-6.12.48+deb13-amd64': 'bzImage/zstd',
+                                        '/boot/vmlinuz-6.1.0-27-amd64': 'bzImage/xz'}
+
+
+@needs_e2fs
+def test_every_kernel_zstd_is_not_bootable(capsys, tmp_path):
+    menu = _kernels_menu('/boot/vmlinuz-a', '/boot/vmlinuz-b', '/boot/vmlinuz-gone')
+    image = _image(tmp_path, {'boot/grub/grub.cfg': menu, 'boot/vmlinuz-a': ZSTD_KERNEL,
+                              'boot/vmlinuz-b': bzimage(compressed('lz4'))})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert result['reason'].endswith(
+        '/boot/grub/grub.cfg names kernels that are not on this filesystem: /boot/vmlinuz-gone; and kernels '
+        'PV-GRUB2 cannot load: /boot/vmlinuz-a (%s), /boot/vmlinuz-b (lz4-compressed bzImage: PV-GRUB2 '
+        "decompresses gzip, xz and lzop only (GRUB's Xen loader))" % ZSTD_WHY)
+    assert result['kernel_formats'] == {'/boot/vmlinuz-a': 'bzImage/zstd', '/boot/vmlinuz-b': 'bzImage/lz4'}
+
+
+@needs_e2fs
+def test_kernel_symlink_is_followed_like_grub_does(capsys, tmp_path):
+    menu = _kernels_menu('/vmlinuz')
+    root = _tree(tmp_path / 'root-links', {'boot/grub/grub.cfg': menu, 'boot/vmlinuz-6.1.0-27-amd64': KERNEL})
+    os.symlink('boot/vmlinuz-6.1.0-27-amd64', str(root / 'vmlinuz'))
+    image = tmp_path / 'links.img'
+    subprocess.run([_tool('mkfs.ext4'), '-q', '-F', '-d', str(root), str(image), '16M'], check=True,
+                   env=dict(os.environ, PATH=SBIN))
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is True, result
+    assert result['kernel_formats'] == {'/vmlinuz': 'bzImage/xz'}
+
+
+@needs_e2fs
+def test_kernel_symlinks_that_lead_nowhere(capsys, tmp_path):
+    """A dangling link is a missing kernel; a loop and a link too long for debugfs to print are not followed."""
+    long_name = 'vmlinuz-' + 'x' * 70
+    menu = _kernels_menu('/boot/dangling', '/boot/loop-a', '/boot/long')
+    root = _tree(tmp_path / 'root-links', {'boot/grub/grub.cfg': menu, 'boot/' + long_name: KERNEL})
+    os.symlink('vmlinuz-gone', str(root / 'boot' / 'dangling'))
+    os.symlink('loop-b', str(root / 'boot' / 'loop-a'))
+    os.symlink('/boot/loop-a', str(root / 'boot' / 'loop-b'))
+    os.symlink(long_name, str(root / 'boot' / 'long'))
+    image = tmp_path / 'links.img'
+    subprocess.run([_tool('mkfs.ext4'), '-q', '-F', '-d', str(root), str(image), '16M'], check=True,
+                   env=dict(os.environ, PATH=SBIN))
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
+    assert result['bootable'] is False
+    assert result['reason'].endswith(
+        'names kernels that are not on this filesystem: /boot/dangling; and kernels that cannot be read: '
+        '/boot/loop-a (more than 8 symbolic links in a row), /boot/long (a symbolic link whose target debugfs '
+        'does not print (a long link); name its target)')
+    assert result['kernel_formats'] == {'/boot/loop-a': 'unreadable', '/boot/long': 'unreadable'}
+
+
+def _silent_dump(tmp_path):
+    bindir = tmp_path / 'silentbin'
+    bindir.mkdir()
+    fake = bindir / 'debugfs'
+    fake.write_text('#!/bin/sh\ncase "$3" in dump*) exit 0;; esac\nexec %s "$@"\n' % _tool('debugfs'))
+    fake.chmod(0o755)
+    return os.pathsep.join([str(bindir), SBIN])
+
+
+@needs_e2fs
+def test_dump_that_writes_nothing_is_unreadable(capsys, tmp_path):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': KERNEL})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image), path=_silent_dump(tmp_path))
+    assert result['bootable'] is False
+    assert result['reason'].endswith('cannot be read: /boot/vmlinuz (debugfs wrote no copy of it)')
+
+
+def _failing_dump(tmp_path):
+    """A PATH whose debugfs answers every request with the real debugfs, except dump, which fails the way
+    the real one does on a short read (message on stderr, exit 0)."""
+    bindir = tmp_path / 'fakebin'
+    bindir.mkdir()
+    fake = bindir / 'debugfs'
+    fake.write_text('#!/bin/sh\ncase "$3" in dump*)\n  echo "debugfs 1.47.0 (5-Feb-2023)" >&2\n'
+                    '  echo "dump: Attempt to read block from filesystem resulted in short read while reading '
+                    'ext2 file" >&2\n  exit 0;;\nesac\nexec %s "$@"\n' % _tool('debugfs'))
+    fake.chmod(0o755)
+    return os.pathsep.join([str(bindir), SBIN])
+
+
+@needs_e2fs
+def test_kernel_dump_fails_reported_unreadable_not_accepted(capsys, tmp_path):
+    image = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': KERNEL})
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image), path=_failing_dump(tmp_path))
+    assert result['bootable'] is False
+    assert result['reason'].endswith(
+        '/boot/grub/grub.cfg names kernels that cannot be read: /boot/vmlinuz (dump: Attempt to read block from '
+        'filesystem resulted in short read while reading ext2 file)')
+    assert result['kernel_formats'] == {'/boot/vmlinuz': 'unreadable'}
+
+
 @needs_e2fs
 def test_hostile_kernel_path_is_not_passed_to_debugfs(capsys, tmp_path):
     menu = 'menuentry x {\n linux /boot/vmlinuz;dump\n}\n'
@@ -136,7 +286,7 @@ def test_hostile_kernel_path_is_not_passed_to_debugfs(capsys, tmp_path):
 @needs_e2fs
 def test_second_disk_holds_the_menu(capsys, tmp_path):
     data = _image(tmp_path, {'srv/data': 'x'}, name='data.img')
-    boot = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': 'k'}, name='boot.img')
+    boot = _image(tmp_path, {'boot/grub/grub.cfg': MENU, 'boot/vmlinuz': KERNEL}, name='boot.img')
     result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w', '%s,raw,xvdb,w'" % (data, boot)))
     assert result['bootable'] is True
     assert result['grub_config']['vdev'] == 'xvdb'
