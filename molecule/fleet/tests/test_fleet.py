@@ -264,6 +264,18 @@ def test_pvgrub_guest_without_a_menu_was_left_alone(host):
     assert backups == str(int("seclabel" in keys)), keys
 
 
+@pytest.mark.skipif(DIST != "trixie", reason="Debian 12's kernels are xz-compressed, which PV-GRUB2 loads")
+def test_pvgrub_guest_with_a_zstd_kernel_was_left_alone(host):
+    """Debian 13's kernels are zstd-compressed bzImages, which PV-GRUB2 cannot load ("not xen image"):
+    moved, the guest would not boot. pvg-zstd keeps pygrub, and the check says why."""
+    keys = xl_config_keys(host.file("/etc/xen/pvg-zstd.cfg").content_string)
+    assert keys["bootloader"] == "pygrub" and "kernel" not in keys
+    checked = host.ansible("xenguard.hardening.pvgrub_check", "path=/etc/xen/pvg-zstd.cfg", check=False)
+    assert checked["bootable"] is False, checked
+    assert "zstd-compressed bzImage" in checked["reason"], checked["reason"]
+    assert list(checked["kernel_formats"].values()) == ["bzImage/zstd"], checked["kernel_formats"]
+
+
 def test_pvgrub_control_names_the_restricted_guest():
     mine = report()["hosts"][0]
     result = [r for r in mine["results"] if r["id"] == "XG-PVBOOT-01"][0]
