@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+import pytest
+
 import testinfra.utils.ansible_runner
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "_shared"))
@@ -21,6 +23,9 @@ from labhost import xl_config_keys, xl_info  # noqa: E402
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
+# Debian 13 (Xen 4.20.4, QEMU 10.0): QEMU under dm_restrict is killed at start (SIGXFSZ), measured in the lab;
+# the stubdom role's probe then leaves the guests it would restrict as they are
+RESTRICT_BROKEN = os.environ.get("XENLAB_DIST", "bookworm") == "trixie"
 
 
 def firmware_dir(host):
@@ -77,7 +82,11 @@ def test_guest_configs_converted(host):
     assert stub["device_model_stubdomain_override"] == 1 and stub["device_model_version"] == "qemu-xen"
     assert stub["stubdomain_memory"] == 256 and "dm_restrict" not in stub
     vnc = xl_config_keys(host.file("/etc/xen/hvm-vnc.cfg").content_string)
-    assert vnc["dm_restrict"] == 1 and vnc["device_model_user"] == "xen-qemuuser-hvm-vnc"
+    if RESTRICT_BROKEN:
+        # the role's probe found that a restricted QEMU does not start here: hvm-vnc is left as it was
+        assert "dm_restrict" not in vnc and "device_model_user" not in vnc, vnc
+    else:
+        assert vnc["dm_restrict"] == 1 and vnc["device_model_user"] == "xen-qemuuser-hvm-vnc"
     assert "device_model_stubdomain_override" not in vnc
     assert host.user("xen-qemuuser-hvm-vnc").exists and host.user("xen-qemuuser-reaper").exists
     assert host.user("xen-qemuuser-hvm-vnc").uid != 0
@@ -140,6 +149,24 @@ def flask_labels_serve_stub_domain(host, doms, before):
     assert not denied, "\n".join(denied)
 
 
+@pytest.mark.skipif(not RESTRICT_BROKEN, reason="a restricted QEMU starts on Debian 12")
+def test_restricted_qemu_does_not_start_on_this_release(host):
+    """Why hvm-vnc was left alone on Debian 13: libxl runs a restricted QEMU under its resource limits
+    (libxl_linux.c: RLIMIT_FSIZE 256 KiB) and Debian 13's QEMU 10 is killed by SIGXFSZ at start. When this
+    starts to pass (a fixed QEMU or libxl), the role's probe lets it restrict hvm-vnc, and this test and
+    RESTRICT_BROKEN go."""
+    host.run("sed -e '/^dm_restrict/d' -e '/^device_model_user/d' /etc/xen/hvm-vnc.cfg > /run/xg-restrict.cfg && "
+             "printf 'dm_restrict = 1\\ndevice_model_user = \"xen-qemuuser-hvm-vnc\"\\n' >> /run/xg-restrict.cfg")
+    try:
+        result = host.run("xl create -p /run/xg-restrict.cfg")
+        assert result.rc != 0 and "QEMU did not start properly" in result.stderr, result.stderr
+        log = host.run("cat /var/log/xen/qemu-dm-hvm-vnc.log").stdout
+        print(result.stderr[-800:], log[-400:])
+    finally:
+        host.run("xl destroy hvm-vnc; rm -f /run/xg-restrict.cfg")
+
+
+@pytest.mark.skipif(RESTRICT_BROKEN, reason="Debian 13: a restricted QEMU does not start (the role leaves hvm-vnc)")
 def test_restricted_qemu_runs_as_its_user(host):
     try:
         result = host.run("xl create -p /etc/xen/hvm-vnc.cfg")
