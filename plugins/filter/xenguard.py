@@ -34,7 +34,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue impor
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
-from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk, stubdom, vtpm, xencmdline
+from ansible_collections.xenguard.hardening.plugins.module_utils import aptsources, guestdisk, stubdom, vtpm, xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import BOOL_STRINGS, kind as _kind
 
@@ -489,7 +489,6 @@ def _pvgrub(chk):
 # The flask role: guest kinds and the types of Xen's own policy (roles/flask/vars/main.yml says which is which).
 FLASK_KINDS = ('ordinary', 'isolated', 'protected', 'nomigrate', 'driver')
 FLASK_TYPES = ('domU_t', 'isolated_domU_t', 'prot_domU_t', 'nomigrate_t')
-URL_RE = re.compile(r'^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9_.~+/-]*)?$')
 HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$')
 GUEST_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 
@@ -524,7 +523,7 @@ def _flask(chk):
         # empty: the build host's apt sources name it; "none": no security mirror
         if chk.values.get(name) == '' or (name == 'xenguard_flask_security_mirror' and chk.values.get(name) == 'none'):
             continue
-        chk.pattern(name, URL_RE, 'a Debian mirror URL', 'http://mirror.example.org/debian')
+        chk.pattern(name, aptsources.URI_RE, 'a Debian mirror URL', 'http://mirror.example.org/debian')
     name = 'xenguard_flask_cache_dir'
     if chk.has(name):
         value = chk.values[name]

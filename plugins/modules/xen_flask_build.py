@@ -164,7 +164,8 @@ def pick_mirrors(params, read_entries=aptsources.read_entries):
     """The mirrors of this build: the parameters, with the empty ones read from the build host's apt sources."""
     mirror, security = (params['mirror'] or '').strip(), (params['security_mirror'] or '').strip()
     for name, value in (('mirror', mirror), ('security_mirror', security)):
-        if value and value != 'none' * (name == 'security_mirror') and not aptsources.URI_RE.match(value):
+        keyword = name == 'security_mirror' and value == 'none'
+        if value and not keyword and not aptsources.URI_RE.match(value):
             raise XenGuardError('%s is %r, not an http(s) URL of a Debian mirror (for example '
                                 'http://mirror.example.org/debian); nothing was built.' % (name, value))
     source = 'parameters'
