@@ -335,7 +335,8 @@ def plan_guests(facts, options):
     options: mode (auto|stubdomain|restrict), images (bool: stub domain images are or will be installed),
     memory (MiB), seclabel, user_mode (per_guest|range), guests (paths or names; empty: every HVM guest),
     exclude (paths or names). Returns {problems: [sentences], guests: [{path, name, how, why, settings,
-    remove, user}], untouched: [{path, name, why}]}.
+    remove, user, pending}], untouched: [{path, name, why}]}. pending is False where the configuration already
+    has every setting and none of the keys to remove (a re-run: nothing to change, nothing to probe).
     """
     configs = facts.get('guest_configs')
     problems, planned, untouched = [], [], []
@@ -416,6 +417,8 @@ def plan_guests(facts, options):
                 item['user'] = user
         item['settings'] = settings
         item['remove'] = remove
+        item['pending'] = (any(key not in keys or str(keys[key]) != str(value) for key, value in settings.items())
+                           or any(key in keys for key in remove))
         planned.append(item)
     for guest in wanted:
         if guest not in seen:

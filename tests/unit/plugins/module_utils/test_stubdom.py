@@ -187,6 +187,24 @@ def test_plan_stub_domain_for_hvm_guests_only():
     assert guest['user'] is None
 
 
+def test_plan_pending_only_where_the_file_differs():
+    facts = host('hvm-weird-spacing.cfg')
+    (guest,) = stubdom.plan_guests(facts, dict(OPTIONS))['guests']
+    assert guest['pending'] is True
+    keys = facts['guest_configs']['/etc/xen/hvm-weird-spacing.cfg']['keys']
+    keys.update(guest['settings'])
+    (again,) = stubdom.plan_guests(facts, dict(OPTIONS))['guests']
+    assert again['settings'] == guest['settings'] and again['pending'] is False
+    # a value written as a string in the file is the same setting
+    keys['dm_restrict'] = '1'
+    assert stubdom.plan_guests(facts, dict(OPTIONS))['guests'][0]['pending'] is False
+    keys['dm_restrict'] = 0
+    assert stubdom.plan_guests(facts, dict(OPTIONS))['guests'][0]['pending'] is True
+    keys['dm_restrict'] = 1
+    keys['stubdomain_memory'] = 256
+    assert stubdom.plan_guests(facts, dict(OPTIONS))['guests'][0]['pending'] is True
+
+
 def test_plan_seclabel_only_under_flask():
     facts = host('hardened-guest.cfg', framework='flask')
     (guest,) = stubdom.plan_guests(facts, dict(OPTIONS))['guests']
