@@ -7,6 +7,7 @@ that installs GRUB for real, and `clean`."""
 import fcntl
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -52,40 +53,21 @@ DISK_SIZE_MIB = 8192          # virtual size; qcow2 stores only what is used (~1
 PART_OFFSET = 1048576         # first partition at sector 2048
 
 
-def parse_one_line_sources(text):
-    """`deb` lines of a sources.list file (one-line style): [(uri, [suite])]; deb-src and comments skipped."""
-    entries = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        m = re.match(r"deb\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)", line)
-        if m:
-            entries.append((m.group(2), [m.group(3)]))
-    return entries
+def _aptsources():
+    """The collection's reader of apt sources (plugins/module_utils/aptsources.py, plain Python): one parser
+    of sources.list(5) for the lab and the FLASK build."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "plugins", "module_utils",
+                        "aptsources.py")
+    spec = importlib.util.spec_from_file_location("xenguard_lab_aptsources", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def parse_deb822_sources(text):
-    """Enabled `deb` stanzas of a .sources file (deb822 style): [(uri, [suites])], one per URI."""
-    entries = []
-    for stanza in re.split(r"\n\s*\n", text):
-        fields = {}
-        key = None
-        for line in stanza.splitlines():
-            if line.startswith("#") or not line.strip():
-                continue
-            if line[0] in " \t" and key:
-                fields[key] += " " + line.strip()
-                continue
-            if ":" in line:
-                key, val = line.split(":", 1)
-                key = key.strip().lower()
-                fields[key] = val.strip()
-        if "deb" not in fields.get("types", "").split():
-            continue
-        if fields.get("enabled", "yes").lower() == "no":
-            continue
-        for uri in fields.get("uris", "").split():
-            entries.append((uri, fields.get("suites", "").split()))
-    return entries
+def apt_entries(root="/"):
+    """(uri, suites) of every enabled `deb` entry of the apt sources under root, in apt's order."""
+    return [(uri, entry["suites"]) for entry in _aptsources().read_entries(root) if "deb" in entry["types"]
+            for uri in entry["uris"]]
 
 
 def pick_mirror(entries, debootstrap_knows):
@@ -118,16 +100,7 @@ def apt_mirror():
     env = settings.env("MIRROR")
     if env:
         return env.rstrip("/")
-    entries = []  # (uri, suites)
-    files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")) + \
-        sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))
-    for path in files:
-        try:
-            with open(path) as f:
-                text = f.read()
-        except OSError:
-            continue
-        entries += parse_deb822_sources(text) if path.endswith(".sources") else parse_one_line_sources(text)
+    entries = apt_entries()
     mirror = pick_mirror(entries, debootstrap_script_exists)
     if mirror:
         return mirror

@@ -10,75 +10,61 @@ import pytest
 from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
-# The apt sources of a Debian 12 build machine of this project, as they are but for the host names (deb822
-# with a comment inside each stanza, the security archive in its own stanza) ...
-DEBIAN_SOURCES = """Types: deb
-# http://snapshot.mirror.example/archive/debian/20250520T000000Z
-URIs: http://deb.mirror.example/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
-Types: deb
-# http://snapshot.mirror.example/archive/debian-security/20250520T000000Z
-URIs: http://deb.mirror.example/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-"""
-# ... and two third-party sources of the same machine
-NODESOURCE_SOURCES = """Types: deb
-URIs: https://deb.thirdparty.example/node_20.x
-Suites: nodistro
-Components: main
-Architectures: amd64
-Signed-By: /usr/share/keyrings/nodesource.gpg
-"""
-GOOGLE_LIST = "deb https://packages.other.example/apt cloud-sdk-bookworm main\n"
 
-# Debian 11's classic sources.list as the installer writes it
-BULLSEYE_LIST = """#deb cdrom:[Debian GNU/Linux 11.7.0 _Bullseye_ - Official amd64 NETINST]/ bullseye main
+def _root(tmp_path, files):
+    """A root directory whose etc/apt holds the given recorded files: {name under etc/apt: fixture}."""
+    for name, recorded in files.items():
+        path = tmp_path / "etc/apt" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(fixture("apt", recorded))
+    return str(tmp_path)
 
-deb http://ftp.de.mirror.example/debian/ bullseye main
-deb-src http://ftp.de.mirror.example/debian/ bullseye main
-
-deb http://security.mirror.example/debian-security bullseye-security main
-deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] http://ftp.de.mirror.example/debian/ bullseye-updates main
-"""
 
 DEBOOTSTRAP_SUITES = {"bookworm", "bullseye", "trixie", "sid"}
 
 
-def test_deb822_stanzas():
-    assert image.parse_deb822_sources(DEBIAN_SOURCES) == [
+def test_deb822_stanzas(tmp_path):
+    root = _root(tmp_path, {"sources.list.d/debian.sources": "debian12-build-host.sources"})
+    assert image.apt_entries(root) == [
         ("http://deb.mirror.example/debian", ["bookworm", "bookworm-updates"]),
         ("http://deb.mirror.example/debian-security", ["bookworm-security"]),
     ]
 
 
-def test_deb822_disabled_source_only_and_continuation_lines():
-    text = ("Types: deb-src\nURIs: http://a.example/debian\nSuites: trixie\n\n"
-            "Types: deb\nEnabled: no\nURIs: http://b.example/debian\nSuites: trixie\n\n"
-            "Types: deb deb-src\nURIs: http://c.example/debian\n http://d.example/debian\nSuites: trixie\n")
-    assert image.parse_deb822_sources(text) == [
+def test_deb822_disabled_source_only_and_continuation_lines(tmp_path):
+    path = tmp_path / "etc/apt/sources.list.d/x.sources"
+    path.parent.mkdir(parents=True)
+    path.write_text("Types: deb-src\nURIs: http://a.example/debian\nSuites: trixie\n\n"
+                    "Types: deb\nEnabled: no\nURIs: http://b.example/debian\nSuites: trixie\n\n"
+                    "Types: deb deb-src\nURIs: http://c.example/debian\n http://d.example/debian\nSuites: trixie\n")
+    assert image.apt_entries(str(tmp_path)) == [
         ("http://c.example/debian", ["trixie"]), ("http://d.example/debian", ["trixie"])]
 
 
-def test_one_line_sources():
-    assert image.parse_one_line_sources(BULLSEYE_LIST) == [
+def test_one_line_sources(tmp_path):
+    root = _root(tmp_path, {"sources.list": "debian11-installer.list",
+                            "sources.list.d/google-cloud-sdk.list": "google-cloud-sdk.list"})
+    assert image.apt_entries(root) == [
         ("http://ftp.de.mirror.example/debian/", ["bullseye"]),
         ("http://security.mirror.example/debian-security", ["bullseye-security"]),
         ("http://ftp.de.mirror.example/debian/", ["bullseye-updates"]),
+        ("https://packages.other.example/apt", ["cloud-sdk-bookworm"]),
     ]
-    assert image.parse_one_line_sources(GOOGLE_LIST) == [
-        ("https://packages.other.example/apt", ["cloud-sdk-bookworm"])]
+
+
+@pytest.mark.parametrize("files,mirror", [
+    # this machine: nodesource first (no debootstrap script for "nodistro"), then Debian
+    ({"sources.list.d/debian.sources": "debian12-build-host.sources",
+      "sources.list.d/a-nodesource.sources": "nodesource.sources"}, "http://deb.mirror.example/debian"),
+    ({"sources.list": "google-cloud-sdk.list", "sources.list.d/debian.list": "debian11-installer.list"},
+     "http://ftp.de.mirror.example/debian"),
+])
+def test_pick_mirror_from_recorded_sources(tmp_path, files, mirror):
+    assert image.pick_mirror(image.apt_entries(_root(tmp_path, files)), DEBOOTSTRAP_SUITES.__contains__) == mirror
 
 
 @pytest.mark.parametrize("entries,mirror", [
-    # this machine: nodesource first (no debootstrap script for "nodistro"), then Debian
-    (image.parse_deb822_sources(NODESOURCE_SOURCES) + image.parse_deb822_sources(DEBIAN_SOURCES),
-     "http://deb.mirror.example/debian"),
-    (image.parse_one_line_sources(GOOGLE_LIST + BULLSEYE_LIST), "http://ftp.de.mirror.example/debian"),
     # only updates and security suites: nothing debootstrap can start from
     ([("http://deb.mirror.example/debian", ["bookworm-updates", "bookworm-backports"]),
       ("http://deb.mirror.example/debian-security", ["bookworm-security"])], None),

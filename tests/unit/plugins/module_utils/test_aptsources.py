@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.xenguard.hardening.plugins.module_utils import aptsources
 from ansible_collections.xenguard.hardening.plugins.modules import xen_flask_build
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
 # The shape Debian 12's installer and cloud images write (deb822), with a snapshot comment and a disabled
 # third-party stanza that also has a "main" component.
@@ -56,8 +57,11 @@ def test_deb822_sources_of_the_same_release(tmp_path):
 
 
 def test_another_release_of_the_same_archive_serves_the_target(tmp_path):
-    # a Debian 12 build host building for Debian 13: the archive and security archive of its own release
-    entries = aptsources.read_entries(_root(tmp_path, {'sources.list.d/debian.sources': DEB822}))
+    # a Debian 12 build host (its recorded sources, a third-party source first) building for Debian 13: the
+    # archive and security archive of its own release
+    entries = aptsources.read_entries(_root(tmp_path, {
+        'sources.list.d/debian.sources': fixture('apt', 'debian12-build-host.sources'),
+        'sources.list.d/a-nodesource.sources': fixture('apt', 'nodesource.sources')}))
     assert aptsources.mirrors(entries, 'trixie') == ('http://deb.mirror.example/debian',
                                                      'http://deb.mirror.example/debian-security')
 
