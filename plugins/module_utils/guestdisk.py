@@ -244,6 +244,74 @@ def menu_kernels(text):
     return kernels
 
 
+_ENTRY = re.compile(r'^(menuentry|submenu)\s+(.*)\{\s*$')
+_WORD = re.compile(r"""'([^']*)'|"([^"]*)"|(\S+)""")
+_SET_DEFAULT = re.compile(r"""^\s*set\s+default=(?:"([^"]*)"|'([^']*)'|(\S*))""", re.M)
+
+
+def _entry_head(kind, rest):
+    """A menu node from the words after menuentry/submenu: its title (the first word) and id."""
+    words = [next(w for w in m.groups() if w is not None) for m in _WORD.finditer(rest)]
+    ident = None
+    for i, word in enumerate(words[:-1]):
+        if word in ('$menuentry_id_option', '--id'):
+            ident = words[i + 1]
+    return {'kind': kind, 'title': words[0] if words else '', 'id': ident, 'kernel': None, 'entries': []}
+
+
+def menu_tree(text):
+    """The entries of a grub.cfg in menu order: [{kind: menuentry|submenu, title, id, kernel, entries}];
+    a menuentry's kernel is its first linux/multiboot line's path, a submenu's entries are its own."""
+    root = {'kind': 'root', 'entries': []}
+    stack = [root]
+    for line in (text or '').splitlines():
+        stripped = line.strip()
+        head = _ENTRY.match(stripped)
+        if head:
+            node = _entry_head(head.group(1), head.group(2))
+            container = next((f for f in reversed(stack) if f['kind'] in ('root', 'submenu')), root)
+            container['entries'].append(node)
+            stack.append(node)
+        elif stripped.endswith('{'):
+            stack.append({'kind': 'block'})  # function name { ... }
+        elif stripped.startswith('}'):
+            if len(stack) > 1:
+                stack.pop()
+        else:
+            found = _LINUX.match(line)
+            entry = next((f for f in reversed(stack) if f['kind'] == 'menuentry'), None)
+            if found and entry is not None and entry['kernel'] is None:
+                entry['kernel'] = re.sub(r'^\([^)]*\)', '', found.group(2).strip('\'"'))
+    return root['entries']
+
+
+def default_entry(text):
+    """(entry, how) of the menu entry GRUB boots when nobody chooses: GRUB's `default` (a number, a title or
+    an id, ">" into a submenu), else the first entry. entry is None when the menu has none or the default
+    cannot be told from the file (how says why)."""
+    entries = menu_tree(text)
+    values = [next(v for v in m.groups() if v is not None) for m in _SET_DEFAULT.finditer(text or '')]
+    values = [v for v in values if 'next_entry' not in v]  # grub-reboot's one-shot choice, not the default
+    value = values[-1] if values else '0'
+    if '$' in value:
+        # GRUB_DEFAULT=saved: the entry is in grubenv, set by grub-set-default; empty, GRUB boots the first
+        value, how = '0', 'the first entry (the default is GRUB\'s saved entry, %s, taken as the first)' % value
+    else:
+        how = 'the default entry (set default="%s")' % value if values else 'the first entry (no default set)'
+    node, level = None, entries
+    for part in (value or '0').split('>'):
+        if part.isdigit():
+            node = level[int(part)] if int(part) < len(level) else None
+        else:
+            node = next((e for e in level if part in (e['id'], e['title'])), None)
+        if node is None:
+            return None, 'the default "%s" names no entry of the menu' % value
+        level = node['entries']
+    if node['kind'] != 'menuentry':
+        return None, 'the default "%s" is a submenu' % value
+    return node, how
+
+
 def debugfs_answer(stdout, stderr):
     """What one read-only `debugfs -c -R <request>` call said: ('ok', stdout), ('absent', message) or
     ('unreadable', message). debugfs exits 0 in every case; its messages are on stderr."""

@@ -15,7 +15,11 @@ description:
   - Reads one xl guest configuration and the guest's disks, and says whether PV-GRUB2 (GRUB running
     inside the guest) can boot the guest - that is, whether a disk of the guest holds a GRUB
     configuration PV-GRUB2 reads (C(/boot/grub/grub.cfg), or C(/grub/grub.cfg) on a separate boot
-    partition) naming at least one kernel on the same filesystem that PV-GRUB2 can load.
+    partition) whose default entry boots a kernel on the same filesystem that PV-GRUB2 can load.
+  - The default entry is the one GRUB boots unattended - C(set default) in the file (a number, a title
+    or an id; C(>) into a submenu), else the first; GRUB's saved entry (C(GRUB_DEFAULT=saved)) is taken
+    as the first. Where the file names no entry GRUB would boot (a default that names no entry or a
+    submenu, or no menu entries at all), any kernel of the file that PV-GRUB2 can load will do.
   - PV-GRUB2 (GRUB's Xen loader) loads an ELF kernel, a gzip, xz or lzop compressed file, or a bzImage
     whose payload is gzip, xz or lzop compressed; it refuses a bzImage compressed otherwise ("not xen
     image"), such as the zstd-compressed kernels of Debian 13. The module reads the first 1 MiB of each
@@ -262,8 +266,8 @@ def check_kernel(reader, offset, kernel, formats):
 
 
 def inspect_filesystem(reader, offset, grub_paths, check_kernels, formats):
-    """(menu path, kernels, None) when a menu is there with a kernel PV-GRUB2 can load, else
-    (None, kernels, why). formats is filled with each kernel's format."""
+    """(menu path, kernels, None) when a menu is there whose default entry boots a kernel PV-GRUB2 can load,
+    else (None, kernels, why). formats is filled with each kernel's format."""
     for path in grub_paths:
         state, text = reader.request(offset, 'cat %s' % path)
         if state == 'unreadable':
@@ -275,12 +279,28 @@ def inspect_filesystem(reader, offset, grub_paths, check_kernels, formats):
             return path, kernels, None
         if not kernels:
             return None, [], '%s has no linux line' % path
-        bad = {'usable': [], 'missing': [], 'unreadable': [], 'refused': []}
+        status = {}
         for kernel in kernels:  # every one, so that kernel_formats tells about each
-            kind, why = check_kernel(reader, offset, kernel, formats)
-            bad[kind].append('%s (%s)' % (kernel, why) if why else kernel)
-        if bad['usable']:
+            status[kernel] = check_kernel(reader, offset, kernel, formats)
+        usable = [k for k in kernels if status[k][0] == 'usable']
+        entry, how = guestdisk.default_entry(text)
+        if entry is not None and entry['kernel'] is None:
+            return None, kernels, '%s: %s, "%s", boots no kernel' % (path, how, entry['title'])
+        if entry is not None and usable and entry['kernel'] not in usable:
+            # GRUB boots its default entry unattended: that entry's kernel must load, not just any
+            kind, why = status.get(entry['kernel'], ('missing', None))
+            said = {'missing': 'is not on this filesystem', 'unreadable': 'cannot be read',
+                    'refused': 'PV-GRUB2 cannot load'}[kind]
+            return None, kernels, (
+                '%s: %s, "%s", boots %s, which %s%s; %s could boot: make its entry the default (GRUB_DEFAULT '
+                'in the guest\'s /etc/default/grub, then update-grub in the guest)'
+                % (path, how, entry['title'], entry['kernel'], said, ' (%s)' % why if why else '', ', '.join(usable)))
+        if usable:
             return path, kernels, None
+        bad = {'missing': [], 'unreadable': [], 'refused': []}
+        for kernel in kernels:
+            kind, why = status[kernel]
+            bad[kind].append('%s (%s)' % (kernel, why) if why else kernel)
         clauses = [label + ', '.join(bad[kind]) for kind, label in (
             ('missing', 'that are not on this filesystem: '), ('unreadable', 'that cannot be read: '),
             ('refused', 'PV-GRUB2 cannot load: ')) if bad[kind]]

@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import guestdisk
 from ansible_collections.xenguard.hardening.plugins.modules import pvgrub_check
-from ansible_collections.xenguard.hardening.tests.unit.helpers import run_module
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, run_module
 from ansible_collections.xenguard.hardening.tests.unit.kernel_heads import bzimage, compressed, elf
 
 SBIN = os.pathsep.join(['/usr/sbin', '/sbin', os.environ.get('PATH', '')])
@@ -174,14 +174,24 @@ def test_gzipped_elf_kernel_is_loadable(capsys, tmp_path):
 
 
 @needs_e2fs
-def test_one_loadable_kernel_of_two_is_enough(capsys, tmp_path):
+def test_the_default_entry_must_boot_a_loadable_kernel(capsys, tmp_path):
+    # a guest upgraded from Debian 12 to 13: update-grub puts the new (zstd) kernel first, the old one stays
     menu = _kernels_menu('/boot/vmlinuz-6.12.48+deb13-amd64', '/boot/vmlinuz-6.1.0-27-amd64')
-    image = _image(tmp_path, {'boot/grub/grub.cfg': menu, 'boot/vmlinuz-6.12.48+deb13-amd64': ZSTD_KERNEL,
-                              'boot/vmlinuz-6.1.0-27-amd64': KERNEL})
-    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % image))
-    assert result['bootable'] is True, result
+    files = {'boot/grub/grub.cfg': menu, 'boot/vmlinuz-6.12.48+deb13-amd64': ZSTD_KERNEL,
+             'boot/vmlinuz-6.1.0-27-amd64': KERNEL}
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % _image(tmp_path, files)))
+    assert result['bootable'] is False, result
+    assert result['reason'].endswith(
+        '/boot/grub/grub.cfg: the first entry (no default set), "/boot/vmlinuz-6.12.48+deb13-amd64", boots '
+        '/boot/vmlinuz-6.12.48+deb13-amd64, which PV-GRUB2 cannot load (%s); /boot/vmlinuz-6.1.0-27-amd64 could '
+        "boot: make its entry the default (GRUB_DEFAULT in the guest's /etc/default/grub, then update-grub in the "
+        'guest)' % ZSTD_WHY)
     assert result['kernel_formats'] == {'/boot/vmlinuz-6.12.48+deb13-amd64': 'bzImage/zstd',
                                         '/boot/vmlinuz-6.1.0-27-amd64': 'bzImage/xz'}
+    # the old kernel made the default: bootable
+    files['boot/grub/grub.cfg'] = 'set default="1"\n' + menu
+    result = check(capsys, _config(tmp_path, "'%s,raw,xvda,w'" % _image(tmp_path, files, name='g2.img')))
+    assert result['bootable'] is True, result
 
 
 @needs_e2fs
@@ -365,6 +375,38 @@ def test_disk_specs(spec, target, fmt, vdev):
 def test_unknown_prefix_refused():
     with pytest.raises(guestdisk.DiskSpecError, match='unknown deprecated disk prefix'):
         guestdisk.parse_disk_spec('bogus:/srv/g.img,xvda,w')
+
+
+def test_default_entry_of_a_recorded_menu():
+    """The lab host's own grub.cfg (Debian 13, update-grub): functions, submenus two deep, a default by title
+    and grub-reboot's next_entry before it."""
+    text = fixture('grub-boot', 'grub.cfg.trixie-lab-host.txt')
+    tree = guestdisk.menu_tree(text)
+    assert [(e['kind'], e['title']) for e in tree] == [
+        ('menuentry', 'Debian GNU/Linux'), ('submenu', 'Advanced options for Debian GNU/Linux'),
+        ('menuentry', 'Debian GNU/Linux GNU/Linux, with Xen hypervisor'),
+        ('submenu', 'Advanced options for Debian GNU/Linux GNU/Linux (with Xen hypervisor)'),
+        ('menuentry', 'UEFI Firmware Settings')]
+    assert len(tree[3]['entries']) == 2 and len(tree[3]['entries'][0]['entries']) == 2
+    entry, how = guestdisk.default_entry(text)
+    assert entry['kernel'] == '/boot/xen-4.20-amd64.gz'
+    assert how == 'the default entry (set default="Debian GNU/Linux GNU/Linux, with Xen hypervisor")'
+    title = 'set default="Debian GNU/Linux GNU/Linux, with Xen hypervisor"'
+
+    def pick(value):
+        return guestdisk.default_entry(text.replace(title, 'set default="%s"' % value))
+
+    assert pick('0')[0]['title'] == 'Debian GNU/Linux'
+    assert pick('1>1')[0]['title'] == 'Debian GNU/Linux, with Linux 6.12.117+deb13-amd64 (recovery mode)'
+    assert pick('gnulinux-advanced-b3c9f38b-d216-408d-9b87-d195fe499640>'
+                'gnulinux-6.12.117+deb13-amd64-advanced-b3c9f38b-d216-408d-9b87-d195fe499640')[0]['kernel'] == (
+        '/boot/vmlinuz-6.12.117+deb13-amd64')
+    assert pick('3>0>1')[0]['title'].endswith('and Linux 6.12.117+deb13-amd64 (recovery mode)')
+    assert pick('1') == (None, 'the default "1" is a submenu')
+    assert pick('9') == (None, 'the default "9" names no entry of the menu')
+    entry, how = pick('${saved_entry}')
+    assert entry['title'] == 'Debian GNU/Linux' and 'saved entry' in how
+    assert guestdisk.default_entry('linux /vmlinuz\nboot\n') == (None, 'the default "0" names no entry of the menu')
 
 
 def test_menu_kernels():
