@@ -68,7 +68,8 @@ def cmd_up(args):
         shutil.rmtree(inst.dir)
     os.makedirs(inst.dir)
     inst.state = {"boots": []}
-    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net, args.default_loglvl, accel)
+    snap = snapshot_path(args.dist, path, args.variant, args.tpm, args.guest_net, args.default_loglvl, accel,
+                         args.smp)
     blocker = "--no-snapshot" if args.no_snapshot else snapshot_blocker(args.variant, args.tpm)
     incoming = None
     backing = path
@@ -93,7 +94,7 @@ def cmd_up(args):
     port = args.ssh_port or pick_port()
     try:
         inst.boot(overlay, "qcow2", args.dist, args.variant, port, args.tpm, args.guest_net, incoming=incoming,
-                  reset=args.reset, accel=accel)
+                  reset=args.reset, accel=accel, smp=args.smp)
         inst.state["base_image"] = path
         inst.state["up_started_monotonic"] = t_up
         inst.save()
@@ -266,6 +267,8 @@ def build_parser():
     u.add_argument("--name", required=True)
     u.add_argument("--ssh-port", type=int)
     u.add_argument("--tpm", action="store_true", help="a TPM 2.0 (swtpm, tpm-tis)")
+    u.add_argument("--smp", type=int, choices=range(1, 9), metavar="N",
+                   help="vCPUs of this host (1 to 8; default XENLAB_SMP, else 2)")
     u.add_argument("--guest-net", default="isolated",
                    help="second NIC (eth1): isolated (default, no peer), none, or netns:NS[:TAP] "
                         "(a tap device inside network namespace NS; made, and removed by down, when it does not exist)")

@@ -205,9 +205,10 @@ class Instance:
 
     # -- boot
     def boot(self, disk, fmt, dist, variant, port, tpm, guest_net, build=False, incoming=None,
-             reset="power-cycle", accel="tcg"):
+             reset="power-cycle", accel="tcg", smp=None):
         """Start QEMU under this instance's supervisor (see supervise). incoming: a saved VM state
-        (snapshot directory) to restore instead of booting. accel: tcg or kvm (accel.choose)."""
+        (snapshot directory) to restore instead of booting. accel: tcg or kvm (accel.choose). smp: vCPUs
+        (default XENLAB_SMP)."""
         os.makedirs(self.dir, exist_ok=True)
         if not port_free(port):
             raise LabError("port 127.0.0.1:%d is in use\n  fix: choose another with --ssh-port, "
@@ -229,7 +230,7 @@ class Instance:
         argv = qemu_argv(find_bin("qemu-system-x86_64"), self.name, variant, disk, fmt,
                          "writeback" if build else "unsafe", port, guest_net, tap_fd,
                          self.tpm_sock if tpm else None, self.console, self.qmp_sock, self.events_sock,
-                         self.pidfile, reset, accel)
+                         self.pidfile, reset, accel, smp)
         self.state["qemu_argv"] = argv
         self.state["reset"] = reset
         self.state["incoming"] = incoming

@@ -53,13 +53,13 @@ def machine_option(variant, accel="tcg"):
 
 
 def qemu_argv(qemu, name, variant, disk, fmt, cache, port, guest_net, tap_fd, tpm_sock, console,
-              qmp_sock, events_sock, pidfile, reset="power-cycle", accel="tcg"):
+              qmp_sock, events_sock, pidfile, reset="power-cycle", accel="tcg", smp=None):
     """QEMU's command line for a lab host (pure: no files are touched). A restore uses the very same
     device set, so only paths, the ssh port and the tap fd may differ between a saved and a restored host."""
     devices = VARIANTS[variant][2]
     argv = [qemu, "-name", "xenlab-%s" % name,
             "-machine", machine_option(variant, accel), "-cpu", cpu_model(variant, accel),
-            "-smp", SMP, "-m", MEMORY]
+            "-smp", str(smp or SMP), "-m", MEMORY]
     argv += devices   # the IOMMU comes before the other PCI devices
     argv += ["-drive", "file=%s,format=%s,if=virtio,cache=%s,discard=unmap" % (disk, fmt, cache),
              "-boot", "c",

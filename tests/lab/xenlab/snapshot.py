@@ -34,14 +34,15 @@ def snapshot_blocker(variant, tpm):
     return None
 
 
-def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver, default_loglvl=False, accel="tcg", host_cpu=None):
+def snapshot_key(image_id, variant, tpm, guest_net, qemu_ver, default_loglvl=False, accel="tcg", host_cpu=None,
+                 smp=None):
     """Key of a booted-host snapshot: the image (its key and its build), the QEMU device set and QEMU.
     Under TCG the key is the one it had before KVM support (no accel fields), so saved snapshots are found.
     Under KVM the CPU is this machine's (-cpu host): its model is part of the key, as a KVM VM state only
     restores on the same kind of CPU."""
     fields = {"image": image_id, "variant": variant, "machine": list(VARIANTS[variant][:3]),
               "tpm": bool(tpm), "guest_net": guest_net_kind(guest_net), "memory": MEMORY,
-              "smp": SMP, "qemu": qemu_ver, "version": SNAPSHOT_VERSION,
+              "smp": str(smp or SMP), "qemu": qemu_ver, "version": SNAPSHOT_VERSION,
               "default_loglvl": bool(default_loglvl)}
     if accel != "tcg":
         fields.update({"accel": accel, "machine": [machine_option(variant, accel), cpu_model(variant, accel),
@@ -67,7 +68,7 @@ def host_cpu_model(cpuinfo="/proc/cpuinfo"):
     return " ".join(found.get(k, "?") for k in ("vendor_id", "cpu family", "model", "stepping", "model name"))
 
 
-def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False, accel="tcg"):
+def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False, accel="tcg", smp=None):
     """Directory of the snapshot of a booted host: vmstate (QEMU's migration stream), disk.qcow2 (the
     overlay at that moment, backed by the image), console.log, meta.json (written last)."""
     try:
@@ -76,7 +77,7 @@ def snapshot_path(dist, image, variant, tpm, guest_net, default_loglvl=False, ac
     except (OSError, ValueError):
         build_id = ""
     key = snapshot_key(os.path.basename(image) + ":" + build_id, variant, tpm, guest_net, qemu_version(),
-                       default_loglvl, accel, host_cpu_model() if accel != "tcg" else None)
+                       default_loglvl, accel, host_cpu_model() if accel != "tcg" else None, smp)
     return os.path.join(cache_dir(), "snapshots", "xenlab-%s-%s-%s-%s%s%s%s"
                         % (dist, variant, guest_net_kind(guest_net), "tpm-" if tpm else "",
                            "default-loglvl-" if default_loglvl else "", "" if accel == "tcg" else accel + "-",

@@ -139,3 +139,15 @@ def test_default_accelerator_is_tcg():
 def test_unknown_accelerator():
     with pytest.raises(LabError, match="unknown accelerator"):
         argv_of(accel="hvf")
+
+
+def test_vcpus_per_host():
+    assert option_values(argv_of(), "-smp") == [qemu.SMP]
+    assert option_values(argv_of(smp=1), "-smp") == ["1"]
+
+
+def test_a_host_with_other_vcpus_has_its_own_snapshot():
+    from ansible_collections.xenguard.hardening.tests.lab.xenlab import snapshot
+    key = ("xenlab-bookworm.qcow2:uuid", "vtd-intremap", False, "isolated", "QEMU 7.2.0")
+    assert snapshot.snapshot_key(*key) == snapshot.snapshot_key(*key, smp=int(qemu.SMP))
+    assert snapshot.snapshot_key(*key) != snapshot.snapshot_key(*key, smp=1)
