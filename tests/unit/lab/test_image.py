@@ -11,7 +11,6 @@ from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
 
-
 def _root(tmp_path, files):
     """A root directory whose etc/apt holds the given recorded files: {name under etc/apt: fixture}."""
     for name, recorded in files.items():
