@@ -281,13 +281,15 @@ molecule-scenario: venv collection
 molecule-run:
 	@name=$(word 1,$(subst @, ,$(SCENARIO))); dist=$(word 2,$(subst @, ,$(SCENARIO))); rc=0; \
 	bench=$(CURDIR)/build/bench/$(SCENARIO)/; rm -rf $$bench; \
+	evidence=$(CURDIR)/build/evidence/$(SCENARIO); rm -rf $$evidence; \
 	state=$${XENLAB_STATE:-$(CURDIR)/lab-state}/$$dist; \
 	XENLAB_DIST=$$dist XENLAB_STATE=$$state MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/build/molecule/$(SCENARIO) \
-	  PATH=$(abspath $(VENV))/bin:$$PATH XG_BENCH_JSON=$$bench \
+	  PATH=$(abspath $(VENV))/bin:$$PATH XG_BENCH_JSON=$$bench XG_EVIDENCE_DIR=$$evidence \
 	  ANSIBLE_CALLBACK_PLUGINS=$(CURDIR)/tests/lab/callback_plugins ANSIBLE_CALLBACKS_ENABLED=xg_bench \
 	  $(VENV)/bin/molecule -c .config/molecule/config.yml test -s $$name --destroy=always || rc=1; \
 	python3 tests/lab/xenlab.py down --all --keep-logs --state-dir $$state/molecule-$$name >/dev/null || rc=1; \
 	python3 tests/lab/role_seconds.py $$bench; \
+	for f in $$evidence/*.txt; do [ -f "$$f" ] && { echo "--- what the lab host showed: $${f#$(CURDIR)/}"; cat "$$f"; }; done; \
 	exit $$rc
 
 include tests/lab/lab.mk

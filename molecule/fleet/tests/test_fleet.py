@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import testinfra.utils.ansible_runner
@@ -287,13 +288,15 @@ def test_pvgrub_control_names_the_restricted_guest():
         in result["detail"]
 
 
-def test_pvgrub_guest_boots_through_pvgrub2(host):
+def test_pvgrub_guest_boots_through_pvgrub2(host, evidence):
     """A real boot: GRUB runs in the guest, reads the guest's own menu, boots the guest's kernel, whose init
     says it is up and powers the guest off. About 14 s on an idle lab host, up to ~140 s when a second lab VM
     shares the two cores."""
     for attempt in (1, 2):
         try:
+            started = time.time()
             out = host.run("timeout 600 xl create -c /etc/xen/pvg-grub.cfg 2>&1")
+            elapsed = time.time() - started
             break
         except RuntimeError as exc:
             # testinfra raises on exit status 255 (ssh's own failure): once in a fleet run with two lab VMs on
@@ -304,6 +307,10 @@ def test_pvgrub_guest_boots_through_pvgrub2(host):
             if attempt == 2:
                 raise
     stages = boot_stages(out.stdout)
+    grep = "grep -E '^(kernel|bootloader)' /etc/xen/pvg-grub.cfg"
+    evidence("pvgrub-boot", "$ %s\n%s\n$ xl create -c /etc/xen/pvg-grub.cfg   (%.1f s, rc %d, attempt %d; the "
+             "console's stages)\n%s" % (grep, host.check_output(grep + " || true"), elapsed, out.rc, attempt,
+                                       "\n".join("%s: %s" % pair for pair in stages)))
     assert [pair[0] for pair in stages] == ["grub", "menu", "entry", "kernel", "up"], out.stdout[-3000:]
     assert dict(stages)["up"] == "pvg-grub"
     # powered off, then destroyed by xl (on_poweroff="destroy") within a few seconds
@@ -315,10 +322,13 @@ def test_pvgrub_guest_boots_through_pvgrub2(host):
 VTPM_STATE = "/var/lib/xenguard/vtpm"
 
 
-def xl_parsed(host, path):
+def xl_parsed(host, path, evidence=None):
     """What `xl create -n` prints for a configuration: the domain config as libxl reads it (JSON)."""
     out = host.run("xl create -n %s" % path)
     assert out.rc == 0, out.stderr
+    if evidence:
+        name = path.rsplit("/", 1)[-1][:-len(".cfg")]
+        evidence("vtpm-xl-create-n-" + name, "$ xl create -n %s\n%s" % (path, out.stdout))
     return json.loads(out.stdout)
 
 
@@ -326,8 +336,8 @@ def vtpm_registry(host):
     return json.loads(host.file(VTPM_STATE + "/disks.json").content_string)["disks"]
 
 
-def test_vtpm_manager_config_is_what_xl_reads(host):
-    cfg = xl_parsed(host, "/etc/xen/vtpmmgr.cfg")
+def test_vtpm_manager_config_is_what_xl_reads(host, evidence):
+    cfg = xl_parsed(host, "/etc/xen/vtpmmgr.cfg", evidence)
     assert cfg["c_info"]["name"] == "vtpmmgr" and cfg["c_info"]["type"] == "pv"
     # locality 2 (Xen's advice beside dom0's driver): only its page 0xfed42, and the host's TPM is a TPM 2.0
     assert cfg["b_info"]["iomem"] == [{"start": 0xFED42, "number": 1}]
@@ -336,12 +346,12 @@ def test_vtpm_manager_config_is_what_xl_reads(host):
     assert cfg["disks"] == [{"pdev_path": VTPM_STATE + "/vtpmmgr.img", "vdev": "hda", "format": "raw", "readwrite": 1}]
 
 
-def test_vtpm_domain_and_guest_configs_are_what_xl_reads(host):
+def test_vtpm_domain_and_guest_configs_are_what_xl_reads(host, evidence):
     uuid = vtpm_registry(host)[VTPM_STATE + "/vtpm-fleet-guest.img"]["uuid"]
-    cfg = xl_parsed(host, "/etc/xen/vtpm-fleet-guest.cfg")
+    cfg = xl_parsed(host, "/etc/xen/vtpm-fleet-guest.cfg", evidence)
     assert cfg["vtpms"] == [{"backend_domname": "vtpmmgr", "devid": 0, "uuid": uuid}]
     assert cfg["disks"][0]["pdev_path"] == VTPM_STATE + "/vtpm-fleet-guest.img"
-    guest = xl_parsed(host, "/etc/xen/fleet-guest.cfg")
+    guest = xl_parsed(host, "/etc/xen/fleet-guest.cfg", evidence)
     assert guest["vtpms"] == [{"backend_domname": "vtpm-fleet-guest", "devid": 0}]
     # xl refuses a malformed UUID, and takes the vTPM for an existing domain (dom0) without attaching it
     bad = host.run("sed 's/uuid=%s/uuid=%s/' /etc/xen/vtpm-fleet-guest.cfg > /tmp/bad-uuid.cfg && "

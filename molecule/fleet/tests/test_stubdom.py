@@ -92,7 +92,7 @@ def test_guest_configs_converted(host):
     assert host.user("xen-qemuuser-hvm-vnc").uid != 0
 
 
-def test_stub_domain_runs_qemu(host):
+def test_stub_domain_runs_qemu(host, evidence):
     """xl create -p: the guest stays paused, its device model starts in hvm-stub-dm (QEMU writes "running").
 
     libxl gives a stub domain 30 s from its start to QEMU's "running"; under software emulation with a second lab
@@ -120,8 +120,9 @@ def test_stub_domain_runs_qemu(host):
         # no QEMU of hvm-stub in dom0 serves the guest (only the stub domain's own console QEMU)
         ps = host.check_output("ps -eo args")
         assert "-xen-domid %d " % doms["hvm-stub"] not in ps
-        print("xl create -p with the stub domain took %.1f s" % elapsed)
-        print(host.check_output("xl list"))
+        listing = host.check_output("xl list -Z" if flask else "xl list")
+        evidence("stubdom-xl-list", "$ xl create -p /etc/xen/hvm-stub.cfg   (%.1f s, attempt %d)\n$ %s\n%s"
+                 % (elapsed, attempt, "xl list -Z" if flask else "xl list", listing))
         if flask:
             flask_labels_serve_stub_domain(host, doms, before)
     finally:
