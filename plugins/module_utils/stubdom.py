@@ -417,8 +417,8 @@ def plan_guests(facts, options):
                 item['user'] = user
         item['settings'] = settings
         item['remove'] = remove
-        item['pending'] = (any(key not in keys or str(keys[key]) != str(value) for key, value in settings.items())
-                           or any(key in keys for key in remove))
+        differ = [key for key, value in settings.items() if key not in keys or str(keys[key]) != str(value)]
+        item['pending'] = bool(differ) or any(key in keys for key in remove)
         planned.append(item)
     for guest in wanted:
         if guest not in seen:

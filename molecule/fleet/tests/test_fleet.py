@@ -308,9 +308,9 @@ def test_pvgrub_guest_boots_through_pvgrub2(host, evidence):
                 raise
     stages = boot_stages(out.stdout)
     grep = "grep -E '^(kernel|bootloader)' /etc/xen/pvg-grub.cfg"
+    said = "\n".join("%s: %s" % pair for pair in stages)
     evidence("pvgrub-boot", "$ %s\n%s\n$ xl create -c /etc/xen/pvg-grub.cfg   (%.1f s, rc %d, attempt %d; the "
-             "console's stages)\n%s" % (grep, host.check_output(grep + " || true"), elapsed, out.rc, attempt,
-                                       "\n".join("%s: %s" % pair for pair in stages)))
+             "console's stages)\n%s" % (grep, host.check_output(grep + " || true"), elapsed, out.rc, attempt, said))
     assert [pair[0] for pair in stages] == ["grub", "menu", "entry", "kernel", "up"], out.stdout[-3000:]
     assert dict(stages)["up"] == "pvg-grub"
     # powered off, then destroyed by xl (on_poweroff="destroy") within a few seconds
