@@ -26,6 +26,9 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
 # Debian 13 (Xen 4.20.4, QEMU 10.0): QEMU under dm_restrict is killed at start (SIGXFSZ), measured in the lab;
 # the stubdom role's probe then leaves the guests it would restrict as they are
 RESTRICT_BROKEN = os.environ.get("XENLAB_DIST", "bookworm") == "trixie"
+# Debian 13: a stub domain does not get QEMU running within libxl's 30 s (LIBXL_STUBDOM_START_TIMEOUT), measured
+# in the lab; the role's probe then leaves hvm-stub as it is
+STUB_BROKEN = os.environ.get("XENLAB_DIST", "bookworm") == "trixie"
 
 
 def firmware_dir(host):
@@ -79,8 +82,13 @@ def cpio_files(data):
 
 def test_guest_configs_converted(host):
     stub = xl_config_keys(host.file("/etc/xen/hvm-stub.cfg").content_string)
-    assert stub["device_model_stubdomain_override"] == 1 and stub["device_model_version"] == "qemu-xen"
-    assert stub["stubdomain_memory"] == 256 and "dm_restrict" not in stub
+    if STUB_BROKEN:
+        # the role's probe found that a stub domain does not start here: hvm-stub is left as it was
+        assert "device_model_stubdomain_override" not in stub and "stubdomain_memory" not in stub, stub
+    else:
+        assert stub["device_model_stubdomain_override"] == 1 and stub["device_model_version"] == "qemu-xen"
+        assert stub["stubdomain_memory"] == 256
+    assert "dm_restrict" not in stub
     vnc = xl_config_keys(host.file("/etc/xen/hvm-vnc.cfg").content_string)
     if RESTRICT_BROKEN:
         # the role's probe found that a restricted QEMU does not start here: hvm-vnc is left as it was
@@ -92,6 +100,28 @@ def test_guest_configs_converted(host):
     assert host.user("xen-qemuuser-hvm-vnc").uid != 0
 
 
+@pytest.mark.skipif(not STUB_BROKEN, reason="a stub domain starts on Debian 12")
+def test_stub_domain_does_not_start_on_this_release(host, evidence):
+    """Why hvm-stub was left alone on Debian 13: with the stub domain settings the role would write, xl create
+    fails with libxl's "startup timed out" (QEMU in the stub domain not running within 30 s). When this starts
+    to pass, the role's probe lets it move hvm-stub, and this test and STUB_BROKEN go."""
+    host.run("grep -v -e '^device_model' -e '^stubdomain' /etc/xen/hvm-stub.cfg > /run/xg-stub.cfg && "
+             "printf 'device_model_stubdomain_override = 1\\ndevice_model_version = \"qemu-xen\"\\n"
+             "stubdomain_memory = 256\\n' >> /run/xg-stub.cfg")
+    try:
+        started = time.time()
+        result = host.run("xl create -p /run/xg-stub.cfg")
+        elapsed = time.time() - started
+        assert result.rc != 0 and "startup timed out" in result.stderr, result.stderr
+        console = host.run("tail -n 3 /var/log/xen/qemu-dm-hvm-stub-dm.log").stdout
+        evidence("stubdom-does-not-start", "$ xl create -p /run/xg-stub.cfg   (%.1f s, rc %d)\n%s\n"
+                 "$ tail -n 3 /var/log/xen/qemu-dm-hvm-stub-dm.log\n%s" % (elapsed, result.rc, result.stderr.strip(),
+                                                                           console))
+    finally:
+        host.run("xl destroy hvm-stub; rm -f /run/xg-stub.cfg")
+
+
+@pytest.mark.skipif(STUB_BROKEN, reason="Debian 13: a stub domain does not start (the role leaves hvm-stub)")
 def test_stub_domain_runs_qemu(host, evidence):
     """xl create -p: the guest stays paused, its device model starts in hvm-stub-dm (QEMU writes "running").
 
