@@ -45,10 +45,10 @@ echo "XENGUARD-GUEST-UP $name kernel \$(/bin/busybox uname -r) cmdline \$(/bin/b
 INIT
 chmod 755 "$work/initrd/init"
 # the disk: the kernel, the initrd and (unless nogrub) the menu PV-GRUB2 reads
-mkdir -p "$work/root/boot/grub" "$work/root/etc"
-echo "$name" > "$work/root/etc/hostname"
+mkdir -p "$work/fs/boot/grub" "$work/fs/etc"
+echo "$name" > "$work/fs/etc/hostname"
 kernel=/boot/vmlinuz-$kver
-cp "$kernel" "$work/root/boot/vmlinuz"
+cp "$kernel" "$work/fs/boot/vmlinuz"
 # the bzImage header (Linux boot protocol): setup_sects at 0x1f1, payload_offset and payload_length at 0x248
 setup=$(od -An -tu1 -j 497 -N1 "$kernel" | tr -d ' ')
 [ "$setup" = 0 ] && setup=4
@@ -59,11 +59,11 @@ magic=$(od -An -tx1 -j "$start" -N4 "$kernel" | tr -d ' ')
 if [ "$magic" = 28b52ffd ] && [ "$mode" != asis ]; then
   command -v zstd >/dev/null || { echo "pvgrub_guest.sh: dom0's kernel is zstd-compressed; install zstd" >&2; exit 1; }
   # the payload ends with its 4-byte uncompressed size
-  tail -c +$((start + 1)) "$kernel" | head -c $((plen - 4)) | zstd -dcq | gzip -1 > "$work/root/boot/vmlinuz"
+  tail -c +$((start + 1)) "$kernel" | head -c $((plen - 4)) | zstd -dcq | gzip -1 > "$work/fs/boot/vmlinuz"
 fi
-(cd "$work/initrd" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1) > "$work/root/boot/initrd.img"
+(cd "$work/initrd" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1) > "$work/fs/boot/initrd.img"
 if [ "$mode" != nogrub ]; then  # grub or asis
-  cat > "$work/root/boot/grub/grub.cfg" <<MENU
+  cat > "$work/fs/boot/grub/grub.cfg" <<MENU
 set timeout=0
 menuentry 'xenguard lab guest $name' {
 	linux /boot/vmlinuz console=hvc0 xenguard=pvgrub
@@ -72,7 +72,7 @@ menuentry 'xenguard lab guest $name' {
 MENU
 fi
 rm -f "$img"
-mkfs.ext4 -q -F -L "$name" -d "$work/root" "$img" 64M
+mkfs.ext4 -q -F -L "$name" -d "$work/fs" "$img" 64M
 cat > "$cfg" <<CFG
 # xenguard lab guest (tests/lab/pvgrub_guest.sh): boots through pygrub until the pvgrub role converts it
 name = "$name"
