@@ -509,7 +509,7 @@ def read_raw(module, xl, parts, params):
     worker.start()
     try:
         # xl info is the ground everything stands on (version, booted command line): its failure fails the call
-        raw = {'xl_info': xl.run(['info']).stdout, 'errors': {}}
+        raw = {'xl_info': xl.info_text(), 'errors': {}}
         read_parts(module, xl, [p for p in wanted if p in XL_LANE], params, raw)
     finally:
         worker.join()

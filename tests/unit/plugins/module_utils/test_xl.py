@@ -890,3 +890,39 @@ def test_no_denials_in_the_recorded_flask_logs():
     for name in ('debian12-xen-4.17/xl-dmesg.flask-enforcing.txt', 'grub-boot/xl-dmesg.bookworm-flask-via-grub.txt'):
         xsm = xl.analyse_dmesg(fixture(name))['xsm']
         assert (xsm['avc_denied'], xsm['avc_denials']) == (0, []), name
+
+
+class FlakyModule(FakeModule):
+    """`xl info` answers with nothing (status 0) the first N times, then with the recorded text."""
+
+    def __init__(self, empty_times):
+        FakeModule.__init__(self, {('info',): (0, fixture('debian12-xen-4.17/xl-info.q35-vtd-intremap.txt'), '')})
+        self.empty_times = empty_times
+
+    def run_command(self, args, **kwargs):
+        if self.empty_times:
+            self.empty_times -= 1
+            self.ran.append((list(args), kwargs))
+            return 0, '', ''
+        return FakeModule.run_command(self, args, **kwargs)
+
+
+def test_xlrunner_asks_xl_info_again_after_an_empty_answer(monkeypatch):
+    monkeypatch.setattr(xl, 'INFO_RETRY_SECONDS', 0)
+    module = FlakyModule(empty_times=1)
+    info = xl.XlRunner(module).info()
+    assert info['xen_major'] == '4' and len(module.ran) == 2
+
+
+def test_xlrunner_two_empty_answers_are_an_error(monkeypatch):
+    monkeypatch.setattr(xl, 'INFO_RETRY_SECONDS', 0)
+    module = FlakyModule(empty_times=2)
+    with pytest.raises(XenGuardError, match='xl info printed nothing'):
+        xl.XlRunner(module).info()
+    assert len(module.ran) == 2
+
+
+def test_xlrunner_a_full_answer_is_not_asked_again():
+    module = FlakyModule(empty_times=0)
+    assert xl.XlRunner(module).info_text().startswith('host')
+    assert len(module.ran) == 1
