@@ -564,6 +564,7 @@ def exported_variables(text, names=BOOTLOADER_ENV):
 # the pause before `xl info` is asked again after an empty answer
 INFO_RETRY_SECONDS = 1
 
+
 class XlRunner(object):
     """The xl sub-commands the collection reads."""
 
