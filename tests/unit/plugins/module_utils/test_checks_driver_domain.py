@@ -84,3 +84,101 @@ def test_pci_entries_of_configs_and_domains():
     assert dd._pcidev_address({'dev': 2, 'vfunc_mask': 1}) == '0000:00:02.0'
     assert dd._pcidev_address({'bus': 3, 'func': 1}) == '0000:03:00.1'
     assert dd._pcidev_address('x') is None
+
+
+# ----------------------------------------------------------------------------- the exact verdicts
+# The detail text is what a refusing role prints (the control's own words), so each path is pinned whole.
+HIDDEN = "the guest NICs are hidden from dom0's drivers: 0000:00:02.0 (pciback)"
+BOUND = ("0000:00:02.0 is bound to the dom0 driver e1000 (eth1): dom0 still drives the guest network's NIC")
+NOT_GATHERED_PCI = 'the facts have no PCI devices (pci) (not gathered)'
+NOT_GATHERED_XS = 'the facts have no xenstore daemon facts (xenstored) (not gathered)'
+NO_DD_NIC = 'no driver domain (driver_domain=1 with pci=) is configured or running, and no guest NIC was named'
+NO_DD = 'no driver domain (driver_domain=1) is configured or running'
+RUNNING = 'running domain xg-netdd (domid 3)'
+OX_FAIL = ('oxenstored (pid 612) serves the driver domains %s; Xen\'s SUPPORT.md: OCaml xenstored with untrusted '
+           'driver domains is "Supported, not security supported"' % RUNNING)
+
+
+def _nic(facts, params=None):
+    return dd.check_guest_nic_not_in_dom0(facts, params or {})
+
+
+def _xs(facts, daemon):
+    return dd.check_xenstored_driver_domains(dict(facts, xenstored=daemon), {})
+
+
+def test_guest_nic_verdicts_word_for_word():
+    facts = lab()[1]
+    assert _nic(facts) == ('pass', HIDDEN)
+    dom0 = lab(sysfs='sysfs-pci-dom0.json', running=False, configs={'/etc/xen/xg-netdd.cfg': DD_CFG})[1]
+    assert _nic(dom0) == ('fail', BOUND, 'nic_in_dom0')
+    idle = lab(sysfs='sysfs-pci-dom0.json', running=False)[1]
+    assert _nic(idle) == ('not_applicable', NO_DD_NIC)
+    for broken in (None, 'x', {}, {'devices': 'x'}):
+        assert _nic(dict(facts, pci=broken)) == ('unknown', NOT_GATHERED_PCI)
+
+
+def test_guest_nics_parameter_alone_and_with_a_driver_domain():
+    idle = lab(sysfs='sysfs-pci-dom0.json', running=False)[1]
+    # named only by the parameter: judged the same way (eth1's e1000 is dom0's)
+    assert _nic(idle, {'guest_nics': ['0000:00:02.0']}) == ('fail', BOUND, 'nic_in_dom0')
+    assert _nic(idle, {'guest_nics': ['0000:00:09.0', '0000:00:0a.0']}) == (
+        'unknown', 'no such PCI device on this host: 0000:00:09.0 (named by the guest_nics parameter); '
+                   '0000:00:0a.0 (named by the guest_nics parameter)', 'nic_missing')
+    # named twice: both sources are listed
+    cfg = DD_CFG.replace(b'00:02.0', b'00:09.0')
+    both = lab(sysfs='sysfs-pci-dom0.json', running=False, configs={'/etc/xen/xg-netdd.cfg': cfg})[1]
+    assert _nic(both, {'guest_nics': ['0000:00:09.0']}) == (
+        'unknown', 'no such PCI device on this host: 0000:00:09.0 (named by the guest_nics parameter, '
+                   '/etc/xen/xg-netdd.cfg)', 'nic_missing')
+    # a NIC with no driver at all is hidden too, and several are listed in order
+    facts = lab()[1]
+    free = dict(facts, pci={'devices': [dict(d, driver=None) if d['address'] == '0000:00:02.0' else d
+                                        for d in facts['pci']['devices']]})
+    assert _nic(free) == ('pass', "the guest NICs are hidden from dom0's drivers: 0000:00:02.0 (no driver)")
+    assert _nic(facts, {'guest_nics': ['0000:00:02.0']})[0] == 'pass'
+
+
+def test_xenstored_verdicts_word_for_word():
+    facts = lab()[1]
+    daemon = dict(facts['xenstored'])
+    assert _xs(facts, daemon) == ('fail', OX_FAIL, 'oxenstored')
+    c_daemon = dict(daemon, implementation='xenstored', pid=700)
+    assert _xs(facts, c_daemon) == ('pass', 'xenstored (pid 700) serves the driver domains %s (C xenstored: '
+                                            'Supported)' % RUNNING)
+    assert _xs(facts, dict(c_daemon, implementation=None)) == _xs(facts, c_daemon)
+    assert _xs(facts, dict(c_daemon, implementation='cxenstored'))[1].startswith('cxenstored (pid 700) serves')
+    assert _xs(facts, {'found': False, 'reason': 'two xenstore daemons run'}) == ('unknown', 'two xenstore daemons run')
+    assert _xs(facts, {'found': False}) == ('unknown', 'no xenstore daemon was found in dom0')
+    assert _xs(facts, None) == ('unknown', NOT_GATHERED_XS)
+    idle = lab(sysfs='sysfs-pci-dom0.json', running=False)[1]
+    assert _xs(idle, daemon) == ('not_applicable', NO_DD)
+    # two driver domains are named in order
+    cfg = {'/etc/xen/a.cfg': DD_CFG, '/etc/xen/b.cfg': DD_CFG.replace(b'00:02.0', b'00:03.0')}
+    two = lab(sysfs='sysfs-pci-dom0.json', running=False, configs=cfg)[1]
+    assert 'serves the driver domains /etc/xen/a.cfg, /etc/xen/b.cfg;' in _xs(two, daemon)[1]
+
+
+def test_pcidev_address_in_a_pci_segment_other_than_0():
+    assert dd._pcidev_address({'domain': 1, 'bus': 2, 'dev': 3, 'func': 1}) == '0001:02:03.1'
+
+
+def test_several_nics_are_each_named():
+    idle = lab(sysfs='sysfs-pci-dom0.json', running=False)[1]
+    both = {'guest_nics': ['0000:00:02.0', '0000:00:01.0']}
+    assert _nic(idle, both) == (
+        'fail', '0000:00:01.0 is bound to the dom0 driver e1000 (eth0); 0000:00:02.0 is bound to the dom0 driver '
+                'e1000 (eth1): dom0 still drives the guest network\'s NIC', 'nic_in_dom0')
+    # a device without a network interface (the recorded virtio disk) is named by its driver alone
+    assert _nic(idle, {'guest_nics': ['0000:00:03.0']})[1] == (
+        "0000:00:03.0 is bound to the dom0 driver virtio-pci: dom0 still drives the guest network's NIC")
+    unnamed = dict(idle, pci={'devices': [dict(d, net=[]) for d in idle['pci']['devices']]})
+    assert _nic(unnamed, {'guest_nics': ['0000:00:02.0']})[1] == (
+        "0000:00:02.0 is bound to the dom0 driver e1000: dom0 still drives the guest network's NIC")
+    two_nets = dict(idle, pci={'devices': [dict(d, net=['eth1', 'eth9']) if d['address'] == '0000:00:02.0' else d
+                                           for d in idle['pci']['devices']]})
+    assert _nic(two_nets, {'guest_nics': ['0000:00:02.0']})[1].startswith(
+        '0000:00:02.0 is bound to the dom0 driver e1000 (eth1, eth9):')
+    hidden = dict(idle, pci={'devices': [dict(d, driver='pciback') for d in idle['pci']['devices']]})
+    assert _nic(hidden, both) == (
+        'pass', "the guest NICs are hidden from dom0's drivers: 0000:00:01.0 (pciback), 0000:00:02.0 (pciback)")
