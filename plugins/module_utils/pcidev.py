@@ -18,7 +18,6 @@ import re
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
 
 SYS_PCI_DEVICES = '/sys/bus/pci/devices'
-SYS_CLASS_NET = '/sys/class/net'
 PCIBACK = 'pciback'
 # modprobe.d file that hides the devices from dom0's drivers from the next boot on
 PCIBACK_CONF = '/etc/modprobe.d/xenguard-pciback.conf'

@@ -69,3 +69,49 @@ def test_boot_file_round_trip():
     assert 'options xen-pciback hide=(0000:00:02.0)(0000:03:00.1)\n' in text
     assert pcidev.render_pciback_conf([], ['e1000']) == ''
     assert pcidev.parse_pciback_conf('options xen_pciback hide=(00:02.0)(junk)\n') == (['0000:00:02.0'], [])
+
+
+# ----------------------------------------------------------------------------- what make mutation showed unheld
+
+def test_the_kernel_and_modprobe_paths():
+    # the kernel's PCI devices, and the file update-initramfs copies (the docs and the role name it)
+    assert pcidev.SYS_PCI_DEVICES == '/sys/bus/pci/devices'
+    assert pcidev.read_sysfs.__defaults__ == ('/sys/bus/pci/devices',)
+    assert pcidev.PCIBACK_CONF == '/etc/modprobe.d/xenguard-pciback.conf'
+
+
+def test_refusals_say_what_a_pci_address_is():
+    with pytest.raises(XenGuardError) as err:
+        pcidev.normalise_bdf('eth1')
+    assert err.value.msg == ("'eth1' is not a PCI address; give it as DOMAIN:BUS:DEVICE.FUNCTION, for example "
+                             "0000:00:02.0 (readlink /sys/class/net/<interface>/device shows the one of a NIC)")
+    with pytest.raises(XenGuardError) as err:
+        pcidev.normalise_bdf('00:20.0')
+    assert err.value.msg == "'00:20.0' is not a PCI address: the device number is 00 to 1f"
+
+
+def test_assignable_follows_xl_when_xl_was_asked():
+    devices = {'0000:00:02.0': {'class': '0x020000', 'driver': 'pciback', 'net': []},
+               '0000:00:03.0': {'class': '0x010000', 'driver': None, 'net': []}}
+    # not read: bound to pciback means assignable
+    assert [d['assignable'] for d in pcidev.pci_facts(devices)['devices']] == [True, False]
+    # read: xl's list decides, whatever the driver
+    assert [d['assignable'] for d in pcidev.pci_facts(devices, '0000:00:03.0\n')['devices']] == [False, True]
+    assert [d['class'] for d in pcidev.pci_facts(devices)['devices']] == ['0x020000', '0x010000']
+
+
+def test_assignable_list_reads_past_blank_lines_and_messages():
+    text = '\nlibxl: warning: something\n0000:00:02.0 \n\n00:03.0 0\n'
+    assert pcidev.parse_assignable_list(text) == ['0000:00:02.0', '0000:00:03.0']
+    assert pcidev.parse_assignable_list(None) == [] and pcidev.parse_assignable_list('') == []
+
+
+def test_boot_file_reads_past_a_bad_item_and_is_written_whole():
+    assert pcidev.parse_pciback_conf('options xen-pciback hide=(junk)(00:02.0)(0000:03:00.1)\n') == (
+        ['0000:00:02.0', '0000:03:00.1'], [])
+    assert pcidev.parse_pciback_conf(None) == ([], [])
+    assert pcidev.render_pciback_conf(['0000:00:02.0'], ['e1000']) == (
+        '# Managed by xenguard.hardening (xen_pci_assignable): PCI devices dom0 leaves to pciback\n'
+        '# for passthrough to a domain. Changes here need update-initramfs -u.\n'
+        'options xen-pciback hide=(0000:00:02.0)\n'
+        'softdep e1000 pre: xen-pciback\n')
