@@ -19,7 +19,7 @@ import json
 import socket
 import struct
 
-PROC_NET_FILES = (('tcp', 'inet'), ('tcp6', 'inet6'), ('udp', 'inet'), ('udp6', 'inet6'))
+PROC_NET_FILES = ('tcp', 'tcp6', 'udp', 'udp6')
 TCP_LISTEN = '0A'
 UDP_UNCONNECTED = '07'
 WILDCARDS = ('0.0.0.0', '::')
@@ -68,7 +68,7 @@ def parse_proc_net(text, name):
 def listening_sockets(tables):
     """Every listening socket of {name: text} of /proc/net/{tcp,tcp6,udp,udp6}; a table not read is skipped."""
     out = []
-    for name, _family in PROC_NET_FILES:
+    for name in PROC_NET_FILES:
         if (tables or {}).get(name) is not None:
             out.extend(parse_proc_net(tables[name], name))
     return out

@@ -422,7 +422,7 @@ def read_network(module):
 def read_network_split(module):
     """What the split of the networks is judged on: /proc/net/{tcp,tcp6,udp,udp6}, nft -j list ruleset (None
     with the reason when nft is missing or fails) and the network_split role's declaration (None when absent)."""
-    tables = dict((name, _read(os.path.join(PROC, 'net', name))) for name, _family in netsplit.PROC_NET_FILES)
+    tables = dict((name, _read(os.path.join(PROC, 'net', name))) for name in netsplit.PROC_NET_FILES)
     nft, nft_error = None, None
     runner = CommandRunner(module, 'nft', required=False)
     if not runner.available:

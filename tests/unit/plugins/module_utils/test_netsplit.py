@@ -24,7 +24,7 @@ DECLARED = json.dumps({'control_nic': 'eth0', 'control_address': '10.0.2.15', 'g
 
 def reads(state, declaration=None):
     """What xen_facts.read_network_split returns on the lab host in ``state`` (stock or split)."""
-    tables = dict((name, fixture(SPLIT, 'proc-net-%s.%s.txt' % (name, state))) for name, _f in netsplit.PROC_NET_FILES)
+    tables = dict((name, fixture(SPLIT, 'proc-net-%s.%s.txt' % (name, state))) for name in netsplit.PROC_NET_FILES)
     return {'proc_net': tables, 'nft_ruleset': fixture(SPLIT, 'nft-j-list-ruleset.%s.json' % state),
             'nft_error': None, 'split_declaration': declaration}
 
@@ -195,3 +195,90 @@ def test_a_socket_bound_to_a_guest_side_address_is_reachable():
     assert netsplit.reachable_listeners(sockets, ['192.0.2.2']) == ['tcp 192.0.2.2:80']
     assert netsplit.reachable_listeners(sockets, ['2001:db8::2']) == ['tcp [::]:22']
     assert netsplit.reachable_listeners(sockets, []) == []
+
+
+# ----------------------------------------------------------------------------- what make mutation showed unheld
+HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
+
+
+def test_proc_net_reads_every_line_and_checks_each():
+    text = (HEADER + '   0: 0100007F:0277 00000000:0000 01\n'   # established: skipped, the next still read
+            '   1: 0100007F:0016 00000000:0000 0A\n')        # four fields are enough
+    assert netsplit.parse_proc_net(text, 'tcp') == [
+        {'proto': 'tcp', 'family': 'inet', 'address': '127.0.0.1', 'port': 22}]
+    with pytest.raises(netsplit.NetsplitParseError) as err:
+        netsplit.parse_proc_net(HEADER + '   0: 0100007F:0016 0A\n', 'tcp')
+    assert str(err.value) == "/proc/net/tcp line 2 is not a socket entry: '   0: 0100007F:0016 0A'"
+    with pytest.raises(netsplit.NetsplitParseError, match='line 2 is not a socket entry'):
+        netsplit.parse_proc_net(HEADER + '   0: 0100007F 00000000:0000 0A\n', 'tcp')
+    with pytest.raises(netsplit.NetsplitParseError) as err:
+        netsplit.parse_proc_net(HEADER + '   0: 0100007:0016 00000000:0000 0A\n', 'tcp')
+    assert str(err.value).startswith('/proc/net/tcp line 2 has a local address that is not one (')
+    assert netsplit.parse_proc_net(None, 'udp6') == []
+
+
+def _rule(match, verdict='drop', family='inet', chain='input'):
+    return {'rule': {'family': family, 'table': 't', 'chain': chain, 'expr': [match, {'counter': {}}, {verdict: None}]}}
+
+
+def _iif(right, op=None, key='iifname'):
+    match = {'left': {'meta': {'key': key}}, 'right': right}
+    if op is not None:
+        match['op'] = op
+    return {'match': match}
+
+
+def test_nft_ruleset_shapes():
+    ruleset = {'nftables': [
+        'junk',
+        {'table': {'family': 'inet', 'name': 't'}},
+        {'chain': {'family': 'inet', 'table': 't', 'name': 'helper'}},       # no hook: not a base chain
+        _rule(_iif('xenbr0'), chain='helper'),                                 # a rule of a chain not judged
+        {'chain': {'family': 'inet', 'table': 't', 'name': 'input', 'hook': 'input'}},
+        _rule(_iif('xenbr0')),                                                 # op left out means ==
+        _rule(_iif({'set': ['eth1', 'vif1']}, op='in')),
+        _rule(_iif('eth9', op='!=')),                                          # not a drop of eth9
+        _rule(_iif(7, key='iif')),
+        _rule(_iif('eth8', key='oifname')),
+        _rule({'match': 'x'}),
+        _rule(_iif('eth7'), verdict='accept'),
+        {'chain': {'family': 'arp', 'table': 't', 'name': 'arpin', 'hook': 'input', 'policy': 'drop'}},
+    ]}
+    parsed = netsplit.parse_nft_ruleset(json.dumps(ruleset))
+    assert parsed['tables'] == [{'family': 'inet', 'name': 't'}]
+    assert parsed['chains'] == [{'family': 'inet', 'table': 't', 'name': 'input', 'hook': 'input',
+                                 'policy': 'accept', 'drops_iifnames': ['xenbr0', 'eth1', 'vif1', '7']},
+                                {'family': 'arp', 'table': 't', 'name': 'arpin', 'hook': 'input', 'policy': 'drop',
+                                 'drops_iifnames': []}]
+
+
+def test_nft_and_declaration_refusals_word_for_word():
+    with pytest.raises(netsplit.NetsplitParseError) as err:
+        netsplit.parse_nft_ruleset('{}')
+    assert str(err.value) == 'nft -j list ruleset printed no "nftables" list'
+    with pytest.raises(netsplit.NetsplitParseError) as err:
+        netsplit.parse_nft_ruleset('no json')
+    assert str(err.value).startswith('nft -j list ruleset printed no JSON (')
+    with pytest.raises(netsplit.NetsplitParseError) as err:
+        netsplit.parse_declaration('{"bridge": "xenbr0"}')
+    assert str(err.value) == ('the network_split declaration lacks one of control_nic, control_address, guest_nic, '
+                              'bridge, table')
+    with pytest.raises(netsplit.NetsplitParseError) as err:
+        netsplit.parse_declaration('{')
+    assert str(err.value).startswith('the network_split declaration is not JSON (')
+
+
+def _chain(family, names):
+    return {'family': family, 'table': 't', 'name': 'input', 'hook': 'input', 'policy': 'accept',
+            'drops_iifnames': names}
+
+
+def test_unfiltered_word_for_word():
+    inet = 'xenbr0: no input chain of family inet (or ip and ip6) drops iifname "xenbr0"'
+    arp = ('xenbr0: no input chain of family arp drops iifname "xenbr0" (dom0 answers ARP for its addresses on '
+           'every interface)')
+    assert netsplit.unfiltered([], ['xenbr0']) == [inet, arp]
+    # ip and ip6 together stand for inet, each alone does not
+    assert netsplit.unfiltered([_chain('ip', ['xenbr0']), _chain('ip6', ['xenbr0'])], ['xenbr0']) == [arp]
+    assert netsplit.unfiltered([_chain('ip', ['xenbr0']), _chain('arp', ['xenbr0'])], ['xenbr0']) == [inet]
+    assert netsplit.unfiltered([_chain('inet', ['xenbr0']), _chain('arp', ['xenbr0'])], ['xenbr0']) == []
