@@ -117,3 +117,65 @@ def test_unusable_mirrors_are_refused(given, words):
     with pytest.raises(XenGuardError) as exc:
         xen_flask_build.pick_mirrors(dict(PARAMS, **given), lambda: [])
     assert all(word in str(exc.value) for word in words), str(exc.value)
+
+
+# ----------------------------------------------------------------------------- what make mutation showed unheld
+
+@pytest.mark.parametrize('suite', ['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke', 'oldoldstable',
+                                   'oldstable', 'stable', 'testing', 'unstable', 'sid', 'bookworm-updates',
+                                   'trixie-backports', 'bookworm-proposed-updates'])
+def test_every_debian_suite_and_pocket_serves_another_release(suite):
+    entries = [{'types': ['deb'], 'uris': ['http://a.example/debian/'], 'suites': [suite], 'components': ['main']}]
+    assert aptsources.mirrors(entries, 'trixie') == ('http://a.example/debian', None)
+
+
+@pytest.mark.parametrize('suite', ['stable-vendor', 'nodistro', 'bookworm-security-extra', 'focal'])
+def test_other_suites_do_not(suite):
+    entries = [{'types': ['deb'], 'uris': ['http://a.example/x'], 'suites': [suite], 'components': ['main']}]
+    assert aptsources.mirrors(entries, 'trixie') == (None, None)
+
+
+def test_the_distribution_itself_comes_before_another_release():
+    entries = [{'types': ['deb'], 'uris': ['http://other.example/debian'], 'suites': ['sid'], 'components': ['main']},
+               {'types': ['deb-src'], 'uris': ['http://own.example/debian'], 'suites': ['trixie'],
+                'components': ['main']},
+               {'types': ['deb'], 'uris': ['http://sec2.example/s'], 'suites': ['bookworm-security'],
+                'components': ['main']},
+               {'types': ['deb'], 'uris': ['http://sec.example/s'], 'suites': ['trixie-security'], 'components': ['main']}]
+    assert aptsources.mirrors(entries, 'trixie') == ('http://own.example/debian', 'http://sec.example/s')
+    # an entry whose types are not deb or deb-src is passed over, the next one is still read
+    odd = [{'types': ['rpm'], 'uris': ['http://x.example/debian'], 'suites': ['trixie'], 'components': ['main']}]
+    assert aptsources.mirrors(odd + entries, 'trixie')[0] == 'http://own.example/debian'
+
+
+def test_one_line_details():
+    text = ('deb http://a.example/debian trixie main # a comment with # in it\n'
+            'deb http://b.example/debian\n'            # too short: passed over, the next line still read
+            'deb-src http://c.example/debian trixie\n'  # three words are enough
+            'rpm http://d.example/x trixie main\n')
+    assert aptsources.parse_one_line(text) == [
+        {'types': ['deb'], 'uris': ['http://a.example/debian'], 'suites': ['trixie'], 'components': ['main']},
+        {'types': ['deb-src'], 'uris': ['http://c.example/debian'], 'suites': ['trixie'], 'components': []}]
+
+
+def test_deb822_details():
+    text = ('Types: deb\nURIs: http://a.example/debian\n  http://b.example/debian\n  # http://old.example/debian\n'
+            '\tftp://c.example/debian\n'
+            '# URIs: http://commented.example/debian\nnot a field\nSuites: trixie\nComponents: main\n\n'
+            'Types: deb\nURIs: http://x.example/debian\nSuites: trixie\nEnabled: No\n\n'
+            'URIs: http://no-suites.example/debian\n\n'
+            'Suites: trixie\nURIs: http://no-types.example/debian\n')
+    assert aptsources.parse_deb822(text) == [
+        {'types': ['deb'], 'uris': ['http://a.example/debian', 'http://b.example/debian', 'ftp://c.example/debian'],
+         'suites': ['trixie'], 'components': ['main']},
+        {'types': [], 'uris': ['http://no-types.example/debian'], 'suites': ['trixie'], 'components': []}]
+
+
+def test_read_entries_from_the_root_and_past_a_directory(tmp_path):
+    root = _root(tmp_path, {'sources.list.d/a.sources': 'Types: deb\nURIs: http://a.example/debian\nSuites: trixie\n'
+                                                        'Components: main\n',
+                            'sources.list.d/b.list': 'deb http://b.example/debian trixie main\n'})
+    (tmp_path / 'etc/apt/sources.list.d/0-dir.list').mkdir()
+    assert [e['uris'][0] for e in aptsources.read_entries(root)] == ['http://a.example/debian',
+                                                                     'http://b.example/debian']
+    assert aptsources.read_entries.__defaults__ == ('/',)
