@@ -10,7 +10,7 @@
 # Debian 13: Xen 4.20; XENLAB_DIST picks it) with `make -C stubdom vtpmmgr-stubdom vtpm-stubdom`; the lab cannot
 # build them (their inputs come from the Xen project's servers). Without both variables the test prints
 # "skipped: no vTPM images given" and exits 0. XENLAB_UP overrides the command that boots the host (for example
-# /work/wt/labup where two lab VMs at most may run). Note xen-vtpmmgr(7) Appendix B: on a TPM 2.0 host the manager
+# a wrapper that waits while two lab VMs run already). Note xen-vtpmmgr(7) Appendix B: on a TPM 2.0 host the manager
 # does not persist vTPM data across host reboots; this test checks one boot.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,8 +37,9 @@ key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ssh_key"])' "$
 on_host() { "${lab[@]}" ssh "$name" --state-dir "$state" -- "$@"; }
 
 # the guest: dom0's own kernel and an initramfs whose init loads xen-tpmfront and says whether /dev/tpm0 is there
-on_host 'set -e; rm -rf /root/vtpmguest && mkdir -p /root/vtpmguest/root/bin /root/vtpmguest/root/proc /root/vtpmguest/root/sys /root/vtpmguest/root/dev
-cd /root/vtpmguest/root && cp /bin/busybox bin/ && for a in sh mount insmod sleep ls poweroff echo; do ln -s busybox bin/$a; done
+# built in root's home on the lab host (HOME there, the ramdisk path written into the config)
+on_host 'set -e; g=$HOME/vtpmguest; rm -rf $g && mkdir -p $g/root/bin $g/root/proc $g/root/sys $g/root/dev
+cd $g/root && cp /bin/busybox bin/ && for a in sh mount insmod sleep ls poweroff echo; do ln -s busybox bin/$a; done
 mod=$(find /lib/modules/$(uname -r) -name "xen-tpmfront.ko*" | head -n 1)
 case "$mod" in *.xz) xz -dc "$mod" > xen-tpmfront.ko ;; *.zst) zstd -qdc "$mod" > xen-tpmfront.ko ;; *) cp "$mod" xen-tpmfront.ko ;; esac
 cat > init <<INIT
@@ -53,7 +54,7 @@ cat > /etc/xen/vtpmguest.cfg <<CFG
 name = "vtpmguest"
 type = "pv"
 kernel = "/vmlinuz"
-ramdisk = "/root/vtpmguest/initrd.gz"
+ramdisk = "$g/initrd.gz"
 memory = 256
 extra = "console=hvc0 rdinit=/init"
 on_poweroff = "destroy"

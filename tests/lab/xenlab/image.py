@@ -160,8 +160,8 @@ def configure_rootfs(root, dist, mirror, fs_uuid, pubkey, accel="tcg"):
           "auto lo\niface lo inet loopback\n\n"
           "allow-hotplug eth0\niface eth0 inet dhcp\n")
     write(root + "/etc/apt/sources.list", "deb %s %s main\n" % (mirror, dist))
-    os.makedirs(root + "/root/.ssh", mode=0o700, exist_ok=True)
-    write(root + "/root/.ssh/authorized_keys", pubkey, 0o600)
+    os.makedirs(os.path.join(root, "root", ".ssh"), mode=0o700, exist_ok=True)
+    write(os.path.join(root, "root", ".ssh", "authorized_keys"), pubkey, 0o600)
     # each instance gets its own machine-id on first boot
     write(root + "/etc/machine-id", "")
     # a getty on the Xen console (dom0 console=hvc0)
