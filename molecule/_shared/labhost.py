@@ -7,6 +7,7 @@ The tests import this file from molecule/_shared; it finds the collection copy t
 booted Xen command line exactly as xen_facts does instead of parsing them a second time.
 """
 
+import json
 import os
 import sys
 
@@ -45,3 +46,12 @@ def booted_cmdline(host):
 def xl_config_keys(text):
     """The settings of an xl configuration file (or xl.conf) as xl reads them."""
     return XlConfig.parse(text).as_dict()
+
+
+def lab_state(name):
+    """The state.json tests/lab/xenlab.py keeps for the scenario's lab host `name` (ports, the guest wire's
+    namespace and tap as guest_tap)."""
+    root = os.environ.get("XENLAB_STATE") or os.environ.get("XENGUARD_LAB_STATE") or os.path.join(
+        os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab-state")
+    with open(os.path.join(root, "molecule-" + os.environ["MOLECULE_SCENARIO_NAME"], name, "state.json")) as f:
+        return json.load(f)

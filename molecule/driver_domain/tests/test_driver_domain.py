@@ -12,7 +12,7 @@ import testinfra.utils.ansible_runner
 
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 sys.path.insert(0, os.path.join(PROJECT, "molecule", "_shared"))
-from labhost import booted_cmdline  # noqa: E402  (molecule/_shared: the collection's own parsers)
+from labhost import booted_cmdline, lab_state  # noqa: E402  (molecule/_shared: the collection's own parsers)
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
@@ -23,14 +23,6 @@ DD = "xg-netdd"
 GUEST_ADDR = "192.0.2.10"
 GUEST_MAC = "00:16:3e:00:00:10"
 TEST_HOST_ADDR = "192.0.2.1"
-
-
-def _guest_tap(host):
-    root = os.environ.get("XENLAB_STATE") or os.path.join(PROJECT, "lab-state")
-    path = os.path.join(root, "molecule-" + os.environ["MOLECULE_SCENARIO_NAME"], host.backend.get_hostname(),
-                        "state.json")
-    with open(path) as f:
-        return json.load(f)["guest_tap"]
 
 
 def _domid(host, name):
@@ -76,7 +68,7 @@ def test_guest_vif_backend_is_the_driver_domain(host):
 
 
 def test_test_host_reaches_the_guest_through_the_driver_domain(host):
-    netns, tap = _guest_tap(host)
+    netns, tap = lab_state(host.backend.get_hostname())["guest_tap"]
     subprocess.run(["ip", "-n", netns, "addr", "replace", TEST_HOST_ADDR + "/24", "dev", tap], check=True)
     subprocess.run(["ip", "-n", netns, "link", "set", tap, "up"], check=True)
     fetch = ("import urllib.request as u, time\n"

@@ -20,7 +20,7 @@ import testinfra.utils.ansible_runner
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "_shared"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "lab"))
-from labhost import booted_cmdline, xl_config_keys  # noqa: E402  (molecule/_shared: the collection's own parsers)
+from labhost import booted_cmdline, lab_state, xl_config_keys  # noqa: E402  (molecule/_shared: the collection's own parsers)
 from pvgrub_console import boot_stages  # noqa: E402  (tests/lab: the PV-GRUB2 boot read from a guest console)
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
@@ -171,15 +171,9 @@ DOM0_GUEST_MAC = "52:54:00:12:34:02"  # the lab's eth1 (docs/lab.md "Networks")
 STAND_IN = "192.0.2.50"  # a stand-in guest behind the bridge (a veth port of xenbr0, its far end in a netns of dom0)
 
 
-def _lab_state(name):
-    root = os.environ.get("XENLAB_STATE") or os.environ.get("XENGUARD_LAB_STATE") or os.path.join(PROJECT, "lab-state")
-    with open(os.path.join(root, "molecule-" + os.environ["MOLECULE_SCENARIO_NAME"], name, "state.json")) as f:
-        return json.load(f)
-
-
 def probe(host, *args):
     """What the test host in the guest wire's namespace gets back (tests/lab/netprobe.py)."""
-    netns, tap = _lab_state(host.backend.get_hostname())["guest_tap"]
+    netns, tap = lab_state(host.backend.get_hostname())["guest_tap"]
     out = subprocess.run(["ip", "netns", "exec", netns, sys.executable, os.path.join(PROJECT, "tests", "lab", "netprobe.py"),
                           "--iface", tap] + list(args), capture_output=True, text=True, timeout=300, check=True)
     return json.loads(out.stdout)
