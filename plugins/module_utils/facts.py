@@ -26,14 +26,20 @@ None: it was not gathered):
     cpuinfo        text of /proc/cpuinfo
     xendomains     {path, text} of the xendomains defaults file (read with the xl_conf part)
     boot           {xen_cfg: {path, exists, data: bytes, or None when unreadable}, grub_files: {path: exists},
-                   packages: {microcode package: installed}}
+                   packages: {microcode package: installed}, and (each optional) dpkg_status: bytes of dpkg's
+                   status file, os_release: text of /etc/os-release, kernel_release: `uname -r`,
+                   boot_image_record: text of the reboot role's record, stubdom_image_record: text of
+                   xen_stubdom_image's record, stubdom_image_stat: {kernel|rootfs: [size, mtime_ns] or None}
+                   of the images in the directory that record names}
     errors         {part: reason} for the parts that could not be read
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, tpm, xenstored
+import json
+
+from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, pcidev, safefile, stubdom, tpm, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils.controls import evaluate, summarise
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, XenCfg
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import (
@@ -68,6 +74,12 @@ RAW_OF = {'dmesg': 'dmesg', 'flask': 'getenforce', 'domains': 'xl_list_long', 'b
 GRUB_FILES = ('/boot/grub/grub.cfg', '/usr/sbin/update-grub', '/etc/grub.d/20_linux_xen')
 # The CPU microcode packages whose installation the boot part reports (ucode=scan loads them).
 MICROCODE_PACKAGES = ('intel-microcode', 'amd64-microcode')
+# The packages whose installed version the boot part reports (boot.installed, from dpkg's status file): what
+# the roles install or build from, so that a re-run need not ask dpkg or apt. Xen's hypervisor packages
+# (xen-hypervisor-<branch>-amd64) by their prefix.
+INSTALLED_PACKAGES = MICROCODE_PACKAGES + ('grub-xen-host', 'grub-xen-bin', 'qemu-system-xen', 'xenstore-utils',
+                                           'busybox', 'busybox-static')
+INSTALLED_PREFIXES = ('xen-hypervisor-',)
 
 
 def empty_facts(reason):
@@ -198,12 +210,91 @@ def xen_cfg_fact(path, exists, data):
     return entry
 
 
+def parse_dpkg_status(data, names=(), prefixes=()):
+    """{package: {version, source_version, architecture}} of the packages of NAMES (or starting with one of
+    PREFIXES) that dpkg's status file (bytes or text) records as installed. source_version is what
+    `dpkg-query -f '${source:Version}'` prints: the version in the Source field's parentheses, else the
+    package's own. A package listed for two architectures keeps the first installed one."""
+    if isinstance(data, bytes):
+        data = data.decode('utf-8', 'replace')
+    names = frozenset(names)
+    prefixes = tuple(prefixes)
+    found = {}
+    for stanza in (data or '').split('\n\n'):
+        stanza = stanza.strip('\n')
+        if not stanza.startswith('Package:'):
+            continue
+        name = stanza[len('Package:'):stanza.find('\n') if '\n' in stanza else len(stanza)].strip()
+        if name in found or not (name in names or (prefixes and name.startswith(prefixes))):
+            continue
+        fields = {}
+        for line in stanza.split('\n'):
+            if line[:1] in (' ', '\t') or ':' not in line:
+                continue  # a continuation line of a multi-line field
+            key, _sep, value = line.partition(':')
+            fields[key.strip().lower()] = value.strip()
+        status = fields.get('status', '').split()
+        if len(status) != 3 or status[2] != 'installed' or not fields.get('version'):
+            continue  # removed with its configuration left, half-installed, ...
+        source = fields.get('source', '')
+        source_version = source.partition('(')[2].partition(')')[0].strip() if '(' in source else ''
+        found[name] = {'version': fields['version'], 'source_version': source_version or fields['version'],
+                       'architecture': fields.get('architecture')}
+    return found
+
+
+def parse_os_release(text):
+    """{id, version_id, version_codename} of /etc/os-release (None for what it does not say)."""
+    values = {}
+    for line in (text or '').splitlines():
+        key, sep, value = line.strip().partition('=')
+        if sep and key in ('ID', 'VERSION_ID', 'VERSION_CODENAME'):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+                value = value[1:-1]
+            values[key.lower()] = value
+    return dict((key, values.get(key) or None) for key in ('id', 'version_id', 'version_codename'))
+
+
+def json_record(text, what, warnings):
+    """A JSON object the collection recorded on the host (None when absent; a warning when unreadable)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        warnings.append('%s is not JSON (%s); it is ignored and the role that wrote it decides again' % (what, exc))
+        return None
+    if not isinstance(value, dict):
+        warnings.append('%s is not a JSON object; it is ignored and the role that wrote it decides again' % what)
+        return None
+    return value
+
+
 def _boot(raw, info, warnings):
     read = raw['boot']
     cfg = read['xen_cfg']
-    return {'xen_cfg': xen_cfg_fact(cfg['path'], cfg.get('exists'), cfg.get('data')),
+    fact = {'xen_cfg': xen_cfg_fact(cfg['path'], cfg.get('exists'), cfg.get('data')),
             'grub_files': dict(read.get('grub_files') or {}),
-            'packages': dict(read.get('packages') or {})}
+            'packages': dict(read.get('packages') or {}),
+            'installed': None, 'os': None, 'kernel_release': read.get('kernel_release'),
+            'boot_image': None, 'stubdom_image': None}
+    stubdom_record = json_record(read.get('stubdom_image_record'), stubdom.STATE_FILE, warnings)
+    if read.get('dpkg_status') is not None:
+        record_packages = sorted(((stubdom_record or {}).get('key') or {}).get('packages') or {}) \
+            if isinstance((stubdom_record or {}).get('key'), dict) else []
+        every = parse_dpkg_status(read['dpkg_status'], set(INSTALLED_PACKAGES) | set(record_packages),
+                                  INSTALLED_PREFIXES)
+        fact['installed'] = dict((name, value) for name, value in every.items()
+                                 if name in INSTALLED_PACKAGES or name.startswith(INSTALLED_PREFIXES))
+        fact['stubdom_image'] = stubdom.recorded_image(
+            stubdom_record, dict((name, value['version']) for name, value in every.items()),
+            read.get('stubdom_image_stat'))
+    if read.get('os_release') is not None:
+        fact['os'] = parse_os_release(read['os_release'])
+    fact['boot_image'] = json_record(read.get('boot_image_record'), 'the reboot role\'s record of the committed '
+                                     'hypervisor image', warnings)
+    return fact
 
 
 PART_BUILDERS = {

@@ -29,7 +29,11 @@ KERNEL_NAME = 'qemu-stubdom-linux-kernel'
 ROOTFS_NAME = 'qemu-stubdom-linux-rootfs'
 
 # Bump when the layout of the rootfs or the init changes: images built by an older builder are rebuilt.
+# xen_facts trusts a recorded image whose builder is this one without looking at the init again.
 BUILDER_VERSION = 1
+
+# Where xen_stubdom_image records the build key, the images' hashes and (for xen_facts) their size and time.
+STATE_FILE = '/var/lib/xenguard/stubdom-image.json'
 
 # Kernel modules the stub domain needs (names as modules.dep spells them, '-' and '_' alike). privcmd gets
 # unrestricted=1: Linux restricts /dev/xen/privcmd in a domU unless told otherwise, and QEMU cannot map the
@@ -268,6 +272,47 @@ def key_changes(old, new):
     if old.get('init_sha256') != new.get('init_sha256'):
         changes.append('init changed')
     return changes
+
+
+def recorded_image(record, versions, stat):
+    """Whether the images xen_stubdom_image recorded are still the ones it would build, judged without
+    building anything: {recorded, dest, kernel, current, why}.
+
+    record: the module's state file (a dict, None when absent); versions: {package: installed version} of
+    dpkg's status file, covering the record's packages; stat: {kernel|rootfs: [size, mtime_ns] or None} of the
+    images in the record's dest, as read now. current is true only when the record is this builder's, names no
+    file outside a package (those only the module can hash), every package of its key is installed at the
+    recorded version and both images have the size and time recorded when they were written or checked.
+    dest and kernel say which directory and which kernel the record is for (the role compares them with its
+    own)."""
+    out = {'recorded': isinstance(record, dict), 'dest': None, 'kernel': None, 'current': False, 'why': ''}
+    if not out['recorded']:
+        out['why'] = 'no image built by this collection is recorded'
+        return out
+    out['dest'], out['kernel'] = record.get('dest'), record.get('kernel')
+    key = record.get('key') if isinstance(record.get('key'), dict) else {}
+    packages = key.get('packages') if isinstance(key.get('packages'), dict) else {}
+    recorded_stat = record.get('stat') if isinstance(record.get('stat'), dict) else None
+    if key.get('source') == 'supplied':
+        out['why'] = 'supplied images are checked by their SHA-256'
+    elif key.get('builder') != BUILDER_VERSION:
+        out['why'] = 'built by builder %s, this is %s' % (key.get('builder'), BUILDER_VERSION)
+    elif key.get('files'):
+        out['why'] = 'files no package owns are built in (only xen_stubdom_image hashes them)'
+    elif not packages or not out['dest'] or not out['kernel'] or not recorded_stat:
+        out['why'] = 'the record does not name the packages, directory, kernel and image sizes and times'
+    else:
+        changed = sorted(name for name, version in packages.items() if (versions or {}).get(name) != version)
+        stat = stat or {}
+        moved = [name for name in ('kernel', 'rootfs')
+                 if not stat.get(name) or list(stat[name]) != list(recorded_stat.get(name) or [])]
+        if changed:
+            out['why'] = 'installed now in another version (or not at all): %s' % ', '.join(changed)
+        elif moved:
+            out['why'] = 'not the size and time recorded: %s' % ', '.join(moved)
+        else:
+            out['current'] = True
+    return out
 
 
 _USER_BAD = re.compile(r'[^a-z0-9_-]+')

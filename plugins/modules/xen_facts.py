@@ -222,13 +222,30 @@ ansible_facts:
             What the next boot of Xen is made of - C(xen_cfg) (C(path), C(exists), C(cmdline) - the tokens of
             C(GRUB_CMDLINE_XEN_DEFAULT) there, C(cmdline_xen) - those of C(GRUB_CMDLINE_XEN), and the C(error)
             when the file cannot be judged, then C(cmdline) is V(null)), C(grub_files) (whether each file the
-            collection's GRUB handling needs exists) and C(packages) (whether each CPU microcode package
-            is installed, from dpkg's records).
+            collection's GRUB handling needs exists), C(packages) (whether each CPU microcode package
+            is installed, from dpkg's records), C(installed) (the packages the roles install or build from -
+            the microcode packages, C(grub-xen-host), C(grub-xen-bin), C(qemu-system-xen), C(xenstore-utils),
+            C(busybox), C(busybox-static) and every C(xen-hypervisor-*) - that dpkg's status file records as
+            installed, each with C(version), C(source_version) and C(architecture); V(null) when the file
+            cannot be read), C(os) (C(id), C(version_id), C(version_codename) of C(/etc/os-release), V(null)
+            when it cannot be read), C(kernel_release) (the running dom0 kernel), C(boot_image) (the reboot
+            role's record of the hypervisor image it committed, C(/var/lib/xenguard/boot-image.json), or
+            V(null)) and C(stubdom_image) (whether the stub domain images M(xenguard.hardening.xen_stubdom_image)
+            recorded in C(/var/lib/xenguard/stubdom-image.json) are still current - C(recorded), C(dest),
+            C(kernel), C(current), C(why); V(null) when dpkg's status file cannot be read). The roles read
+            these instead of asking the host again, so a re-run on a host that is done calls no module.
           type: dict
           sample:
             xen_cfg: {path: /etc/default/grub.d/xen.cfg, exists: true, cmdline: [smt=0], cmdline_xen: [], error: null}
             grub_files: {/boot/grub/grub.cfg: true, /usr/sbin/update-grub: true, /etc/grub.d/20_linux_xen: true}
             packages: {intel-microcode: true, amd64-microcode: false}
+            installed:
+              qemu-system-xen: {version: "1:7.2+dfsg-7+deb12u18", source_version: "1:7.2+dfsg-7+deb12u18", architecture: amd64}
+              xen-hypervisor-4.17-amd64: {version: "4.17.6+3-g7d0aa8a6e7-1", source_version: "4.17.6+3-g7d0aa8a6e7-1", architecture: amd64}
+            os: {id: debian, version_id: "12", version_codename: bookworm}
+            kernel_release: 6.1.0-50-amd64
+            boot_image: null
+            stubdom_image: {recorded: true, dest: /usr/lib/xen-4.17/boot, kernel: /boot/vmlinuz-6.1.0-50-amd64, current: true, why: ""}
         pci:
           description: >-
             dom0's PCI devices from C(/sys/bus/pci/devices) - C(devices), each with C(address), C(class),
@@ -252,6 +269,7 @@ ansible_facts:
 '''
 
 import glob
+import json
 import os
 import threading
 
@@ -263,6 +281,9 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.facts import (
     GRUB_FILES, MICROCODE_PACKAGES, PARTS, empty_facts, reason_of,
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import CommandRunner, XenGuardError
+from ansible_collections.xenguard.hardening.plugins.module_utils.stubdom import (
+    KERNEL_NAME as STUBDOM_KERNEL, ROOTFS_NAME as STUBDOM_ROOTFS, STATE_FILE as STUBDOM_STATE_FILE,
+)
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import XlRunner
 from ansible_collections.xenguard.hardening.plugins.module_utils.xenstore import XenstoreClient
 
@@ -276,6 +297,12 @@ XENDOMAINS_DEFAULTS = '/etc/default/xendomains'
 PROC = '/proc'
 PROC_IPV6_CONF = '/proc/sys/net/ipv6/conf'
 DPKG_INFO = '/var/lib/dpkg/info'
+DPKG_STATUS = '/var/lib/dpkg/status'
+OS_RELEASE = '/etc/os-release'
+# The reboot role's record of the hypervisor image it committed (the flask role reads it) and
+# xen_stubdom_image's record of the images it built, both at their default places.
+BOOT_IMAGE_RECORD = '/var/lib/xenguard/boot-image.json'
+STUBDOM_IMAGE_RECORD = STUBDOM_STATE_FILE
 NETWORK_SPLIT_DECLARATION = '/etc/xenguard/network_split.json'
 SYS_PCI_DEVICES = pcidev.SYS_PCI_DEVICES
 _GLOB_CHARS = '*?['
@@ -441,8 +468,31 @@ def _exists(path):
     return os.path.exists(path)
 
 
+def _size_and_time(path):
+    try:
+        st = os.stat(path)
+    except (IOError, OSError):
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def stubdom_image_stat(record_text):
+    """[size, mtime_ns] of the stub domain images in the directory xen_stubdom_image's record names (None
+    when the record names none)."""
+    try:
+        dest = json.loads(record_text).get('dest') if record_text else None
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(dest, str) or not dest:
+        return None
+    return {'kernel': _size_and_time(os.path.join(dest, STUBDOM_KERNEL)),
+            'rootfs': _size_and_time(os.path.join(dest, STUBDOM_ROOTFS))}
+
+
 def read_boot(params):
-    """xen.cfg's bytes, which of GRUB's files exist, and which microcode packages dpkg has installed."""
+    """xen.cfg's bytes, which of GRUB's files exist, which microcode packages dpkg has installed, dpkg's status
+    file, the distribution, the running kernel and what the collection recorded (the committed hypervisor
+    image, the stub domain images with their size and time)."""
     path = params['xen_cfg_path']
     exists = os.path.exists(path)
     packages = {}
@@ -450,9 +500,16 @@ def read_boot(params):
         # dpkg keeps <package>.list (or <package>:<arch>.list) of every installed package
         packages[name] = any(_exists(os.path.join(DPKG_INFO, name + suffix + '.list'))
                              for suffix in ('', ':amd64', ':i386'))
+    stubdom_record = _read(STUBDOM_IMAGE_RECORD)
     return {'xen_cfg': {'path': path, 'exists': exists, 'data': _read_bytes(path) if exists else b''},
             'grub_files': dict((name, _exists(name)) for name in GRUB_FILES),
-            'packages': packages}
+            'packages': packages,
+            'dpkg_status': _read_bytes(DPKG_STATUS),
+            'os_release': _read(OS_RELEASE),
+            'kernel_release': os.uname()[2],
+            'boot_image_record': _read(BOOT_IMAGE_RECORD),
+            'stubdom_image_record': stubdom_record,
+            'stubdom_image_stat': stubdom_image_stat(stubdom_record)}
 
 
 def read_pci(xl):

@@ -25,7 +25,9 @@ description:
   - The build is keyed on what goes in - the versions of the packages owning every file, the hashes of files
     no package owns, and the init. The images are rebuilt when the key changes (a kernel, QEMU, Xen or
     library update) or when the installed files are not the ones recorded; otherwise nothing happens. The
-    key is recorded in O(state_file).
+    key is recorded in O(state_file), with O(dest), the kernel and the images' size and modification time, so
+    that M(xenguard.hardening.xen_facts) can tell that the images are current without building anything (a
+    record that lacks these gets them, reported as a change, once).
   - With O(source=supplied) the images are the user's (O(kernel), O(rootfs)); their SHA-256 must be
     O(kernel_sha256) and O(rootfs_sha256), or nothing is installed.
   - Files are written to a temporary file beside the target and renamed over it.
@@ -207,6 +209,19 @@ def write_atomic(module, path, data, mode=0o644):
         raise
 
 
+def image_stats(targets):
+    """{kernel|rootfs: [size, mtime_ns]} of the installed images (None for one that is missing)."""
+    stats = {}
+    for name, path in targets.items():
+        try:
+            st = os.stat(path)
+        except (IOError, OSError):
+            stats[name] = None
+            continue
+        stats[name] = [st.st_size, st.st_mtime_ns]
+    return stats
+
+
 def need_file(path, what, fix):
     if not path or not os.path.isfile(path):
         raise XenGuardError('%s %s is missing: %s. Nothing was changed.' % (what, path, fix), path=path)
@@ -379,6 +394,7 @@ def run(module):
     installed = dict((name, sha256_file(path)) for name, path in targets.items())
     state = read_state(params['state_file'])
     result = dict(changed=False, kernel=targets['kernel'], rootfs=targets['rootfs'], reasons=[])
+    record_only = []
 
     if params['source'] == 'supplied':
         hashes = check_supplied(params)
@@ -407,7 +423,12 @@ def run(module):
                 result['reasons'].append('%s %s is not the image recorded in %s' % (
                     name, targets[name], params['state_file']))
         result['sha256'] = dict(recorded) if not result['reasons'] else dict(kernel=None, rootfs=None)
-        new_state = {'key': key, 'sha256': result['sha256']}
+        # dest, kernel and the images' size and time let xen_facts tell a current image without building
+        new_state = {'key': key, 'sha256': result['sha256'], 'dest': dest, 'kernel': kernel,
+                     'stat': image_stats(targets)}
+        if not result['reasons'] and any(new_state[k] != (state or {}).get(k) for k in ('dest', 'kernel', 'stat')):
+            record_only = ['the record %s gets the directory, kernel and image sizes and times (the images are '
+                           'the ones recorded)' % params['state_file']]
         if result['reasons'] and not module.check_mode:
             entries = builder.entries()
             rootfs = gzip.compress(stubdom.cpio_newc(entries), 9)
@@ -419,7 +440,9 @@ def run(module):
                                     rootfs=hashlib.sha256(rootfs).hexdigest())
             result['rootfs_files'] = sum(1 for e in entries if e[1] != 'dir')
             new_state['sha256'] = result['sha256']
+            new_state['stat'] = image_stats(targets)
 
+    result['reasons'] += record_only
     result['changed'] = bool(result['reasons'])
     if module._diff:
         result['diff'] = dict(before=json.dumps(state, indent=1, sort_keys=True) + '\n' if state else '',

@@ -331,3 +331,80 @@ def test_network():
     assert ifaces['peer0']['ipv6'] is None  # not in the recorded /proc/sys/net/ipv6/conf
     net = control(xen, 'XG-NET-01')
     assert net['status'] == 'fail' and 'xenbr0 has 198.51.100.1/24' in net['detail']
+
+
+# dpkg's status file of a hardened Debian 12 lab host (the stanzas of the packages the roles use, as dpkg wrote
+# them) and that host's /etc/os-release
+DPKG_STATUS = fixture_bytes(BOOKWORM, 'var-lib-dpkg-status.lab-hardened-excerpt.txt')
+
+
+def test_dpkg_status_versions_and_source_versions():
+    found = facts.parse_dpkg_status(DPKG_STATUS, ['qemu-system-xen', 'busybox-static', 'grub-xen-host',
+                                                  'xenstore-utils', 'intel-microcode'], ['xen-hypervisor-'])
+    assert sorted(found) == ['busybox-static', 'grub-xen-host', 'qemu-system-xen', 'xen-hypervisor-4.17-amd64',
+                             'xen-hypervisor-common', 'xenstore-utils']
+    # a binNMU: the binary's version has +b3, `dpkg-query -f ${source:Version}` prints the Source field's
+    assert found['qemu-system-xen'] == {'version': '1:7.2+dfsg-7+deb12u18+b3',
+                                        'source_version': '1:7.2+dfsg-7+deb12u18', 'architecture': 'amd64'}
+    # Source without a version: the source version is the package's own
+    assert found['xen-hypervisor-4.17-amd64']['source_version'] == '4.17.5+72-g01140da4e8-1'
+    assert found['grub-xen-host']['version'] == '2.06-13+deb12u2'
+    # intel-microcode is not in this host's status file: not installed
+    assert 'intel-microcode' not in found
+
+
+def test_dpkg_status_only_installed_packages_count():
+    text = DPKG_STATUS.decode()
+    # the same stanza after `apt remove` (the configuration files left) and in the middle of an upgrade
+    removed = text.replace('Package: xenstore-utils\nStatus: install ok installed',
+                           'Package: xenstore-utils\nStatus: deinstall ok config-files')
+    unpacked = text.replace('Package: grub-xen-host\nStatus: install ok installed',
+                            'Package: grub-xen-host\nStatus: install ok unpacked')
+    assert 'xenstore-utils' not in facts.parse_dpkg_status(removed, ['xenstore-utils'])
+    assert 'grub-xen-host' not in facts.parse_dpkg_status(unpacked, ['grub-xen-host'])
+    # held packages are installed
+    held = text.replace('Package: busybox-static\nStatus: install ok installed',
+                        'Package: busybox-static\nStatus: hold ok installed')
+    assert facts.parse_dpkg_status(held, ['busybox-static'])['busybox-static']['version'] == '1:1.35.0-4+deb12u1+b1'
+    assert facts.parse_dpkg_status(b'', ['busybox-static']) == {}
+
+
+def test_os_release_of_the_lab_host():
+    assert facts.parse_os_release(fixture(BOOKWORM, 'etc-os-release.txt')) == {
+        'id': 'debian', 'version_id': '12', 'version_codename': 'bookworm'}
+    assert facts.parse_os_release("ID='debian'\n") == {'id': 'debian', 'version_id': None, 'version_codename': None}
+
+
+def _boot_raw(**more):
+    boot = {'xen_cfg': {'path': '/etc/default/grub.d/xen.cfg', 'exists': False, 'data': b''}, 'grub_files': {},
+            'packages': {'intel-microcode': False, 'amd64-microcode': False}}
+    boot.update(more)
+    return raw_of(BOOKWORM, 'q35-vtd-intremap', boot=boot)
+
+
+def test_boot_part_installed_os_and_records():
+    xen, warnings = facts.assemble(_boot_raw(dpkg_status=DPKG_STATUS, os_release=fixture(BOOKWORM, 'etc-os-release.txt'),
+                                             kernel_release='6.1.0-50-amd64',
+                                             boot_image_record='{"hypervisor": "/boot/xenguard/x/xen-xsm.gz", '
+                                                               '"key": "bookworm-4.17.5_72-g01140da4e8-1-abc"}'),
+                                   parts=['boot'])
+    boot = xen['boot']
+    assert warnings == []
+    # only the packages the roles use: libc6 and xen-utils-common of the same file are not reported
+    assert sorted(boot['installed']) == ['busybox-static', 'grub-xen-bin', 'grub-xen-host', 'qemu-system-xen',
+                                         'xen-hypervisor-4.17-amd64', 'xen-hypervisor-common', 'xenstore-utils']
+    assert boot['os'] == {'id': 'debian', 'version_id': '12', 'version_codename': 'bookworm'}
+    assert boot['kernel_release'] == '6.1.0-50-amd64'
+    assert boot['boot_image']['key'] == 'bookworm-4.17.5_72-g01140da4e8-1-abc'
+    assert boot['stubdom_image'] == {'recorded': False, 'dest': None, 'kernel': None, 'current': False,
+                                     'why': 'no image built by this collection is recorded'}
+
+
+def test_boot_part_unreadable_reads_are_none_and_bad_records_warn():
+    xen, warnings = facts.assemble(_boot_raw(boot_image_record='{"hypervisor": ', stubdom_image_record='[1]'),
+                                   parts=['boot'])
+    boot = xen['boot']
+    # no dpkg status (older reader, or the file could not be read): the roles ask the host themselves
+    assert boot['installed'] is None and boot['stubdom_image'] is None and boot['os'] is None
+    assert boot['boot_image'] is None
+    assert len(warnings) == 2 and 'is not JSON' in warnings[1] and 'not a JSON object' in warnings[0]

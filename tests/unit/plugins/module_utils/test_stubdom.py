@@ -276,3 +276,76 @@ def test_plan_traditional_left_alone_and_shared_users():
     other['keys']['device_model_version'] = 'qemu-xen-traditional'
     plan = stubdom.plan_guests(facts, dict(OPTIONS))
     assert plan['problems'] == [] and plan['untouched'][0]['path'] == '/etc/xen/other.cfg'
+
+
+# The record xen_stubdom_image wrote on a Debian 12 lab host (before it recorded directory, kernel and image
+# sizes), and dpkg's status file of that host (the stanzas of every package of its key).
+PINNED_INIT_SHA256 = '4725f5434acceeb3c93c7f3bb90b591a22f5a9144ecd02a7dc57863d396a38ac'
+LAB_RECORD = 'var-lib-xenguard-stubdom-image.bookworm-lab.json'
+
+
+def _lab_record(**more):
+    import json
+    record = json.loads(fixture('stubdom', LAB_RECORD))
+    record.update(more)
+    return record
+
+
+def _lab_versions():
+    status = fixture_bytes('debian12-xen-4.17', 'var-lib-dpkg-status.lab-hardened-excerpt.txt')
+    found = facts_assembly.parse_dpkg_status(status, _lab_record()['key']['packages'])
+    return dict((name, value['version']) for name, value in found.items())
+
+
+# size and st_mtime_ns of the images on that host
+LAB_STAT = {'kernel': [8222656, 1795988352668830000], 'rootfs': [13054944, 1795988352788830000]}
+LAB_MORE = {'dest': '/usr/lib/xen-4.17/boot', 'kernel': '/boot/vmlinuz-6.1.0-50-amd64', 'stat': LAB_STAT}
+
+
+def test_recorded_image_current_on_the_lab_host():
+    versions = _lab_versions()
+    # every package of the key is in the host's status file, at the recorded version
+    assert set(versions) == set(_lab_record()['key']['packages'])
+    got = stubdom.recorded_image(_lab_record(**LAB_MORE), versions, copy.deepcopy(LAB_STAT))
+    assert got == {'recorded': True, 'dest': '/usr/lib/xen-4.17/boot', 'kernel': '/boot/vmlinuz-6.1.0-50-amd64',
+                   'current': True, 'why': ''}
+
+
+@pytest.mark.parametrize('record, versions, stat, why', [
+    (None, {}, None, 'no image built by this collection is recorded'),
+    # the record as the builder wrote it before it kept the directory, kernel and sizes: the module runs once
+    ({}, None, LAB_STAT, 'the record does not name the packages, directory, kernel and image sizes and times'),
+    (dict(LAB_MORE, key={'source': 'supplied'}), None, LAB_STAT, 'supplied images are checked by their SHA-256'),
+    ('builder', None, LAB_STAT, 'built by builder 0, this is %d' % stubdom.BUILDER_VERSION),
+    ('files', None, LAB_STAT, 'files no package owns are built in (only xen_stubdom_image hashes them)'),
+    # a QEMU security update (and libc6 gone from the status file)
+    (LAB_MORE, {'qemu-system-xen': '1:7.2+dfsg-7+deb12u19', 'libc6': None}, LAB_STAT,
+     'installed now in another version (or not at all): libc6, qemu-system-xen'),
+    (LAB_MORE, None, {'kernel': LAB_STAT['kernel'], 'rootfs': [13054944, 1795988999000000000]},
+     'not the size and time recorded: rootfs'),
+    (LAB_MORE, None, {'kernel': None, 'rootfs': None}, 'not the size and time recorded: kernel, rootfs'),
+], ids=['none', 'old-record', 'supplied', 'builder', 'unowned-files', 'package-update', 'rootfs-touched', 'gone'])
+def test_recorded_image_not_current(record, versions, stat, why):
+    versions_now = _lab_versions()
+    versions_now.update(versions or {})
+    versions_now = dict((k, v) for k, v in versions_now.items() if v is not None)
+    if record == 'builder':
+        record = _lab_record(**LAB_MORE)
+        record['key']['builder'] = 0
+    elif record == 'files':
+        record = _lab_record(**LAB_MORE)
+        record['key']['files'] = {'/boot/vmlinuz-custom': 'ab' * 32}
+    elif isinstance(record, dict):
+        record = _lab_record(**record)
+    got = stubdom.recorded_image(record, versions_now, stat)
+    assert got['current'] is False and got['why'] == why
+    assert got['recorded'] is (record is not None)
+
+
+def test_the_init_is_pinned_to_the_builder_version():
+    """xen_facts trusts a recorded image of this BUILDER_VERSION without building the init again: a change of
+    the init must bump BUILDER_VERSION (then update the pin here)."""
+    import hashlib
+    init = stubdom.init_script('/usr/libexec/xen-qemu-system-i386',
+                               [('/lib/modules/xen_evtchn.ko', ''), ('/lib/modules/xen_privcmd.ko', 'unrestricted=1')])
+    assert (stubdom.BUILDER_VERSION, hashlib.sha256(init.encode('utf-8')).hexdigest()) == (1, PINNED_INIT_SHA256)

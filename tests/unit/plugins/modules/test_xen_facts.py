@@ -15,7 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import facts as assembly
 from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
-from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, recorded, run_module, tpm_tree
+from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_path, recorded, run_module, tpm_tree
 
 
 def ls_fp(name, parent):
@@ -180,7 +180,14 @@ def dom0(tmp_path, monkeypatch):
     (dpkg / 'intel-microcode:amd64.list').write_text('/.\n')
     (dpkg / 'amd64-microcode.md5sums').write_text('')
     monkeypatch.setattr(xen_facts, 'DPKG_INFO', str(dpkg))
-    return {'grub_d': grub_d, 'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs, 'proc': proc,
+    # dpkg's status file and os-release of a hardened lab host; no record of the collection's yet
+    monkeypatch.setattr(xen_facts, 'DPKG_STATUS', fixture_path(D12 + 'var-lib-dpkg-status.lab-hardened-excerpt.txt'))
+    monkeypatch.setattr(xen_facts, 'OS_RELEASE', fixture_path(D12 + 'etc-os-release.txt'))
+    records = tmp_path / 'var-lib-xenguard'
+    records.mkdir()
+    monkeypatch.setattr(xen_facts, 'BOOT_IMAGE_RECORD', str(records / 'boot-image.json'))
+    monkeypatch.setattr(xen_facts, 'STUBDOM_IMAGE_RECORD', str(records / 'stubdom-image.json'))
+    return {'records': records, 'grub_d': grub_d, 'caps': caps, 'hyp': hyp, 'etc': etc, 'dev': dev, 'sysfs': sysfs, 'proc': proc,
             'xs_conf': xs_conf}
 
 
@@ -401,6 +408,39 @@ def test_boot_part_xen_cfg_grub_and_microcode(capsys, monkeypatch, dom0):
     assert grub == [True, True, False]
     assert boot['packages'] == {'intel-microcode': True, 'amd64-microcode': False}
     assert xen['network'] is None and xen['errors'] == {}
+
+
+def test_boot_part_installed_packages_distribution_and_records(capsys, monkeypatch, dom0, tmp_path):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    boot = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']
+    assert boot['installed']['xen-hypervisor-4.17-amd64']['source_version'] == '4.17.5+72-g01140da4e8-1'
+    assert boot['installed']['qemu-system-xen']['version'] == '1:7.2+dfsg-7+deb12u18+b3'
+    assert 'libc6' not in boot['installed']
+    assert boot['os'] == {'id': 'debian', 'version_id': '12', 'version_codename': 'bookworm'}
+    assert boot['kernel_release'] == os.uname()[2]
+    assert boot['boot_image'] is None and boot['stubdom_image']['recorded'] is False
+
+    # images recorded by xen_stubdom_image: current while the packages of the key are installed at the
+    # recorded versions and the images keep their size and time
+    dest = tmp_path / 'xen-boot'
+    dest.mkdir()
+    for name, data in (('qemu-stubdom-linux-kernel', b'kernel'), ('qemu-stubdom-linux-rootfs', b'rootfs!')):
+        (dest / name).write_bytes(data)
+    stat = dict((what, [os.stat(str(dest / name)).st_size, os.stat(str(dest / name)).st_mtime_ns])
+                for what, name in (('kernel', 'qemu-stubdom-linux-kernel'), ('rootfs', 'qemu-stubdom-linux-rootfs')))
+    record = {'key': {'builder': 1, 'files': {}, 'init_sha256': '0' * 64,
+                      'packages': {'qemu-system-xen': '1:7.2+dfsg-7+deb12u18+b3', 'libc6': '2.36-9+deb12u14'}},
+              'sha256': {}, 'dest': str(dest), 'kernel': '/boot/vmlinuz-6.1.0-50-amd64', 'stat': stat}
+    (dom0['records'] / 'stubdom-image.json').write_text(json.dumps(record))
+    (dom0['records'] / 'boot-image.json').write_text('{"hypervisor": "/boot/xenguard/ab/xen-xsm.gz"}')
+    boot = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']
+    assert boot['stubdom_image'] == {'recorded': True, 'dest': str(dest), 'kernel': '/boot/vmlinuz-6.1.0-50-amd64',
+                                     'current': True, 'why': ''}
+    assert boot['boot_image'] == {'hypervisor': '/boot/xenguard/ab/xen-xsm.gz'}
+    (dest / 'qemu-stubdom-linux-rootfs').write_bytes(b'rootfs?!')
+    boot = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']
+    assert boot['stubdom_image']['current'] is False
+    assert boot['stubdom_image']['why'] == 'not the size and time recorded: rootfs'
 
 
 @pytest.mark.parametrize('text, error', [

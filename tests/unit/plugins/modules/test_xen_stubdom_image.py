@@ -149,6 +149,44 @@ def test_rebuilt_when_an_input_or_the_image_changes(capsys, host):
                                 % (host['dest'], host['state'])]
 
 
+def test_the_record_lets_xen_facts_judge_without_building(capsys, host):
+    from ansible_collections.xenguard.hardening.plugins.modules import xen_facts
+    run_module(xen_stubdom_image, capsys, build_args(host))
+    with open(host['state']) as handle:
+        state = json.load(handle)
+    kernel = os.path.join(host['dest'], 'qemu-stubdom-linux-kernel')
+    rootfs = os.path.join(host['dest'], 'qemu-stubdom-linux-rootfs')
+    assert state['dest'] == host['dest'] and state['kernel'] == host['kernel']
+    assert state['stat'] == {'kernel': [os.stat(kernel).st_size, os.stat(kernel).st_mtime_ns],
+                             'rootfs': [os.stat(rootfs).st_size, os.stat(rootfs).st_mtime_ns]}
+    # what xen_facts reads of it: the images' size and time agree; the kernel here is owned by no package,
+    # so only this module can tell (xen_facts says why it does not call the images current)
+    with open(host['state']) as handle:
+        assert xen_facts.stubdom_image_stat(handle.read()) == state['stat']
+    judged = stubdom.recorded_image(state, state['key']['packages'], state['stat'])
+    assert judged['current'] is False and 'files no package owns' in judged['why']
+
+    # a record written before the module kept dest, kernel and sizes: they are added once (a change of the
+    # record alone: the images are not written again), check mode writes nothing, then nothing changes
+    old = dict((k, v) for k, v in state.items() if k in ('key', 'sha256'))
+    with open(host['state'], 'w') as handle:
+        json.dump(old, handle)
+    before = (os.stat(kernel).st_mtime_ns, os.stat(rootfs).st_mtime_ns)
+    checked = run_module(xen_stubdom_image, capsys, build_args(host), check_mode=True, diff=True)
+    assert checked['changed'] is True and checked['reasons'] == [
+        'the record %s gets the directory, kernel and image sizes and times (the images are the ones recorded)'
+        % host['state']]
+    assert '"stat"' in checked['diff']['after'] and '"stat"' not in checked['diff']['before']
+    with open(host['state']) as handle:
+        assert json.load(handle) == old
+    recorded = run_module(xen_stubdom_image, capsys, build_args(host))
+    assert recorded['changed'] is True and recorded['reasons'] == checked['reasons']
+    assert (os.stat(kernel).st_mtime_ns, os.stat(rootfs).st_mtime_ns) == before
+    with open(host['state']) as handle:
+        assert json.load(handle) == state
+    assert run_module(xen_stubdom_image, capsys, build_args(host))['changed'] is False
+
+
 def test_check_mode_first_run_writes_nothing(capsys, host):
     result = run_module(xen_stubdom_image, capsys, build_args(host), check_mode=True)
     assert result['changed'] is True and result['sha256'] == {'kernel': None, 'rootfs': None}
