@@ -30,7 +30,8 @@ None: it was not gathered):
                    status file, os_release: text of /etc/os-release, kernel_release: `uname -r`,
                    boot_image_record: text of the reboot role's record, stubdom_image_record: text of
                    xen_stubdom_image's record, stubdom_image_stat: {kernel|rootfs: [size, mtime_ns] or None}
-                   of the images in the directory that record names}
+                   of the images in the directory that record names, microcode_policy: {packages, rc, stdout,
+                   stderr} of `apt-cache policy` over the microcode packages not installed, or None}
     errors         {part: reason} for the parts that could not be read
 """
 
@@ -256,6 +257,20 @@ def parse_os_release(text):
     return dict((key, values.get(key) or None) for key in ('id', 'version_id', 'version_codename'))
 
 
+def parse_apt_policy(text, packages):
+    """{package: candidate version, or None when apt has none} of `apt-cache policy PACKAGE...` for PACKAGES
+    (a package apt does not know at all is not printed: None too)."""
+    found = dict((name, None) for name in packages)
+    current = None
+    for line in (text or '').splitlines():
+        if line[:1] not in (' ', '\t') and line.rstrip().endswith(':'):
+            current = line.strip()[:-1].split(':')[0]
+        elif current in found and line.strip().startswith('Candidate:'):
+            value = line.split(':', 1)[1].strip()
+            found[current] = None if value in ('', '(none)') else value
+    return found
+
+
 def json_record(text, what, warnings):
     """A JSON object the collection recorded on the host (None when absent; a warning when unreadable)."""
     if text is None:
@@ -278,7 +293,10 @@ def _boot(raw, info, warnings):
             'grub_files': dict(read.get('grub_files') or {}),
             'packages': dict(read.get('packages') or {}),
             'installed': None, 'os': None, 'kernel_release': read.get('kernel_release'),
-            'boot_image': None, 'stubdom_image': None}
+            'boot_image': None, 'stubdom_image': None, 'microcode_candidates': None}
+    policy = read.get('microcode_policy')
+    if policy and policy.get('rc') == 0:
+        fact['microcode_candidates'] = parse_apt_policy(policy.get('stdout'), policy.get('packages') or [])
     stubdom_record = json_record(read.get('stubdom_image_record'), stubdom.STATE_FILE, warnings)
     if read.get('dpkg_status') is not None:
         record_packages = sorted(((stubdom_record or {}).get('key') or {}).get('packages') or {}) \

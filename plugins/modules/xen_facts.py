@@ -232,7 +232,10 @@ ansible_facts:
             role's record of the hypervisor image it committed, C(/var/lib/xenguard/boot-image.json), or
             V(null)) and C(stubdom_image) (whether the stub domain images M(xenguard.hardening.xen_stubdom_image)
             recorded in C(/var/lib/xenguard/stubdom-image.json) are still current - C(recorded), C(dest),
-            C(kernel), C(current), C(why); V(null) when dpkg's status file cannot be read). The roles read
+            C(kernel), C(current), C(why); V(null) when dpkg's status file cannot be read) and
+            C(microcode_candidates) (for each microcode package dpkg has not installed, the version apt would
+            install, from C(apt-cache policy), or V(null) when apt has none; V(null) when every microcode
+            package is installed or C(apt-cache) is missing or fails). The roles read
             these instead of asking the host again, so a re-run on a host that is done calls no module.
           type: dict
           sample:
@@ -246,6 +249,7 @@ ansible_facts:
             kernel_release: 6.1.0-50-amd64
             boot_image: null
             stubdom_image: {recorded: true, dest: /usr/lib/xen-4.17/boot, kernel: /boot/vmlinuz-6.1.0-50-amd64, current: true, why: ""}
+            microcode_candidates: {intel-microcode: null, amd64-microcode: null}
         pci:
           description: >-
             dom0's PCI devices from C(/sys/bus/pci/devices) - C(devices), each with C(address), C(class),
@@ -489,17 +493,32 @@ def stubdom_image_stat(record_text):
             'rootfs': _size_and_time(os.path.join(dest, STUBDOM_ROOTFS))}
 
 
+def microcode_installed():
+    """{microcode package: whether dpkg has it installed}."""
+    # dpkg keeps <package>.list (or <package>:<arch>.list) of every installed package
+    return dict((name, any(_exists(os.path.join(DPKG_INFO, name + suffix + '.list'))
+                           for suffix in ('', ':amd64', ':i386'))) for name in MICROCODE_PACKAGES)
+
+
+def microcode_policy(module):
+    """{packages, rc, stdout, stderr} of `apt-cache policy` over the microcode packages dpkg has not installed
+    (None when all are installed or apt-cache is missing): whether apt could install them."""
+    packages = microcode_installed()
+    missing = [name for name in MICROCODE_PACKAGES if not packages.get(name)]
+    runner = CommandRunner(module, 'apt-cache', required=False) if missing else None
+    if runner is None or not runner.available:
+        return None
+    result = runner.run(['policy'] + missing, check=False)
+    return {'packages': missing, 'rc': result.rc, 'stdout': result.stdout, 'stderr': result.stderr}
+
+
 def read_boot(params):
     """xen.cfg's bytes, which of GRUB's files exist, which microcode packages dpkg has installed, dpkg's status
     file, the distribution, the running kernel and what the collection recorded (the committed hypervisor
     image, the stub domain images with their size and time)."""
     path = params['xen_cfg_path']
     exists = os.path.exists(path)
-    packages = {}
-    for name in MICROCODE_PACKAGES:
-        # dpkg keeps <package>.list (or <package>:<arch>.list) of every installed package
-        packages[name] = any(_exists(os.path.join(DPKG_INFO, name + suffix + '.list'))
-                             for suffix in ('', ':amd64', ':i386'))
+    packages = microcode_installed()
     stubdom_record = _read(STUBDOM_IMAGE_RECORD)
     return {'xen_cfg': {'path': path, 'exists': exists, 'data': _read_bytes(path) if exists else b''},
             'grub_files': dict((name, _exists(name)) for name in GRUB_FILES),
@@ -557,6 +576,14 @@ def read_parts(module, xl, parts, params, raw):
             raw['errors'][part] = reason_of(exc)
 
 
+def _read_microcode_policy(module, out):
+    """microcode_policy into out['policy']; apt-cache failing only leaves the candidates unknown (None)."""
+    try:
+        out['policy'] = microcode_policy(module)
+    except Exception:  # the role then asks apt-cache itself
+        out['policy'] = None
+
+
 def read_raw(module, xl, parts, params):
     """The raw outputs of the parts asked for (facts.assemble's input); a part that fails is in errors."""
     wanted = [part for part in PARTS if part != 'controls' and part in parts]
@@ -564,12 +591,21 @@ def read_raw(module, xl, parts, params):
     worker = threading.Thread(target=read_parts, name='xen_facts-reads',
                               args=(module, xl, [p for p in wanted if p not in XL_LANE], params, side))
     worker.start()
+    # apt-cache (about a second under emulation) in a third lane: it would otherwise lengthen the second one
+    apt = {}
+    apt_worker = threading.Thread(target=_read_microcode_policy, name='xen_facts-apt', args=(module, apt))
+    if 'boot' in wanted:
+        apt_worker.start()
     try:
         # xl info is the ground everything stands on (version, booted command line): its failure fails the call
         raw = {'xl_info': xl.info_text(), 'errors': {}}
         read_parts(module, xl, [p for p in wanted if p in XL_LANE], params, raw)
     finally:
         worker.join()
+        if 'boot' in wanted:
+            apt_worker.join()
+    if side.get('boot') is not None:
+        side['boot']['microcode_policy'] = apt.get('policy')
     errors = raw['errors']
     raw.update(side)
     errors.update(side['errors'])

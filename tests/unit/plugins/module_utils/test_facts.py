@@ -408,3 +408,24 @@ def test_boot_part_unreadable_reads_are_none_and_bad_records_warn():
     assert boot['installed'] is None and boot['stubdom_image'] is None and boot['os'] is None
     assert boot['boot_image'] is None
     assert len(warnings) == 2 and 'is not JSON' in warnings[1] and 'not a JSON object' in warnings[0]
+
+
+def test_apt_policy_candidates():
+    lab = fixture('apt', 'apt-cache-policy.microcode.bookworm-lab.txt')
+    assert facts.parse_apt_policy(lab, ['intel-microcode', 'amd64-microcode']) == {
+        'intel-microcode': None, 'amd64-microcode': None}
+    build = fixture('apt', 'apt-cache-policy.busybox-static-intel-microcode.txt')
+    # the version table's lines ("500 http://...") are not packages; a package apt does not print is None
+    assert facts.parse_apt_policy(build, ['busybox-static', 'intel-microcode', 'amd64-microcode']) == {
+        'busybox-static': '1:1.35.0-4+deb12u1+b1', 'intel-microcode': None, 'amd64-microcode': None}
+
+
+def test_boot_part_microcode_candidates_only_from_a_policy_that_answered():
+    policy = {'packages': ['intel-microcode', 'amd64-microcode'], 'rc': 0, 'stderr': '',
+              'stdout': fixture('apt', 'apt-cache-policy.microcode.bookworm-lab.txt')}
+    boot = xen_of(_boot_raw(microcode_policy=policy), parts=['boot'])['boot']
+    assert boot['microcode_candidates'] == {'intel-microcode': None, 'amd64-microcode': None}
+    # apt-cache failed (a broken cache): unknown, the role asks apt-cache itself
+    failed = dict(policy, rc=100, stdout='', stderr='E: The package cache file is corrupted')
+    assert xen_of(_boot_raw(microcode_policy=failed), parts=['boot'])['boot']['microcode_candidates'] is None
+    assert xen_of(_boot_raw(), parts=['boot'])['boot']['microcode_candidates'] is None

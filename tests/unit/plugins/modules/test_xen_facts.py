@@ -443,6 +443,29 @@ def test_boot_part_installed_packages_distribution_and_records(capsys, monkeypat
     assert boot['stubdom_image']['why'] == 'not the size and time recorded: rootfs'
 
 
+def test_boot_part_asks_apt_for_the_microcode_packages_not_installed(capsys, monkeypatch, dom0, tmp_path):
+    host = Host(HOSTS['bookworm-vtd-intremap-with-guest'])
+    # no apt-cache: nothing asked, the candidates unknown
+    boot = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']
+    assert boot['microcode_candidates'] is None
+    # amd64-microcode is not installed on this host (intel-microcode is): only it is asked about
+    host.binaries += ('apt-cache',)
+    host.answers[('apt-cache', 'policy', 'amd64-microcode')] = (
+        0, fixture('apt/apt-cache-policy.microcode.bookworm-lab.txt'), '')
+    boot = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']
+    assert boot['microcode_candidates'] == {'amd64-microcode': None}
+    assert ('apt-cache', 'policy', 'amd64-microcode') in host.ran
+    # nothing missing: apt-cache is not run
+    (tmp_path / 'dpkg-info' / 'amd64-microcode.list').write_text('/.\n')
+    host.ran = []
+    boot = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']['boot']
+    assert boot['microcode_candidates'] is None and not [c for c in host.ran if c[0] == 'apt-cache']
+    # a part not asked for runs no apt-cache either
+    host.ran = []
+    run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['dmesg']))
+    assert not [c for c in host.ran if c[0] == 'apt-cache']
+
+
 @pytest.mark.parametrize('text, error', [
     ('GRUB_CMDLINE_XEN_DEFAULT="smt=0\n', 'unterminated quote in the assignment (line 1)'),
     (b'# caf\xe9\nGRUB_CMDLINE_XEN_DEFAULT="smt=0"\n', 'is not UTF-8: byte 0xE9 at offset 5 (line 1)'),
