@@ -730,3 +730,13 @@ def test_a_failing_ip_makes_only_the_network_control_unknown(capsys, monkeypatch
     xen = run(capsys, monkeypatch, Host(HOSTS['bookworm-vtd-intremap-with-guest']),
               etc_args(dom0))['ansible_facts']['xen']
     assert set(i['ipv6'] for i in xen['network']['interfaces']) == {None}
+
+
+@pytest.mark.parametrize('text', [None, '', '{"key": ', '[1, 2]', '{"dest": ""}', '{"dest": 5}'],
+                         ids=['absent', 'empty', 'cut-off', 'a-list', 'empty-dest', 'number-dest'])
+def test_stubdom_image_stat_of_records_naming_no_directory(text):
+    assert xen_facts.stubdom_image_stat(text) is None
+
+
+def test_stubdom_image_stat_of_images_that_are_gone(tmp_path):
+    assert xen_facts.stubdom_image_stat(json.dumps({'dest': str(tmp_path / 'gone')})) == {'kernel': None, 'rootfs': None}
