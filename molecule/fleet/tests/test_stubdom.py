@@ -57,6 +57,9 @@ def test_images_built_from_the_distribution(host):
         assert package in packages, packages
     assert any(name.startswith("linux-image-") for name in packages)
     assert state["sha256"]["rootfs"] == rootfs.sha256sum
+    # what xen_facts judges the images by on a re-run (boot.stubdom_image): directory, kernel, size and time
+    assert state["dest"] == boot and state["kernel"].startswith("/boot/vmlinuz-")
+    assert [state["stat"]["kernel"][0], state["stat"]["rootfs"][0]] == [kernel.size, rootfs.size]
     # the rootfs is a gzip'd cpio ("newc") with the collection's init and Debian's Xen QEMU at its own path
     files = cpio_files(gzip.decompress(rootfs.content))
     assert "usr/libexec/xen-qemu-system-i386" in files
