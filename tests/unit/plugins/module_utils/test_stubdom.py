@@ -276,3 +276,119 @@ def test_plan_traditional_left_alone_and_shared_users():
     other['keys']['device_model_version'] = 'qemu-xen-traditional'
     plan = stubdom.plan_guests(facts, dict(OPTIONS))
     assert plan['problems'] == [] and plan['untouched'][0]['path'] == '/etc/xen/other.cfg'
+
+
+# ------------------------------------------------------------------ the exact bytes and sentences (issue 14)
+
+def newc_header(ino, mode, nlink, size, namesize):
+    """A newc header written out field by field: magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
+    devminor, rdevmajor, rdevminor, namesize, check."""
+    return ('070701' + '%08X' % ino + '%08X' % mode + '00000000' * 2 + '%08X' % nlink + '00000000' + '%08X' % size
+            + '00000000' * 4 + '%08X' % namesize + '00000000').encode('ascii')
+
+
+def test_cpio_newc_bytes_of_a_directory_a_link_and_a_file():
+    data = stubdom.cpio_newc([('bin', 'dir', None), ('bin/sh', 'link', 'busybox'),
+                              ('init', 'file', (0o104755, b'abc'))])
+    assert newc_header(1, 0x41ED, 2, 0, 4) == b'07070100000001000041ED000000000000000000000002' + b'0' * 48 + b'0000000400000000'
+    assert data == (newc_header(1, 0o40755, 2, 0, 4) + b'bin\0' + b'\0\0'
+                    + newc_header(2, 0o120777, 1, 7, 7) + b'bin/sh\0' + b'\0' * 3 + b'busybox' + b'\0'
+                    + newc_header(3, 0o104755, 1, 3, 5) + b'init\0' + b'\0' + b'abc' + b'\0'
+                    + newc_header(0, 0, 1, 0, 11) + b'TRAILER!!!\0' + b'\0' * 3)
+    assert len(data) % 4 == 0
+    # the file's mode keeps its permission bits only; a data length that is a multiple of 4 gets no padding
+    data = stubdom.cpio_newc([('x', 'file', (0o170644, b'abcd'))])
+    assert data.startswith(newc_header(1, 0o100644, 1, 4, 2) + b'x\0' + b'abcd' + newc_header(0, 0, 1, 0, 11))
+
+
+@pytest.mark.parametrize('value, expected', [
+    (True, True), (False, False), (1, True), (0, False), (-1, True), ('1', True), ('0', False), ('0x10', True),
+    ('0x0', False), ('yes', False), ('', False), (None, False),
+])
+def test_stub_domain_reads_xl_numbers_as_xl_does(value, expected):
+    assert stubdom._truthy(value) is expected
+
+
+SD_PATH_HINT = 'give an absolute path of letters, digits and _ . + @ / - only.'
+SUPPLIED = ('is empty, but xenguard_stubdom_images=supplied needs the image (and its SHA-256 in %s_sha256); or set '
+            'xenguard_stubdom_images=build to build it here.')
+NOT_SHA = 'not a SHA-256 (64 hex digits); give the output of sha256sum for %s.'
+MEMORY_HINT = "give the stub domain memory in MiB, from 64 to 4096 (libxl's default is 128)."
+BASE_HINT = 'give the first UID of a free range of 32752 UIDs, for example 131072 (qemu-deprivilege.pandoc).'
+GUESTS_HINT = 'give a list of guest names or configuration paths.'
+
+
+@pytest.mark.parametrize('values, expected', [
+    ({'xenguard_stubdom_mode': 'on', 'xenguard_stubdom_images': None, 'xenguard_stubdom_dm_user_mode': 'shared'},
+     ["xenguard_stubdom_mode: is the string 'on'; use one of auto, stubdomain, restrict.",
+      'xenguard_stubdom_images: is null; use one of build, supplied, none.',
+      "xenguard_stubdom_dm_user_mode: is the string 'shared'; use one of per_guest, range."]),
+    ({'xenguard_stubdom_kernel': '/srv/k k', 'xenguard_stubdom_rootfs': 5, 'xenguard_stubdom_firmware_dir': '/usr/lib/..'},
+     ["xenguard_stubdom_kernel: is the string '/srv/k k'; " + SD_PATH_HINT,
+      'xenguard_stubdom_rootfs: is the number 5; ' + SD_PATH_HINT,
+      "xenguard_stubdom_firmware_dir: is the string '/usr/lib/..'; " + SD_PATH_HINT]),
+    ({'xenguard_stubdom_firmware_dir': '/usr/../etc'},
+     ["xenguard_stubdom_firmware_dir: is the string '/usr/../etc'; " + SD_PATH_HINT]),
+    ({'xenguard_stubdom_images': 'supplied'},
+     ['xenguard_stubdom_kernel: ' + SUPPLIED % 'xenguard_stubdom_kernel',
+      'xenguard_stubdom_kernel_sha256: is null, ' + NOT_SHA % 'xenguard_stubdom_kernel',
+      'xenguard_stubdom_rootfs: ' + SUPPLIED % 'xenguard_stubdom_rootfs',
+      'xenguard_stubdom_rootfs_sha256: is null, ' + NOT_SHA % 'xenguard_stubdom_rootfs']),
+    ({'xenguard_stubdom_images': 'supplied', 'xenguard_stubdom_kernel': '/srv/k',
+      'xenguard_stubdom_kernel_sha256': 'B' * 64, 'xenguard_stubdom_rootfs': '/srv/r',
+      'xenguard_stubdom_rootfs_sha256': 'b' * 63},
+     ["xenguard_stubdom_rootfs_sha256: is the string '%s', " % ('b' * 63) + NOT_SHA % 'xenguard_stubdom_rootfs']),
+    ({'xenguard_stubdom_build_packages': 'qemu', 'xenguard_stubdom_busybox_package': 'Busybox'},
+     ["xenguard_stubdom_build_packages: is the string 'qemu'; give a list of Debian package names.",
+      "xenguard_stubdom_busybox_package: is the string 'Busybox'; give a Debian package name, for example "
+      "busybox-static."]),
+    ({'xenguard_stubdom_build_packages': ['qemu-system-x86', 'A'], 'xenguard_stubdom_busybox_package': None},
+     ['xenguard_stubdom_build_packages: is a list; give a list of Debian package names.',
+      'xenguard_stubdom_busybox_package: is null; give a Debian package name, for example busybox-static.']),
+    ({'xenguard_stubdom_build_packages': [3]}, ['xenguard_stubdom_build_packages: is a list; give a list of Debian '
+                                                'package names.']),
+    ({'xenguard_stubdom_memory': 63, 'xenguard_stubdom_dm_user_range_base': 999},
+     ['xenguard_stubdom_memory: is the number 63; ' + MEMORY_HINT,
+      'xenguard_stubdom_dm_user_range_base: is the number 999; ' + BASE_HINT]),
+    ({'xenguard_stubdom_memory': 4097, 'xenguard_stubdom_dm_user_range_base': 2 ** 31 - 32751},
+     ['xenguard_stubdom_memory: is the number 4097; ' + MEMORY_HINT,
+      'xenguard_stubdom_dm_user_range_base: is the number 2147450897; ' + BASE_HINT]),
+    ({'xenguard_stubdom_memory': 'big', 'xenguard_stubdom_dm_user_range_base': None},
+     ["xenguard_stubdom_memory: is the string 'big'; " + MEMORY_HINT,
+      'xenguard_stubdom_dm_user_range_base: is null; ' + BASE_HINT]),
+    ({'xenguard_stubdom_seclabel': 'dm_dom_t'},
+     ["xenguard_stubdom_seclabel: is the string 'dm_dom_t'; give a FLASK label user:role:type, for example "
+      "system_u:system_r:dm_dom_t."]),
+    ({'xenguard_stubdom_seclabel': 3},
+     ['xenguard_stubdom_seclabel: is the number 3; give a FLASK label user:role:type, for example '
+      'system_u:system_r:dm_dom_t.']),
+    ({'xenguard_stubdom_guests': 'web1', 'xenguard_stubdom_exclude': ['web1', '']},
+     ["xenguard_stubdom_guests: is the string 'web1'; " + GUESTS_HINT,
+      'xenguard_stubdom_exclude: is a list; ' + GUESTS_HINT]),
+    ({'xenguard_stubdom_guests': [5], 'xenguard_stubdom_backup': 'maybe'},
+     ['xenguard_stubdom_guests: is a list; ' + GUESTS_HINT,
+      "xenguard_stubdom_backup: is the string 'maybe', not a boolean; use true or false."]),
+    ({'xenguard_stubdom_backup': None}, ['xenguard_stubdom_backup: is null, not a boolean; use true or false.']),
+])
+def test_input_problems_are_whole_sentences(values, expected):
+    assert stubdom.input_problems(values) == expected
+
+
+@pytest.mark.parametrize('values', [
+    {},
+    {'xenguard_stubdom_mode': 'auto', 'xenguard_stubdom_images': 'build', 'xenguard_stubdom_dm_user_mode': 'per_guest'},
+    {'xenguard_stubdom_mode': 'stubdomain', 'xenguard_stubdom_images': 'none', 'xenguard_stubdom_dm_user_mode': 'range'},
+    # restrict mode starts no stub domain: supplied images are not needed
+    {'xenguard_stubdom_mode': 'restrict', 'xenguard_stubdom_images': 'supplied'},
+    {'xenguard_stubdom_images': 'supplied', 'xenguard_stubdom_kernel': '/srv/k', 'xenguard_stubdom_kernel_sha256': 'B' * 64,
+     'xenguard_stubdom_rootfs': '/srv/r', 'xenguard_stubdom_rootfs_sha256': '0' * 64},
+    {'xenguard_stubdom_kernel': None, 'xenguard_stubdom_rootfs': '', 'xenguard_stubdom_firmware_dir': '/usr/lib/a..b/'},
+    {'xenguard_stubdom_build_packages': ('qemu-system-x86', 'libc6', 'g++-12'), 'xenguard_stubdom_busybox_package': 'bb'},
+    {'xenguard_stubdom_memory': 64, 'xenguard_stubdom_dm_user_range_base': 1000},
+    {'xenguard_stubdom_memory': '4096', 'xenguard_stubdom_dm_user_range_base': 2 ** 31 - 32752},
+    {'xenguard_stubdom_seclabel': 'system_u:system_r:dm_dom_t'}, {'xenguard_stubdom_seclabel': None},
+    {'xenguard_stubdom_guests': ('web1', '/etc/xen/db1.cfg'), 'xenguard_stubdom_exclude': [], 'xenguard_stubdom_backup': 'no'},
+    {'xenguard_stubdom_backup': False},
+])
+def test_usable_stubdom_inputs_pass(values):
+    assert stubdom.input_problems(values) == []
