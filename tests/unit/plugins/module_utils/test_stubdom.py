@@ -392,3 +392,65 @@ def test_input_problems_are_whole_sentences(values, expected):
 ])
 def test_usable_stubdom_inputs_pass(values):
     assert stubdom.input_problems(values) == []
+
+
+PLAN_CONFIGS = {
+    '/etc/xen/a.cfg': {'keys': {'name': 'alpha', 'type': 'hvm', 'dm_restrict': 1}},
+    # xl reads vnc/sdl/spice as numbers: spice='yes' is no graphics, vfb is graphics whatever it holds
+    '/etc/xen/b.cfg': {'keys': {'builder': 'HVM', 'sdl': '1', 'vnc': 0, 'spice': 'yes', 'vfb': ['vnc=1'],
+                                'device_model_user': 'qemu-b'}},
+    '/etc/xen/c.cfg': {'keys': {'name': 'charlie', 'type': 'pv'}},
+    '/etc/xen/dd.cfg': {'keys': {'type': 'hvm', 'driver_domain': '1'}},
+    '/etc/xen/vtpm-x.cfg': {'keys': {'type': 'hvm', 'kernel': '/usr/lib/xen/boot/vtpm-stubdom.gz'}},
+    '/etc/xen/err.cfg': {'keys': {}, 'error': '/etc/xen/err.cfg:1:1: lexical error'},
+    '/etc/xen/junk.cfg': 'not a mapping',
+    '/etc/xen/trad.cfg': {'keys': {'type': 'HVM', 'device_model_version': 'qemu-xen-traditional'}},
+    '/etc/xen/nameless.cfg': {'keys': {'type': 'hvm', 'stubdomain_memory': 256, 'device_model_version': 'qemu-xen',
+                                       'device_model_stubdomain_override': '1',
+                                       'device_model_stubdomain_seclabel': 'u:r:t'}},
+    '/etc/xen/skip.cfg': {'keys': {'name': 'skipme', 'type': 'hvm'}},
+    '/etc/xen/skip2.cfg': {'keys': {'type': 'hvm'}},
+}
+PLAN_FACTS = {'info': {'virt_caps': 'pv hvm'}, 'xsm': {'framework': 'flask'}, 'guest_configs': PLAN_CONFIGS}
+PLAN_OPTIONS = {'mode': 'auto', 'images': True, 'memory': None, 'seclabel': 'u:r:t',
+                'exclude': ['skipme', '/etc/xen/skip2.cfg']}
+STUB_SETTINGS = {'device_model_stubdomain_override': 1, 'device_model_version': 'qemu-xen', 'stubdomain_memory': 256,
+                 'device_model_stubdomain_seclabel': 'u:r:t'}
+ALPHA = {'path': '/etc/xen/a.cfg', 'name': 'alpha', 'how': 'stubdomain', 'why': 'stub domain images installed',
+         'user': None, 'settings': STUB_SETTINGS, 'remove': ['dm_restrict', 'device_model_user'], 'pending': True}
+
+
+def test_the_whole_plan_of_every_kind_of_configuration():
+    assert stubdom.plan_guests(PLAN_FACTS, PLAN_OPTIONS) == {
+        'problems': ['the guest configuration /etc/xen/err.cfg cannot be read: /etc/xen/err.cfg:1:1: lexical error; '
+                     'fix it (xl create -n /etc/xen/err.cfg shows the problem) or leave it out with '
+                     'xenguard_stubdom_exclude'],
+        'guests': [
+            ALPHA,
+            {'path': '/etc/xen/b.cfg', 'name': 'b', 'how': 'restrict',
+             'why': 'graphics output (sdl, vfb) is not available from a Linux stub domain', 'user': 'qemu-b',
+             'settings': {'dm_restrict': 1, 'device_model_user': 'qemu-b'},
+             'remove': ['device_model_stubdomain_override', 'stubdomain_memory'], 'pending': True},
+            # already as planned: a re-run changes nothing
+            {'path': '/etc/xen/nameless.cfg', 'name': 'nameless', 'how': 'stubdomain',
+             'why': 'stub domain images installed', 'user': None, 'settings': STUB_SETTINGS,
+             'remove': ['dm_restrict', 'device_model_user'], 'pending': False}],
+        'untouched': [{'path': '/etc/xen/trad.cfg', 'name': 'trad',
+                       'why': 'device_model_version="qemu-xen-traditional" (neither the Linux stub domain nor '
+                              'dm_restrict supports it); move it to qemu-xen'}]}
+
+
+def test_the_plan_of_named_guests():
+    assert stubdom.plan_guests(PLAN_FACTS, dict(PLAN_OPTIONS, guests=['alpha', '/etc/xen/c.cfg', 'ghost'])) == {
+        'problems': ['charlie (/etc/xen/c.cfg) is not an HVM guest (type=pv): only HVM guests have a device model; '
+                     'remove it from xenguard_stubdom_guests',
+                     'xenguard_stubdom_guests names ghost, which is no guest configuration xen_facts read (give a '
+                     'path under the config_paths, or a guest name)'],
+        'guests': [ALPHA], 'untouched': []}
+    plan = stubdom.plan_guests(PLAN_FACTS, dict(PLAN_OPTIONS, images=False, guests=['alpha', 'b']))
+    assert plan['problems'] == [] and plan['untouched'] == []
+    assert [(g['name'], g['how'], g['why'], g['user'], g['settings']) for g in plan['guests']] == [
+        ('alpha', 'restrict', 'no stub domain images on this host', 'xen-qemuuser-alpha',
+         {'dm_restrict': 1, 'device_model_user': 'xen-qemuuser-alpha'}),
+        ('b', 'restrict', 'no stub domain images on this host', 'qemu-b',
+         {'dm_restrict': 1, 'device_model_user': 'qemu-b'})]
