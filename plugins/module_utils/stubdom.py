@@ -58,8 +58,6 @@ def parse_ldd(text):
     """
     paths = []
     for line in text.splitlines():
-        if not line.strip() or 'statically linked' in line or 'not a dynamic executable' in line:
-            continue
         if '=> not found' in line:
             raise StubdomError('a library is missing on this host: %s; reinstall the package of the binary'
                                % line.strip())
@@ -72,15 +70,14 @@ def parse_ldd(text):
         if match:
             paths.append(match.group(1))
             continue
-        # linux-vdso.so.1 (0x...): the kernel's, nothing to copy
+        # linux-vdso.so.1 (0x...): the kernel's, nothing to copy; "statically linked": nothing at all
     seen = set()
     return [p for p in paths if not (p in seen or seen.add(p))]
 
 
 def module_name(path):
     """The name of a kernel module from its file (kernel/drivers/xen/xen-privcmd.ko.xz -> xen_privcmd)."""
-    base = path.rsplit('/', 1)[-1]
-    base = re.sub(r'\.ko(\.(xz|zst|gz))?$', '', base)
+    base = re.sub(r'\.ko(\.(xz|zst|gz))?$', '', posixpath.basename(path))
     return base.replace('-', '_')
 
 
@@ -238,7 +235,7 @@ def parse_dpkg_versions(text):
     versions = {}
     for line in text.splitlines():
         if '\t' in line:
-            name, version = line.split('\t', 1)
+            name, _sep, version = line.partition('\t')
             versions[name.split(':')[0].strip()] = version.strip()
     return versions
 

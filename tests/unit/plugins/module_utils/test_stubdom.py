@@ -454,3 +454,51 @@ def test_the_plan_of_named_guests():
          {'dm_restrict': 1, 'device_model_user': 'xen-qemuuser-alpha'}),
         ('b', 'restrict', 'no stub domain images on this host', 'qemu-b',
          {'dm_restrict': 1, 'device_model_user': 'qemu-b'})]
+
+
+def test_parsers_read_on_past_lines_they_skip():
+    assert stubdom.parse_ldd('\n\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 '
+                             '(0x00007f10)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f20)\n') == [
+        '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']
+    assert stubdom.module_name('xenfs.ko') == 'xenfs'
+    deps = stubdom.parse_modules_dep('no colon here\n: empty\na/xenfs.ko:\n')
+    assert deps == {'xenfs': ('a/xenfs.ko', [])}
+    assert stubdom.parse_dpkg_search('libc6, libc6-dev:amd64: /usr/lib/x\n') == {'/usr/lib/x': 'libc6'}
+    assert stubdom.parse_dpkg_versions('libc6:amd64\t2.36-9\nbusybox\t1:1.35.0-4\n') == {'libc6': '2.36-9',
+                                                                                          'busybox': '1:1.35.0-4'}
+
+
+def test_stub_domain_errors_are_whole_sentences():
+    with pytest.raises(stubdom.StubdomError) as err:
+        stubdom.parse_ldd('\tlibspice-server.so.1 => not found\n')
+    assert str(err.value) == ('a library is missing on this host: libspice-server.so.1 => not found; reinstall the '
+                              'package of the binary')
+    with pytest.raises(stubdom.StubdomError) as err:
+        stubdom.module_load_order({}, {'xen_evtchn'}, wanted=('xen-evtchn', 'xen-gntalloc'))
+    assert str(err.value) == ('the kernel has no module xen-gntalloc (neither built in nor in modules.dep); the stub '
+                              'domain needs it: use a Debian kernel (linux-image-amd64) or run depmod -a')
+    with pytest.raises(stubdom.StubdomError) as err:
+        stubdom.module_load_order(stubdom.parse_modules_dep('a/x.ko: a/y.ko\na/y.ko: a/x.ko\n'), set(), wanted=('x',))
+    assert str(err.value) == 'modules.dep has a dependency loop through a/x.ko; run depmod -a'
+    with pytest.raises(ValueError) as err:
+        stubdom.cpio_newc([('x', 'fifo', None)])
+    assert str(err.value) == "unknown cpio entry kind 'fifo'"
+
+
+def test_plan_problems_are_whole_sentences_and_the_next_guests_still_planned():
+    configs = {'/etc/xen/a.cfg': {'keys': {'name': 'db1', 'type': 'hvm'}},
+               '/etc/xen/b.cfg': {'keys': {'name': 'DB1', 'type': 'hvm'}},
+               '/etc/xen/c.cfg': {'keys': {'name': '!!!', 'type': 'hvm'}},
+               '/etc/xen/d.cfg': {'keys': {'name': 'web1', 'type': 'hvm'}},
+               '/etc/xen/e.cfg': {'keys': {'name': 'pv1'}}}
+    facts = {'info': {'virt_caps': 'pv'}, 'guest_configs': configs}
+    plan = stubdom.plan_guests(facts, {'images': True, 'guests': ['db1', 'DB1', '!!!', 'web1', 'pv1']})
+    assert plan['problems'] == [
+        '/etc/xen/a.cfg and /etc/xen/b.cfg would share the device-model user xen-qemuuser-db1; each guest needs its '
+        'own (qemu-deprivilege.pandoc): set device_model_user in one of them',
+        "/etc/xen/c.cfg has a guest name ('!!!') no device-model user name can be made of; set device_model_user in it",
+        'pv1 (/etc/xen/e.cfg) is not an HVM guest (type=pv): only HVM guests have a device model; remove it from '
+        'xenguard_stubdom_guests']
+    assert [(g['name'], g['why'], g['user']) for g in plan['guests']] == [
+        ('db1', 'the host has no HVM support (virt_caps)', 'xen-qemuuser-db1'),
+        ('web1', 'the host has no HVM support (virt_caps)', 'xen-qemuuser-web1')]
