@@ -283,18 +283,18 @@ def test_plan_traditional_left_alone_and_shared_users():
 def newc_header(ino, mode, nlink, size, namesize):
     """A newc header written out field by field: magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
     devminor, rdevmajor, rdevminor, namesize, check."""
-    return ('070701' + '%08X' % ino + '%08X' % mode + '00000000' * 2 + '%08X' % nlink + '00000000' + '%08X' % size
-            + '00000000' * 4 + '%08X' % namesize + '00000000').encode('ascii')
+    fields = [ino, mode, 0, 0, nlink, 0, size, 0, 0, 0, 0, namesize, 0]
+    return ('070701' + ''.join('%08X' % field for field in fields)).encode('ascii')
 
 
 def test_cpio_newc_bytes_of_a_directory_a_link_and_a_file():
     data = stubdom.cpio_newc([('bin', 'dir', None), ('bin/sh', 'link', 'busybox'),
                               ('init', 'file', (0o104755, b'abc'))])
     assert newc_header(1, 0x41ED, 2, 0, 4) == b'07070100000001000041ED000000000000000000000002' + b'0' * 48 + b'0000000400000000'
-    assert data == (newc_header(1, 0o40755, 2, 0, 4) + b'bin\0' + b'\0\0'
-                    + newc_header(2, 0o120777, 1, 7, 7) + b'bin/sh\0' + b'\0' * 3 + b'busybox' + b'\0'
-                    + newc_header(3, 0o104755, 1, 3, 5) + b'init\0' + b'\0' + b'abc' + b'\0'
-                    + newc_header(0, 0, 1, 0, 11) + b'TRAILER!!!\0' + b'\0' * 3)
+    assert data == b''.join([newc_header(1, 0o40755, 2, 0, 4), b'bin\0', b'\0\0',
+                             newc_header(2, 0o120777, 1, 7, 7), b'bin/sh\0', b'\0' * 3, b'busybox', b'\0',
+                             newc_header(3, 0o104755, 1, 3, 5), b'init\0', b'\0', b'abc', b'\0',
+                             newc_header(0, 0, 1, 0, 11), b'TRAILER!!!\0', b'\0' * 3])
     assert len(data) % 4 == 0
     # the file's mode keeps its permission bits only; a data length that is a multiple of 4 gets no padding
     data = stubdom.cpio_newc([('x', 'file', (0o170644, b'abcd'))])
@@ -464,8 +464,8 @@ def test_parsers_read_on_past_lines_they_skip():
     deps = stubdom.parse_modules_dep('no colon here\n: empty\na/xenfs.ko:\n')
     assert deps == {'xenfs': ('a/xenfs.ko', [])}
     assert stubdom.parse_dpkg_search('libc6, libc6-dev:amd64: /usr/lib/x\n') == {'/usr/lib/x': 'libc6'}
-    assert stubdom.parse_dpkg_versions('libc6:amd64\t2.36-9\nbusybox\t1:1.35.0-4\n') == {'libc6': '2.36-9',
-                                                                                          'busybox': '1:1.35.0-4'}
+    versions = stubdom.parse_dpkg_versions('libc6:amd64\t2.36-9\nbusybox\t1:1.35.0-4\n')
+    assert versions == {'libc6': '2.36-9', 'busybox': '1:1.35.0-4'}
 
 
 def test_stub_domain_errors_are_whole_sentences():
