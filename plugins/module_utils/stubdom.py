@@ -282,8 +282,6 @@ def dm_user_for(guest_name, prefix='xen-qemuuser-'):
 # ---------------------------------------------------------------------------------------------
 # which guests get what: the plan the stubdom role acts on
 
-STUB_KEYS = ('device_model_stubdomain_override', 'device_model_version', 'stubdomain_memory',
-             'device_model_stubdomain_seclabel')
 GRAPHICS_KEYS = ('vnc', 'sdl', 'spice')
 
 
