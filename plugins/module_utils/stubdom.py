@@ -62,8 +62,6 @@ def parse_ldd(text):
     """
     paths = []
     for line in text.splitlines():
-        if not line.strip() or 'statically linked' in line or 'not a dynamic executable' in line:
-            continue
         if '=> not found' in line:
             raise StubdomError('a library is missing on this host: %s; reinstall the package of the binary'
                                % line.strip())
@@ -76,15 +74,14 @@ def parse_ldd(text):
         if match:
             paths.append(match.group(1))
             continue
-        # linux-vdso.so.1 (0x...): the kernel's, nothing to copy
+        # linux-vdso.so.1 (0x...): the kernel's, nothing to copy; "statically linked": nothing at all
     seen = set()
     return [p for p in paths if not (p in seen or seen.add(p))]
 
 
 def module_name(path):
     """The name of a kernel module from its file (kernel/drivers/xen/xen-privcmd.ko.xz -> xen_privcmd)."""
-    base = path.rsplit('/', 1)[-1]
-    base = re.sub(r'\.ko(\.(xz|zst|gz))?$', '', base)
+    base = re.sub(r'\.ko(\.(xz|zst|gz))?$', '', posixpath.basename(path))
     return base.replace('-', '_')
 
 
@@ -242,7 +239,7 @@ def parse_dpkg_versions(text):
     versions = {}
     for line in text.splitlines():
         if '\t' in line:
-            name, version = line.split('\t', 1)
+            name, _sep, version = line.partition('\t')
             versions[name.split(':')[0].strip()] = version.strip()
     return versions
 
@@ -330,8 +327,6 @@ def dm_user_for(guest_name, prefix='xen-qemuuser-'):
 # ---------------------------------------------------------------------------------------------
 # which guests get what: the plan the stubdom role acts on
 
-STUB_KEYS = ('device_model_stubdomain_override', 'device_model_version', 'stubdomain_memory',
-             'device_model_stubdomain_seclabel')
 GRAPHICS_KEYS = ('vnc', 'sdl', 'spice')
 
 

@@ -33,12 +33,12 @@ TIS_BASE_PAGE = 0xfed40
 TIS_LOCALITIES = 5
 
 
-def _read(path):
+def _read(path, missing=''):
     try:
         with open(path, 'rb') as handle:
             return handle.read().decode('utf-8', 'surrogateescape')
     except (IOError, OSError):
-        return None
+        return missing
 
 
 def _under(root, path):
@@ -53,32 +53,32 @@ def read_details(sysfs_dirs, root='/'):
     for path in sysfs_dirs:
         driver = os.path.join(path, 'device', 'driver')
         chips[os.path.basename(path)] = {
-            'version_major': (_read(os.path.join(path, 'tpm_version_major')) or '').strip() or None,
+            'version_major': _read(os.path.join(path, 'tpm_version_major')).strip() or None,
             'driver': os.path.basename(os.path.realpath(driver)) if os.path.exists(driver) else None,
         }
     tables = sorted(name for name in ACPI_TABLES if os.path.exists(_under(root, '/sys/firmware/acpi/tables/' + name)))
     acpi = sorted(os.path.basename(p) for p in glob.glob(_under(root, '/sys/bus/acpi/devices/*'))
                   if os.path.basename(p).split(':')[0] in ACPI_HIDS)
-    modules = [line.split()[0] for line in (_read(_under(root, '/proc/modules')) or '').splitlines()
+    modules = [line.split()[0] for line in _read(_under(root, '/proc/modules')).splitlines()
                if line.startswith('tpm')]
-    release = (_read(_under(root, '/proc/sys/kernel/osrelease')) or '').strip()
+    release = _read(_under(root, '/proc/sys/kernel/osrelease')).strip()
     builtin = []
     if release:
-        for line in (_read(_under(root, '/lib/modules/%s/modules.builtin' % release)) or '').splitlines():
+        for line in _read(_under(root, '/lib/modules/%s/modules.builtin' % release)).splitlines():
             if '/char/tpm/' in line:
                 builtin.append(os.path.basename(line.strip()).split('.')[0])
     modprobe = {}
     for directory in MODPROBE_DIRS:
         for path in sorted(glob.glob(_under(root, directory + '/*.conf'))):
-            lines = [line.strip() for line in (_read(path) or '').splitlines() if 'tpm' in line]
+            lines = [line.strip() for line in _read(path).splitlines() if 'tpm' in line]
             if lines:
                 modprobe['/' + os.path.relpath(path, root)] = lines
     return {'chips': chips, 'acpi_tables': tables, 'acpi_devices': acpi, 'modules': modules,
-            'builtin': builtin, 'modprobe': modprobe, 'cmdline': _read(_under(root, '/proc/cmdline'))}
+            'builtin': builtin, 'modprobe': modprobe, 'cmdline': _read(_under(root, '/proc/cmdline'), None)}
 
 
 def _version_of_major(major):
-    return {'1': '1.2', '2': '2.0'}.get(str(major or '').strip())
+    return {'1': '1.2', '2': '2.0'}.get(str(major).strip())
 
 
 def blacklisted(modprobe, cmdline):
@@ -88,7 +88,7 @@ def blacklisted(modprobe, cmdline):
     names = set()
     for path in sorted(modprobe or {}):
         for line in modprobe[path]:
-            words = line.split('#', 1)[0].split()
+            words = line.partition('#')[0].split()
             if len(words) >= 2 and words[0] == 'blacklist':
                 names.add(words[1].replace('-', '_'))
             elif len(words) >= 3 and words[0] == 'install' and words[2] in NOOP_COMMANDS:

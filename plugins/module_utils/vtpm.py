@@ -64,8 +64,6 @@ class _Problems(object):
         if not isinstance(value, str) or not PATH_RE.match(value) or '/../' in value + '/':
             self.bad(where, 'is %s; give an absolute path of letters, digits and _ . + @ / - only (no spaces, '
                             'quotes, shell characters or ..)' % _kind(value))
-            return False
-        return True
 
 
 def _image(chk, name, needed):

@@ -349,3 +349,229 @@ def test_the_init_is_pinned_to_the_builder_version():
     init = stubdom.init_script('/usr/libexec/xen-qemu-system-i386',
                                [('/lib/modules/xen_evtchn.ko', ''), ('/lib/modules/xen_privcmd.ko', 'unrestricted=1')])
     assert (stubdom.BUILDER_VERSION, hashlib.sha256(init.encode('utf-8')).hexdigest()) == (1, PINNED_INIT_SHA256)
+
+
+# ------------------------------------------------------------------ the exact bytes and sentences (issue 14)
+
+def newc_header(ino, mode, nlink, size, namesize):
+    """A newc header written out field by field: magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
+    devminor, rdevmajor, rdevminor, namesize, check."""
+    fields = [ino, mode, 0, 0, nlink, 0, size, 0, 0, 0, 0, namesize, 0]
+    return ('070701' + ''.join('%08X' % field for field in fields)).encode('ascii')
+
+
+def test_cpio_newc_bytes_of_a_directory_a_link_and_a_file():
+    data = stubdom.cpio_newc([('bin', 'dir', None), ('bin/sh', 'link', 'busybox'),
+                              ('init', 'file', (0o104755, b'abc'))])
+    assert newc_header(1, 0x41ED, 2, 0, 4) == b'07070100000001000041ED000000000000000000000002' + b'0' * 48 + b'0000000400000000'
+    assert data == b''.join([newc_header(1, 0o40755, 2, 0, 4), b'bin\0', b'\0\0',
+                             newc_header(2, 0o120777, 1, 7, 7), b'bin/sh\0', b'\0' * 3, b'busybox', b'\0',
+                             newc_header(3, 0o104755, 1, 3, 5), b'init\0', b'\0', b'abc', b'\0',
+                             newc_header(0, 0, 1, 0, 11), b'TRAILER!!!\0', b'\0' * 3])
+    assert len(data) % 4 == 0
+    # the file's mode keeps its permission bits only; a data length that is a multiple of 4 gets no padding
+    data = stubdom.cpio_newc([('x', 'file', (0o170644, b'abcd'))])
+    assert data.startswith(newc_header(1, 0o100644, 1, 4, 2) + b'x\0' + b'abcd' + newc_header(0, 0, 1, 0, 11))
+
+
+@pytest.mark.parametrize('value, expected', [
+    (True, True), (False, False), (1, True), (0, False), (-1, True), ('1', True), ('0', False), ('0x10', True),
+    ('0x0', False), ('yes', False), ('', False), (None, False),
+])
+def test_stub_domain_reads_xl_numbers_as_xl_does(value, expected):
+    assert stubdom._truthy(value) is expected
+
+
+SD_PATH_HINT = 'give an absolute path of letters, digits and _ . + @ / - only.'
+SUPPLIED = ('is empty, but xenguard_stubdom_images=supplied needs the image (and its SHA-256 in %s_sha256); or set '
+            'xenguard_stubdom_images=build to build it here.')
+NOT_SHA = 'not a SHA-256 (64 hex digits); give the output of sha256sum for %s.'
+MEMORY_HINT = "give the stub domain memory in MiB, from 64 to 4096 (libxl's default is 128)."
+BASE_HINT = 'give the first UID of a free range of 32752 UIDs, for example 131072 (qemu-deprivilege.pandoc).'
+GUESTS_HINT = 'give a list of guest names or configuration paths.'
+
+
+@pytest.mark.parametrize('values, expected', [
+    ({'xenguard_stubdom_mode': 'on', 'xenguard_stubdom_images': None, 'xenguard_stubdom_dm_user_mode': 'shared'},
+     ["xenguard_stubdom_mode: is the string 'on'; use one of auto, stubdomain, restrict.",
+      'xenguard_stubdom_images: is null; use one of build, supplied, none.',
+      "xenguard_stubdom_dm_user_mode: is the string 'shared'; use one of per_guest, range."]),
+    ({'xenguard_stubdom_kernel': '/srv/k k', 'xenguard_stubdom_rootfs': 5, 'xenguard_stubdom_firmware_dir': '/usr/lib/..'},
+     ["xenguard_stubdom_kernel: is the string '/srv/k k'; " + SD_PATH_HINT,
+      'xenguard_stubdom_rootfs: is the number 5; ' + SD_PATH_HINT,
+      "xenguard_stubdom_firmware_dir: is the string '/usr/lib/..'; " + SD_PATH_HINT]),
+    ({'xenguard_stubdom_firmware_dir': '/usr/../etc'},
+     ["xenguard_stubdom_firmware_dir: is the string '/usr/../etc'; " + SD_PATH_HINT]),
+    ({'xenguard_stubdom_images': 'supplied'},
+     ['xenguard_stubdom_kernel: ' + SUPPLIED % 'xenguard_stubdom_kernel',
+      'xenguard_stubdom_kernel_sha256: is null, ' + NOT_SHA % 'xenguard_stubdom_kernel',
+      'xenguard_stubdom_rootfs: ' + SUPPLIED % 'xenguard_stubdom_rootfs',
+      'xenguard_stubdom_rootfs_sha256: is null, ' + NOT_SHA % 'xenguard_stubdom_rootfs']),
+    ({'xenguard_stubdom_images': 'supplied', 'xenguard_stubdom_kernel': '/srv/k',
+      'xenguard_stubdom_kernel_sha256': 'B' * 64, 'xenguard_stubdom_rootfs': '/srv/r',
+      'xenguard_stubdom_rootfs_sha256': 'b' * 63},
+     ["xenguard_stubdom_rootfs_sha256: is the string '%s', " % ('b' * 63) + NOT_SHA % 'xenguard_stubdom_rootfs']),
+    ({'xenguard_stubdom_build_packages': 'qemu', 'xenguard_stubdom_busybox_package': 'Busybox'},
+     ["xenguard_stubdom_build_packages: is the string 'qemu'; give a list of Debian package names.",
+      "xenguard_stubdom_busybox_package: is the string 'Busybox'; give a Debian package name, for example "
+      "busybox-static."]),
+    ({'xenguard_stubdom_build_packages': ['qemu-system-x86', 'A'], 'xenguard_stubdom_busybox_package': None},
+     ['xenguard_stubdom_build_packages: is a list; give a list of Debian package names.',
+      'xenguard_stubdom_busybox_package: is null; give a Debian package name, for example busybox-static.']),
+    ({'xenguard_stubdom_build_packages': [3]}, ['xenguard_stubdom_build_packages: is a list; give a list of Debian '
+                                                'package names.']),
+    ({'xenguard_stubdom_memory': 63, 'xenguard_stubdom_dm_user_range_base': 999},
+     ['xenguard_stubdom_memory: is the number 63; ' + MEMORY_HINT,
+      'xenguard_stubdom_dm_user_range_base: is the number 999; ' + BASE_HINT]),
+    ({'xenguard_stubdom_memory': 4097, 'xenguard_stubdom_dm_user_range_base': 2 ** 31 - 32751},
+     ['xenguard_stubdom_memory: is the number 4097; ' + MEMORY_HINT,
+      'xenguard_stubdom_dm_user_range_base: is the number 2147450897; ' + BASE_HINT]),
+    ({'xenguard_stubdom_memory': 'big', 'xenguard_stubdom_dm_user_range_base': None},
+     ["xenguard_stubdom_memory: is the string 'big'; " + MEMORY_HINT,
+      'xenguard_stubdom_dm_user_range_base: is null; ' + BASE_HINT]),
+    ({'xenguard_stubdom_seclabel': 'dm_dom_t'},
+     ["xenguard_stubdom_seclabel: is the string 'dm_dom_t'; give a FLASK label user:role:type, for example "
+      "system_u:system_r:dm_dom_t."]),
+    ({'xenguard_stubdom_seclabel': 3},
+     ['xenguard_stubdom_seclabel: is the number 3; give a FLASK label user:role:type, for example '
+      'system_u:system_r:dm_dom_t.']),
+    ({'xenguard_stubdom_guests': 'web1', 'xenguard_stubdom_exclude': ['web1', '']},
+     ["xenguard_stubdom_guests: is the string 'web1'; " + GUESTS_HINT,
+      'xenguard_stubdom_exclude: is a list; ' + GUESTS_HINT]),
+    ({'xenguard_stubdom_guests': [5], 'xenguard_stubdom_backup': 'maybe'},
+     ['xenguard_stubdom_guests: is a list; ' + GUESTS_HINT,
+      "xenguard_stubdom_backup: is the string 'maybe', not a boolean; use true or false."]),
+    ({'xenguard_stubdom_backup': None}, ['xenguard_stubdom_backup: is null, not a boolean; use true or false.']),
+])
+def test_input_problems_are_whole_sentences(values, expected):
+    assert stubdom.input_problems(values) == expected
+
+
+@pytest.mark.parametrize('values', [
+    {},
+    {'xenguard_stubdom_mode': 'auto', 'xenguard_stubdom_images': 'build', 'xenguard_stubdom_dm_user_mode': 'per_guest'},
+    {'xenguard_stubdom_mode': 'stubdomain', 'xenguard_stubdom_images': 'none', 'xenguard_stubdom_dm_user_mode': 'range'},
+    # restrict mode starts no stub domain: supplied images are not needed
+    {'xenguard_stubdom_mode': 'restrict', 'xenguard_stubdom_images': 'supplied'},
+    {'xenguard_stubdom_images': 'supplied', 'xenguard_stubdom_kernel': '/srv/k', 'xenguard_stubdom_kernel_sha256': 'B' * 64,
+     'xenguard_stubdom_rootfs': '/srv/r', 'xenguard_stubdom_rootfs_sha256': '0' * 64},
+    {'xenguard_stubdom_kernel': None, 'xenguard_stubdom_rootfs': '', 'xenguard_stubdom_firmware_dir': '/usr/lib/a..b/'},
+    {'xenguard_stubdom_build_packages': ('qemu-system-x86', 'libc6', 'g++-12'), 'xenguard_stubdom_busybox_package': 'bb'},
+    {'xenguard_stubdom_memory': 64, 'xenguard_stubdom_dm_user_range_base': 1000},
+    {'xenguard_stubdom_memory': '4096', 'xenguard_stubdom_dm_user_range_base': 2 ** 31 - 32752},
+    {'xenguard_stubdom_seclabel': 'system_u:system_r:dm_dom_t'}, {'xenguard_stubdom_seclabel': None},
+    {'xenguard_stubdom_guests': ('web1', '/etc/xen/db1.cfg'), 'xenguard_stubdom_exclude': [], 'xenguard_stubdom_backup': 'no'},
+    {'xenguard_stubdom_backup': False},
+])
+def test_usable_stubdom_inputs_pass(values):
+    assert stubdom.input_problems(values) == []
+
+
+PLAN_CONFIGS = {
+    '/etc/xen/a.cfg': {'keys': {'name': 'alpha', 'type': 'hvm', 'dm_restrict': 1}},
+    # xl reads vnc/sdl/spice as numbers: spice='yes' is no graphics, vfb is graphics whatever it holds
+    '/etc/xen/b.cfg': {'keys': {'builder': 'HVM', 'sdl': '1', 'vnc': 0, 'spice': 'yes', 'vfb': ['vnc=1'],
+                                'device_model_user': 'qemu-b'}},
+    '/etc/xen/c.cfg': {'keys': {'name': 'charlie', 'type': 'pv'}},
+    '/etc/xen/dd.cfg': {'keys': {'type': 'hvm', 'driver_domain': '1'}},
+    '/etc/xen/vtpm-x.cfg': {'keys': {'type': 'hvm', 'kernel': '/usr/lib/xen/boot/vtpm-stubdom.gz'}},
+    '/etc/xen/err.cfg': {'keys': {}, 'error': '/etc/xen/err.cfg:1:1: lexical error'},
+    '/etc/xen/junk.cfg': 'not a mapping',
+    '/etc/xen/trad.cfg': {'keys': {'type': 'HVM', 'device_model_version': 'qemu-xen-traditional'}},
+    '/etc/xen/nameless.cfg': {'keys': {'type': 'hvm', 'stubdomain_memory': 256, 'device_model_version': 'qemu-xen',
+                                       'device_model_stubdomain_override': '1',
+                                       'device_model_stubdomain_seclabel': 'u:r:t'}},
+    '/etc/xen/skip.cfg': {'keys': {'name': 'skipme', 'type': 'hvm'}},
+    '/etc/xen/skip2.cfg': {'keys': {'type': 'hvm'}},
+}
+PLAN_FACTS = {'info': {'virt_caps': 'pv hvm'}, 'xsm': {'framework': 'flask'}, 'guest_configs': PLAN_CONFIGS}
+PLAN_OPTIONS = {'mode': 'auto', 'images': True, 'memory': None, 'seclabel': 'u:r:t',
+                'exclude': ['skipme', '/etc/xen/skip2.cfg']}
+STUB_SETTINGS = {'device_model_stubdomain_override': 1, 'device_model_version': 'qemu-xen', 'stubdomain_memory': 256,
+                 'device_model_stubdomain_seclabel': 'u:r:t'}
+ALPHA = {'path': '/etc/xen/a.cfg', 'name': 'alpha', 'how': 'stubdomain', 'why': 'stub domain images installed',
+         'user': None, 'settings': STUB_SETTINGS, 'remove': ['dm_restrict', 'device_model_user'], 'pending': True}
+
+
+def test_the_whole_plan_of_every_kind_of_configuration():
+    assert stubdom.plan_guests(PLAN_FACTS, PLAN_OPTIONS) == {
+        'problems': ['the guest configuration /etc/xen/err.cfg cannot be read: /etc/xen/err.cfg:1:1: lexical error; '
+                     'fix it (xl create -n /etc/xen/err.cfg shows the problem) or leave it out with '
+                     'xenguard_stubdom_exclude'],
+        'guests': [
+            ALPHA,
+            {'path': '/etc/xen/b.cfg', 'name': 'b', 'how': 'restrict',
+             'why': 'graphics output (sdl, vfb) is not available from a Linux stub domain', 'user': 'qemu-b',
+             'settings': {'dm_restrict': 1, 'device_model_user': 'qemu-b'},
+             'remove': ['device_model_stubdomain_override', 'stubdomain_memory'], 'pending': True},
+            # already as planned: a re-run changes nothing
+            {'path': '/etc/xen/nameless.cfg', 'name': 'nameless', 'how': 'stubdomain',
+             'why': 'stub domain images installed', 'user': None, 'settings': STUB_SETTINGS,
+             'remove': ['dm_restrict', 'device_model_user'], 'pending': False}],
+        'untouched': [{'path': '/etc/xen/trad.cfg', 'name': 'trad',
+                       'why': 'device_model_version="qemu-xen-traditional" (neither the Linux stub domain nor '
+                              'dm_restrict supports it); move it to qemu-xen'}]}
+
+
+def test_the_plan_of_named_guests():
+    assert stubdom.plan_guests(PLAN_FACTS, dict(PLAN_OPTIONS, guests=['alpha', '/etc/xen/c.cfg', 'ghost'])) == {
+        'problems': ['charlie (/etc/xen/c.cfg) is not an HVM guest (type=pv): only HVM guests have a device model; '
+                     'remove it from xenguard_stubdom_guests',
+                     'xenguard_stubdom_guests names ghost, which is no guest configuration xen_facts read (give a '
+                     'path under the config_paths, or a guest name)'],
+        'guests': [ALPHA], 'untouched': []}
+    plan = stubdom.plan_guests(PLAN_FACTS, dict(PLAN_OPTIONS, images=False, guests=['alpha', 'b']))
+    assert plan['problems'] == [] and plan['untouched'] == []
+    assert [(g['name'], g['how'], g['why'], g['user'], g['settings']) for g in plan['guests']] == [
+        ('alpha', 'restrict', 'no stub domain images on this host', 'xen-qemuuser-alpha',
+         {'dm_restrict': 1, 'device_model_user': 'xen-qemuuser-alpha'}),
+        ('b', 'restrict', 'no stub domain images on this host', 'qemu-b',
+         {'dm_restrict': 1, 'device_model_user': 'qemu-b'})]
+
+
+def test_parsers_read_on_past_lines_they_skip():
+    assert stubdom.parse_ldd('\n\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 '
+                             '(0x00007f10)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f20)\n') == [
+        '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']
+    assert stubdom.module_name('xenfs.ko') == 'xenfs'
+    deps = stubdom.parse_modules_dep('no colon here\n: empty\na/xenfs.ko:\n')
+    assert deps == {'xenfs': ('a/xenfs.ko', [])}
+    assert stubdom.parse_dpkg_search('libc6, libc6-dev:amd64: /usr/lib/x\n') == {'/usr/lib/x': 'libc6'}
+    versions = stubdom.parse_dpkg_versions('libc6:amd64\t2.36-9\nbusybox\t1:1.35.0-4\n')
+    assert versions == {'libc6': '2.36-9', 'busybox': '1:1.35.0-4'}
+
+
+def test_stub_domain_errors_are_whole_sentences():
+    with pytest.raises(stubdom.StubdomError) as err:
+        stubdom.parse_ldd('\tlibspice-server.so.1 => not found\n')
+    assert str(err.value) == ('a library is missing on this host: libspice-server.so.1 => not found; reinstall the '
+                              'package of the binary')
+    with pytest.raises(stubdom.StubdomError) as err:
+        stubdom.module_load_order({}, {'xen_evtchn'}, wanted=('xen-evtchn', 'xen-gntalloc'))
+    assert str(err.value) == ('the kernel has no module xen-gntalloc (neither built in nor in modules.dep); the stub '
+                              'domain needs it: use a Debian kernel (linux-image-amd64) or run depmod -a')
+    with pytest.raises(stubdom.StubdomError) as err:
+        stubdom.module_load_order(stubdom.parse_modules_dep('a/x.ko: a/y.ko\na/y.ko: a/x.ko\n'), set(), wanted=('x',))
+    assert str(err.value) == 'modules.dep has a dependency loop through a/x.ko; run depmod -a'
+    with pytest.raises(ValueError) as err:
+        stubdom.cpio_newc([('x', 'fifo', None)])
+    assert str(err.value) == "unknown cpio entry kind 'fifo'"
+
+
+def test_plan_problems_are_whole_sentences_and_the_next_guests_still_planned():
+    configs = {'/etc/xen/a.cfg': {'keys': {'name': 'db1', 'type': 'hvm'}},
+               '/etc/xen/b.cfg': {'keys': {'name': 'DB1', 'type': 'hvm'}},
+               '/etc/xen/c.cfg': {'keys': {'name': '!!!', 'type': 'hvm'}},
+               '/etc/xen/d.cfg': {'keys': {'name': 'web1', 'type': 'hvm'}},
+               '/etc/xen/e.cfg': {'keys': {'name': 'pv1'}}}
+    facts = {'info': {'virt_caps': 'pv'}, 'guest_configs': configs}
+    plan = stubdom.plan_guests(facts, {'images': True, 'guests': ['db1', 'DB1', '!!!', 'web1', 'pv1']})
+    assert plan['problems'] == [
+        '/etc/xen/a.cfg and /etc/xen/b.cfg would share the device-model user xen-qemuuser-db1; each guest needs its '
+        'own (qemu-deprivilege.pandoc): set device_model_user in one of them',
+        "/etc/xen/c.cfg has a guest name ('!!!') no device-model user name can be made of; set device_model_user in it",
+        'pv1 (/etc/xen/e.cfg) is not an HVM guest (type=pv): only HVM guests have a device model; remove it from '
+        'xenguard_stubdom_guests']
+    assert [(g['name'], g['why'], g['user']) for g in plan['guests']] == [
+        ('db1', 'the host has no HVM support (virt_caps)', 'xen-qemuuser-db1'),
+        ('web1', 'the host has no HVM support (virt_caps)', 'xen-qemuuser-web1')]
