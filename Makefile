@@ -263,8 +263,10 @@ test: deps venv
 
 ## ---------------------------------------------------------------- the lab (Molecule)
 # Scenarios CI runs, as scenario@distribution (the lab boots Debian 12 "bookworm" or 13 "trixie").
-# Entries joined by + run side by side (at most two lab VMs in all: the machine has room for two).
-LAB_SCENARIOS ?= smoke@bookworm smoke@trixie fleet@bookworm+fleet@trixie iommu_negative@bookworm+fallback@bookworm
+# Entries joined by + run side by side, one lab VM each (at most two in all: the machine has room for two);
+# entries joined by , run one after the other in the same lane.
+LAB_SCENARIOS ?= fleet@bookworm+fleet@trixie \
+  driver_domain@bookworm+smoke@bookworm,smoke@trixie,iommu_negative@bookworm,fallback@bookworm
 .PHONY: lab-scenarios molecule-scenario molecule-run
 lab-scenarios:
 	@echo $(LAB_SCENARIOS)
