@@ -85,7 +85,6 @@ def test_test_host_reaches_the_guest_through_the_driver_domain(host):
     assert GUEST_MAC in neigh
 
 
-
 def test_dom0_holds_up_under_sustained_guest_traffic(host):
     # 500 pages through the passed-through NIC, the driver domain's bridge and the guest's vif, then dom0 must
     # still answer and its kernel must have logged no crashed process. Without the lab's xsave=0 (prepare.yml)
@@ -100,6 +99,7 @@ def test_dom0_holds_up_under_sustained_guest_traffic(host):
     assert _domid(host, DD).isdigit() and _domid(host, "xg-testguest").isdigit()
     crashes = host.run("dmesg | grep -E 'segfault at|general protection fault|corrupted'")
     assert crashes.stdout == "", crashes.stdout
+
 
 def test_controls(host):
     facts = host.ansible("xenguard.hardening.xen_facts", check=False)["ansible_facts"]["xen"]
