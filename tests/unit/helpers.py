@@ -76,6 +76,16 @@ def run_module(module, capsys, args, check_mode=False, diff=False, **extra_args)
     return json.loads(capsys.readouterr().out)
 
 
+def put_file(root, rel, text=''):
+    """Write text to root/rel, making the directories above it; returns the path."""
+    path = os.path.join(str(root), rel)
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path))
+    with open(path, 'w') as handle:
+        handle.write(text)
+    return path
+
+
 def tpm_tree(root, name='read-tpm.bookworm-swtpm2.json', bound=True):
     """A dom0 tree under root (sysfs, /proc, /lib/modules, modprobe.d) holding what tpm.read_details read on a
     recorded lab host (fixtures/tpm/<name>); bound=False leaves the chip out of /sys/class/tpm, as when dom0's
@@ -83,12 +93,7 @@ def tpm_tree(root, name='read-tpm.bookworm-swtpm2.json', bound=True):
     raw = json.loads(fixture('tpm', name))
 
     def put(rel, text=''):
-        path = os.path.join(str(root), rel)
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path))
-        with open(path, 'w') as handle:
-            handle.write(text)
-        return path
+        return put_file(root, rel, text)
 
     os.makedirs(os.path.join(str(root), 'sys', 'class', 'tpm'), exist_ok=True)
     for chip, seen in (raw['chips'].items() if bound else []):

@@ -13,15 +13,7 @@ import pytest
 
 from ansible_collections.xenguard.hardening.plugins.module_utils import tpm
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, tpm_tree
-
-
-def put(root, rel, text=''):
-    path = os.path.join(str(root), rel)
-    if not os.path.isdir(os.path.dirname(path)):
-        os.makedirs(os.path.dirname(path))
-    with open(path, 'w') as handle:
-        handle.write(text)
-    return path
+from ansible_collections.xenguard.hardening.tests.unit.helpers import put_file as put
 
 
 def chip(root, name, major=None, driver=None):
