@@ -407,7 +407,9 @@ def _action_playbook(cases, base, facts):
             if 'waivers' in spec:
                 hostvars['xenguard_waivers'] = spec['waivers']
             inventory['all']['hosts'][name] = hostvars
-        args = dict({'hosts': names, 'dest': dest}, **(case.get('args') or {}))
+        action = case['call'].split(':')[1]
+        # the report action writes to the row's directory; other actions take only the row's args
+        args = dict({'hosts': names, 'dest': dest} if action == 'xen_report' else {}, **(case.get('args') or {}))
         record_ok = {'ansible.builtin.set_fact': {'__bi_results': (
             '{{ __bi_results | default({}) | combine({%s: {"failed": false, '
             '"msg": __bi_out.problems | default([]) | join(" | ")}}) }}' % json.dumps(case['id']))}}
@@ -415,7 +417,7 @@ def _action_playbook(cases, base, facts):
             '{{ __bi_results | default({}) | combine({%s: {"failed": true, '
             '"msg": ansible_failed_result.msg | default("") | string}}) }}' % json.dumps(case['id']))}}
         tasks.append({'name': 'case ' + case['id'],
-                      'block': [{'xenguard.hardening.xen_report': args, 'register': '__bi_out'}, record_ok],
+                      'block': [{'xenguard.hardening.' + action: args, 'register': '__bi_out'}, record_ok],
                       'rescue': [record_fail]})
     tasks.append({'ansible.builtin.copy': {'content': '{{ __bi_results | to_json }}', 'dest': '{{ __bi_file }}'},
                   'check_mode': False})

@@ -109,7 +109,7 @@ def module_section(module_path):
     doc = yaml.safe_load(docs['DOCUMENTATION'])
     returns = yaml.safe_load(docs.get('RETURN') or '') or {}
     lines = [BEGIN % source, '', '## Options', '']
-    lines += options_table(doc.get('options') or {}, first='option')
+    lines += options_table(doc['options'], first='option') if doc.get('options') else ['None.']
     lines += ['', '## Return values', '', '| key | returned | type | description |', '|---|---|---|---|']
     for name, spec in returns.items():
         cells = (name, markdown(spec.get('returned', '')), spec.get('type', ''), markdown(spec.get('description', '')))
