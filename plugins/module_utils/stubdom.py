@@ -24,6 +24,7 @@ import posixpath
 import re
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import as_int as _int, is_bool, kind as _kind
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import unmet_settings
 
 KERNEL_NAME = 'qemu-stubdom-linux-kernel'
 ROOTFS_NAME = 'qemu-stubdom-linux-rootfs'
@@ -457,8 +458,7 @@ def plan_guests(facts, options):
                 item['user'] = user
         item['settings'] = settings
         item['remove'] = remove
-        differ = [key for key, value in settings.items() if key not in keys or str(keys[key]) != str(value)]
-        item['pending'] = bool(differ) or any(key in keys for key in remove)
+        item['pending'] = bool(unmet_settings(keys, settings)) or any(key in keys for key in remove)
         planned.append(item)
     for guest in wanted:
         if guest not in seen:

@@ -330,6 +330,13 @@ def _combine(settings, source):
     return values
 
 
+def unmet_settings(keys, settings):
+    """The keys of SETTINGS that KEYS (a configuration's values as parsed) lacks or holds with another value.
+
+    Values are compared as text, as xl reads them: 1 and "1" are the same setting."""
+    return [key for key, value in settings.items() if key not in keys or str(keys[key]) != str(value)]
+
+
 # ---------------------------------------------------------------------------------------------
 # rendering
 

@@ -14,6 +14,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
     XlConfigSyntaxError,
     check_value,
     quote,
+    unmet_settings,
     valid_key,
 )
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_files
@@ -519,3 +520,16 @@ def test_a_missing_value_names_the_end_of_the_line():
 
 def test_quote_writes_escapes_not_control_characters():
     assert quote('\a\b\f\r\t\v\\') == '"\\a\\b\\f\\r\\t\\v\\\\"'
+
+
+@pytest.mark.parametrize('keys, settings, unmet', [
+    ({'a': 1}, {'a': 1}, []),
+    ({'a': 1}, {'a': '1'}, []),        # xl reads 1 and "1" alike
+    ({'a': '1'}, {'a': 1}, []),
+    ({'a': 0}, {'a': 1}, ['a']),
+    ({}, {'a': ''}, ['a']),             # absent is not the empty text
+    ({'a': 1, 'b': 'x'}, {'b': 'y', 'a': 1, 'c': 2}, ['b', 'c']),
+    ({'a': 1}, {}, []),
+])
+def test_unmet_settings(keys, settings, unmet):
+    assert unmet_settings(keys, settings) == unmet
