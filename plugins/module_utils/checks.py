@@ -26,6 +26,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, xencmdline, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils import tpm as tpm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, xl_true
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,20 +67,10 @@ def _show(tokens):
     return ' '.join(tokens) if tokens else '(empty)'
 
 
-def _truthy(value):
-    """An xl boolean (a number, possibly written as a string) or libxl's "True"/"False"."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    if isinstance(value, str):
-        if value in ('True', 'False'):
-            return value == 'True'
-        try:
-            return int(value, 0) != 0
-        except ValueError:
-            return False
-    return False
+def _libxl_true(value):
+    """A boolean of xl list -l's JSON: libxl writes a defbool as "True", "False" or "<default>" (a plain bool
+    as true or false). Guest configuration files are read with xlcfg.xl_true."""
+    return value is True or value == 'True'
 
 
 def _guest_configs(facts):
@@ -103,8 +94,12 @@ def _guest_configs(facts):
 
 def _is_helper_config(keys):
     """Driver, device-model and vTPM stub domains are not the guests these controls judge."""
-    kernel = str(keys.get('kernel') or '')
-    return _truthy(keys.get('driver_domain')) or 'vtpm' in posixpath.basename(kernel)
+    return xl_true(keys.get('driver_domain')) or is_vtpm_stub(keys)
+
+
+def _is_hvm_domain(dom):
+    """An HVM domain of xl list -l (libxl's JSON names the type in lower case)."""
+    return str(dom.get('type') or _c_info(dom).get('type') or '').lower() == 'hvm'
 
 
 def _guest_domains(facts):
@@ -691,7 +686,7 @@ def check_guests_isolated(facts, params):
             types[str(keys.get('name') or path)] = _label_type(keys.get('seclabel')) or DEFAULT_GUEST_TYPE
     for dom in domains or []:
         b_info, c_info = _b_info(dom), _c_info(dom)
-        if 'vtpm' in posixpath.basename(str(b_info.get('kernel') or '')):
+        if is_vtpm_stub(b_info):
             continue
         label = b_info.get('exec_ssid_label') or c_info.get('ssid_label')
         types[str(dom.get('name') or dom.get('domid'))] = _label_type(label) or DEFAULT_GUEST_TYPE
@@ -825,7 +820,7 @@ def check_no_pygrub(facts, params):
         return None
 
     def judge_config(path, keys):
-        if _is_hvm_config(keys):
+        if is_hvm(keys):
             return None  # libxl runs no bootloader for HVM guests (libxl_bootloader.c)
         loader = posixpath.basename(str(keys.get('bootloader') or ''))
         if 'pygrub' not in loader:
@@ -837,7 +832,7 @@ def check_no_pygrub(facts, params):
 
     def judge_domain(dom):
         b_info = _b_info(dom)
-        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() == 'hvm':
+        if _is_hvm_domain(dom):
             return None
         loader = posixpath.basename(str(b_info.get('bootloader') or ''))
         if 'pygrub' not in loader:
@@ -849,10 +844,6 @@ def check_no_pygrub(facts, params):
 
     return _judge_guests(facts, judge_config, judge_domain, 'no pygrub, or pygrub restricted',
                          'booted with pygrub in dom0')
-
-
-def _is_hvm_config(keys):
-    return str(keys.get('type') or '').lower() == 'hvm' or str(keys.get('builder') or '').lower() == 'hvm'
 
 
 TECH_PREVIEW = ('Xen\'s SUPPORT.md lists Linux device-model stub domains and dm_restrict (device model '
@@ -869,19 +860,19 @@ def check_hvm_device_model_confined(facts, params):
     configs, unreadable = found or ({}, [])
     ways = {'stub domain': [], 'restricted (dm_restrict)': [], 'neither': []}
 
-    def how(settings, stub_key):
-        if _truthy(settings.get(stub_key)):
+    def how(settings, stub_key, true):
+        if true(settings.get(stub_key)):
             return 'stub domain'
-        if _truthy(settings.get('dm_restrict')):
+        if true(settings.get('dm_restrict')):
             return 'restricted (dm_restrict)'
         return 'neither'
 
     for path, keys in configs.items():
-        if _is_hvm_config(keys):
-            ways[how(keys, 'device_model_stubdomain_override')].append(path)
+        if is_hvm(keys):
+            ways[how(keys, 'device_model_stubdomain_override', xl_true)].append(path)
     for dom in domains or []:
-        if str(dom.get('type') or _c_info(dom).get('type') or '').lower() == 'hvm':
-            ways[how(_b_info(dom), 'device_model_stubdomain')].append(_domain_label(dom))
+        if _is_hvm_domain(dom):
+            ways[how(_b_info(dom), 'device_model_stubdomain', _libxl_true)].append(_domain_label(dom))
     shown = '; '.join('%s: %s' % (way, ', '.join(ways[way])) for way in
                       ('neither', 'stub domain', 'restricted (dm_restrict)') if ways[way])
     if ways['neither']:
@@ -1178,7 +1169,7 @@ def check_guests_have_vtpm(facts, params):
     backends = facts.get('backends') or {}
     helpers = set()
     for dom in facts.get('domains') or []:
-        if isinstance(dom, dict) and 'vtpm' in posixpath.basename(str(_b_info(dom).get('kernel') or '')):
+        if isinstance(dom, dict) and is_vtpm_stub(_b_info(dom)):
             helpers.add(str(dom.get('domid')))
     vtpm_front = set(str(v.get('frontend_domid')) for v in backends.get('vtpm') or []
                      if str(v.get('backend_domid')) in helpers)
@@ -1186,7 +1177,7 @@ def check_guests_have_vtpm(facts, params):
     def judge_domain(dom):
         if str(dom.get('domid')) in helpers:
             return None  # a vTPM (or manager) stub domain: it serves a guest's vTPM
-        if _truthy(_c_info(dom).get('driver_domain')):
+        if _libxl_true(_c_info(dom).get('driver_domain')):
             return None
         return str(dom.get('domid')) in vtpm_front, _domain_label(dom)
 

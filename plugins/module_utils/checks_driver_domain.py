@@ -12,10 +12,11 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.checks import (
     _domain_label,
     _guest_configs,
     _guest_domains,
+    _libxl_true,
     _missing,
-    _truthy,
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils.runner import XenGuardError
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import xl_true
 from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import FAIL, NA, PASS, UNKNOWN, check
 
 
@@ -43,12 +44,12 @@ def driver_domains(facts):
     found = {}
     configs = _guest_configs(facts)
     for path, keys in sorted(((configs or ({}, []))[0]).items()):
-        if _truthy(keys.get('driver_domain')):
+        if xl_true(keys.get('driver_domain')):
             pci = keys.get('pci') or []
             found[path] = [a for a in (_config_pci_address(p) for p in (pci if isinstance(pci, list) else [pci])) if a]
     for dom in _guest_domains(facts) or []:
         config = dom.get('config') or {}
-        if _truthy((config.get('c_info') or {}).get('driver_domain')):
+        if _libxl_true((config.get('c_info') or {}).get('driver_domain')):
             found[_domain_label(dom)] = [a for a in (_pcidev_address(d) for d in config.get('pcidevs') or []) if a]
     return found
 

@@ -15,16 +15,7 @@ guest whose QEMU runs in a stub domain takes a type its stub domain may serve un
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import posixpath
-
-from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import unmet_settings
-
-# how xl reads a boolean setting that libxl takes as 1/0 (a number, or the text of one)
-_TRUE_WORDS = ('1', 'True', 'true')
-
-
-def _true(value):
-    return str(value) in _TRUE_WORDS
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, unmet_settings, xl_true
 
 
 def label_type(label):
@@ -66,15 +57,15 @@ def plan_guests(configs, options):
             continue
         name = keys['name']
         named = isinstance(name, str) and name in guest_types  # xl takes a name only as text
-        if 'vtpm' in posixpath.basename(str(keys.get('kernel', ''))) and not named:
+        if is_vtpm_stub(keys) and not named:
             continue
         if named:
             kind = guest_types[name]
         else:
-            kind = 'driver' if _true(keys.get('driver_domain', 0)) else options.get('default_kind')
+            kind = 'driver' if xl_true(keys.get('driver_domain')) else options.get('default_kind')
         type_ = kind_types.get(kind, kind)
-        hvm = str(keys.get('type', keys.get('builder', ''))) == 'hvm'
-        stub = hvm and (_true(keys.get('device_model_stubdomain_override', 0)) or path in stub_planned)
+        hvm = is_hvm(keys)
+        stub = hvm and (xl_true(keys.get('device_model_stubdomain_override')) or path in stub_planned)
         why = ''
         if stub and served is not None and type_ not in served and not named:
             why = "its QEMU runs in a stub domain (%s), which Xen's policy lets serve %s only" \

@@ -24,7 +24,7 @@ import posixpath
 import re
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import as_int as _int, is_bool, kind as _kind
-from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import unmet_settings
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, unmet_settings, xl_true
 
 KERNEL_NAME = 'qemu-stubdom-linux-kernel'
 ROOTFS_NAME = 'qemu-stubdom-linux-rootfs'
@@ -331,24 +331,9 @@ def dm_user_for(guest_name, prefix='xen-qemuuser-'):
 GRAPHICS_KEYS = ('vnc', 'sdl', 'spice')
 
 
-def _truthy(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    try:
-        return int(str(value), 0) != 0
-    except ValueError:
-        return False
-
-
-def is_hvm(keys):
-    return str(keys.get('type') or '').lower() == 'hvm' or str(keys.get('builder') or '').lower() == 'hvm'
-
-
 def _is_helper(keys):
     """Driver domains and vTPM stub domains are no guests of this role."""
-    return _truthy(keys.get('driver_domain')) or 'vtpm' in posixpath.basename(str(keys.get('kernel') or ''))
+    return xl_true(keys.get('driver_domain')) or is_vtpm_stub(keys)
 
 
 def host_has_hvm(facts):
@@ -364,7 +349,7 @@ def flask_on(facts):
 
 
 def _graphics(keys):
-    on = [k for k in GRAPHICS_KEYS if _truthy(keys.get(k))]
+    on = [k for k in GRAPHICS_KEYS if xl_true(keys.get(k))]
     if keys.get('vfb'):
         on.append('vfb')
     return on

@@ -330,6 +330,74 @@ def _combine(settings, source):
     return values
 
 
+# ---------------------------------------------------------------------------------------------
+# reading settings as xl does (tools/libs/util/libxlu_cfg.c, tools/xl/xl_parse.c; 4.17 and 4.20 alike)
+
+# C's strtol with base 0 over the whole value: leading white space, a sign, 0x hexadecimal, a leading 0 octal
+_STRTOL_RE = re.compile(r'[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z')
+
+
+def xl_number(value):
+    """The number xl reads from a setting (xlu_cfg_get_long: strtol with base 0, and nothing may follow the
+    number), or None where xl warns and ignores the setting (not a number, or a list). libxlu keeps every
+    single value as text, so "1" and 1 are the same setting."""
+    if isinstance(value, int):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    found = _STRTOL_RE.match(value)
+    if not found:
+        return None
+    sign, digits = found.groups()
+    if digits[:2] in ('0x', '0X'):
+        number = int(digits[2:], 16)
+    else:
+        number = int(digits, 8 if digits[0] == '0' else 10)
+    return -number if sign == '-' else number
+
+
+def xl_true(value):
+    """A boolean setting as xl reads it (xlu_cfg_get_defbool): a number other than 0. Anything else (true,
+    yes, a list) xl warns about and ignores, so the setting keeps its default: false here."""
+    return bool(xl_number(value))
+
+
+def domain_type(keys):
+    """The type xl gives a guest configuration (xl_parse.c): 'hvm', 'pv' or 'pvh', or None where xl refuses
+    the file. type= is taken as a prefix of hvm, pv and pvh, tried in that order (strncmp over its own
+    length: "" and "h" are hvm); builder= (deprecated since Xen 4.10) of hvm or generic (pv), and must agree
+    with type=; a list is ignored (xl warns). Neither: pv (x86)."""
+    def word(key):
+        value = keys.get(key)
+        return None if value is None or isinstance(value, list) else str(value)
+
+    kind = None
+    text = word('type')
+    if text is not None:
+        kind = next((name for name in ('hvm', 'pv', 'pvh') if name.startswith(text)), None)
+        if kind is None:
+            return None
+    text = word('builder')
+    if text is not None:
+        builder = next((name for word_, name in (('hvm', 'hvm'), ('generic', 'pv')) if word_.startswith(text)), None)
+        if builder is None or kind not in (None, builder):
+            return None
+        kind = builder
+    return kind or 'pv'
+
+
+def is_hvm(keys):
+    """An HVM guest configuration, as xl reads it."""
+    return domain_type(keys) == 'hvm'
+
+
+def is_vtpm_stub(keys):
+    """A vTPM or vTPM manager stub domain: its kernel's file name holds vtpm (vtpm-stubdom.gz,
+    vtpmmgr-stubdom.gz)."""
+    kernel = keys.get('kernel')
+    return isinstance(kernel, str) and 'vtpm' in kernel.rsplit('/', 1)[-1]
+
+
 def unmet_settings(keys, settings):
     """The keys of SETTINGS that KEYS (a configuration's values as parsed) lacks or holds with another value.
 

@@ -14,8 +14,13 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import (
     XlConfigSyntaxError,
     check_value,
     quote,
+    domain_type,
+    is_hvm,
+    is_vtpm_stub,
     unmet_settings,
     valid_key,
+    xl_number,
+    xl_true,
 )
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture, fixture_files
 
@@ -533,3 +538,47 @@ def test_quote_writes_escapes_not_control_characters():
 ])
 def test_unmet_settings(keys, settings, unmet):
     assert unmet_settings(keys, settings) == unmet
+
+
+# xlu_cfg_get_long (tools/libs/util/libxlu_cfg.c): strtol(value, &ep, 0), and *ep must be the end; every single
+# value is text to libxlu, so a quoted number is a number; a list is refused with a warning.
+@pytest.mark.parametrize('value, number', [
+    (1, 1), (0, 0), (-1, -1), (True, 1), (False, 0),
+    ('1', 1), ('0', 0), ('-3', -3), ('+3', 3), ('  7', 7), ('\t\n7', 7),
+    ('0x10', 16), ('0X1f', 31), ('010', 8), ('00', 0), ('0', 0),
+    ('08', None),      # 8 is no octal digit: strtol stops at it
+    ('0x', None),      # strtol reads the 0 and stops at x
+    ('7 ', None), ('1.5', None), ('', None), (' ', None), ('yes', None), ('true', None), ('True', None),
+    ('--1', None), ('0x-1', None), (None, None), (['1'], None), ({'a': 1}, None),
+])
+def test_xl_number_reads_as_strtol_base_0(value, number):
+    assert xl_number(value) == number
+    assert xl_true(value) is bool(number)
+
+
+# xl_parse.c (4.17 and 4.20 alike): type= by strncmp over its own length against hvm, then pv, then pvh;
+# builder= against hvm and generic; contradicting type and builder, or an unknown word: xl exits.
+@pytest.mark.parametrize('keys, kind', [
+    ({}, 'pv'),
+    ({'type': 'hvm'}, 'hvm'), ({'type': 'pv'}, 'pv'), ({'type': 'pvh'}, 'pvh'),
+    ({'type': 'h'}, 'hvm'), ({'type': 'hv'}, 'hvm'), ({'type': ''}, 'hvm'), ({'type': 'p'}, 'pv'),
+    ({'type': 'HVM'}, None), ({'type': 'hvm '}, None), ({'type': 'hvmx'}, None), ({'type': 'pvhx'}, None),
+    ({'type': 1}, None),
+    ({'builder': 'hvm'}, 'hvm'), ({'builder': 'generic'}, 'pv'), ({'builder': 'gen'}, 'pv'), ({'builder': ''}, 'hvm'),
+    ({'builder': 'pv'}, None), ({'builder': 'HVM'}, None),
+    ({'type': 'hvm', 'builder': 'hvm'}, 'hvm'), ({'type': 'pv', 'builder': 'generic'}, 'pv'),
+    ({'type': 'pvh', 'builder': 'generic'}, None), ({'type': 'pv', 'builder': 'hvm'}, None),
+    ({'type': 'hvm', 'builder': 'generic'}, None),
+    ({'type': ['hvm']}, 'pv'), ({'type': ['hvm'], 'builder': 'hvm'}, 'hvm'),  # a list is ignored
+])
+def test_domain_type_as_xl_parse_reads_it(keys, kind):
+    assert domain_type(keys) == kind
+    assert is_hvm(keys) is (kind == 'hvm')
+
+
+@pytest.mark.parametrize('kernel, stub', [
+    ('/usr/lib/xen-4.17/boot/vtpm-stubdom.gz', True), ('/usr/lib/xen-4.20/boot/vtpmmgr-stubdom.gz', True),
+    ('vtpm-stubdom.gz', True), ('/srv/vtpm/vmlinuz', False), ('/boot/vmlinuz', False), (None, False), (3, False),
+])
+def test_a_vtpm_stub_domain_by_its_kernels_file_name(kernel, stub):
+    assert is_vtpm_stub({} if kernel is None else {'kernel': kernel}) is stub
