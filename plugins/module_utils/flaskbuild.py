@@ -177,6 +177,10 @@ class Builder(object):
     def in_chroot(self, script, what, tail=25):
         return self.sh(['chroot', self.chroot, '/bin/sh', '-ec', script], what, tail=tail)
 
+    def outside(self, path):
+        """The build host's path of an absolute path in the chroot (the trees are all under /build)."""
+        return self.chroot + path
+
     # ---------------------------------------------------------------- steps
     def chroot_ready(self):
         return os.path.isfile(os.path.join(self.chroot, '.xenguard-ready'))
@@ -254,10 +258,10 @@ class Builder(object):
         return used, '%s/%s' % (work, tree[0].rstrip('/'))
 
     def build_hypervisor(self, tree, config_text):
-        with open(os.path.join(self.chroot, tree.lstrip('/'), 'xen', '.config'), 'w') as handle:
+        with open(os.path.join(self.outside(tree), 'xen', '.config'), 'w') as handle:
             handle.write(config_text)
         self.in_chroot('cd %s && make -s -C xen olddefconfig' % tree, 'make -C xen olddefconfig')
-        got = open(os.path.join(self.chroot, tree.lstrip('/'), 'xen', '.config')).read()
+        got = open(os.path.join(self.outside(tree), 'xen', '.config')).read()
         for name, value in XSM_KCONFIG:
             wanted = '%s=%s' % (name, value) if value != 'n' else '# %s is not set' % name
             if wanted not in got.splitlines():
@@ -271,7 +275,7 @@ class Builder(object):
                        'the FLASK policy build (tools/flask/policy)', tail=30)
 
     def collect(self, tree, target, key, meta):
-        root = os.path.join(self.chroot, tree.lstrip('/'))
+        root = self.outside(tree)
         tmp = target + '.tmp'
         if os.path.isdir(tmp):
             shutil.rmtree(tmp)
