@@ -117,7 +117,6 @@ class Builder(object):
     """One build in a cached chroot; `run` is injectable for the tests."""
 
     def __init__(self, cache_dir, distribution, mirror, security_mirror, jobs=None, log=None, run=None):
-        self.cache_dir = cache_dir
         self.distribution = distribution
         self.mirror = mirror
         self.security_mirror = security_mirror
