@@ -604,6 +604,15 @@ def test_no_source_lists_each_version_once_says_what_was_tried_and_keeps_the_las
     assert err.value.details == {'reason': 'no_source', 'output': long_output[-2000:]}
 
 
+def test_a_failing_index_query_says_so(cache):
+    fake = Failing(_chroot(cache), 'apt-cache showsrc', served=(VERSION,))
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, fake, version=SECURITY)
+    assert err.value.msg.startswith('apt-cache showsrc xen failed (rc=7); nothing was installed on any host. '
+                                    'Its last lines:\nline 16\n')
+    assert fake.fetched == [SECURITY]
+
+
 def test_the_fallback_stops_at_the_first_served_version(cache):
     older = '4.17.3+10-g091466ba55-1~deb12u1'
     fake = FakeChroot(_chroot(cache), served=(VERSION, older), listed=(SECURITY, VERSION, older))
@@ -688,7 +697,11 @@ def test_read_manifest_without_checksums_and_with_a_file_gone(tmp_path):
     assert flaskbuild.read_manifest(directory) is None
 
 
-def test_the_builder_runs_commands_itself_streaming_into_the_log(cache):
+def test_the_builder_runs_commands_itself_streaming_into_the_log(cache, monkeypatch):
+    # the build's own environment, whatever the caller's is
+    monkeypatch.setenv('LC_ALL', 'de_DE.UTF-8')
+    monkeypatch.setenv('LANG', 'de_DE.UTF-8')
+    monkeypatch.delenv('DEBIAN_FRONTEND', raising=False)
     os.makedirs(cache)
     builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None)
     rc, out = builder._run(['sh', '-c', 'echo one; echo two >&2; printf "\\377\\n"; '
