@@ -117,7 +117,6 @@ class Builder(object):
     """One build in a cached chroot; `run` is injectable for the tests."""
 
     def __init__(self, cache_dir, distribution, mirror, security_mirror, jobs=None, log=None, run=None):
-        self.cache_dir = cache_dir
         self.distribution = distribution
         self.mirror = mirror
         self.security_mirror = security_mirror
@@ -176,6 +175,10 @@ class Builder(object):
 
     def in_chroot(self, script, what, tail=25):
         return self.sh(['chroot', self.chroot, '/bin/sh', '-ec', script], what, tail=tail)
+
+    def outside(self, path):
+        """The build host's path of an absolute path in the chroot (the trees are all under /build)."""
+        return self.chroot + path
 
     # ---------------------------------------------------------------- steps
     def chroot_ready(self):
@@ -254,10 +257,10 @@ class Builder(object):
         return used, '%s/%s' % (work, tree[0].rstrip('/'))
 
     def build_hypervisor(self, tree, config_text):
-        with open(os.path.join(self.chroot, tree.lstrip('/'), 'xen', '.config'), 'w') as handle:
+        with open(os.path.join(self.outside(tree), 'xen', '.config'), 'w') as handle:
             handle.write(config_text)
         self.in_chroot('cd %s && make -s -C xen olddefconfig' % tree, 'make -C xen olddefconfig')
-        got = open(os.path.join(self.chroot, tree.lstrip('/'), 'xen', '.config')).read()
+        got = open(os.path.join(self.outside(tree), 'xen', '.config')).read()
         for name, value in XSM_KCONFIG:
             wanted = '%s=%s' % (name, value) if value != 'n' else '# %s is not set' % name
             if wanted not in got.splitlines():
@@ -271,7 +274,7 @@ class Builder(object):
                        'the FLASK policy build (tools/flask/policy)', tail=30)
 
     def collect(self, tree, target, key, meta):
-        root = os.path.join(self.chroot, tree.lstrip('/'))
+        root = self.outside(tree)
         tmp = target + '.tmp'
         if os.path.isdir(tmp):
             shutil.rmtree(tmp)

@@ -9,8 +9,11 @@ chroot directory, and answers with recorded real output where the path depends o
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
+import re
 import shutil
+import time
 
 import pytest
 
@@ -246,3 +249,522 @@ def test_an_empty_config_is_refused(cache):
     with pytest.raises(XenGuardError) as err:
         flaskbuild.build(cache, 'bookworm', VERSION, '  \n', 'http://deb.example.org/debian', run=FakeChroot(cache))
     assert '/boot/xen-<version>.config' in err.value.msg
+
+
+# ----------------------------------------------------------------------------- the mutation round
+# (make mutation MUTATE=flaskbuild: the command lines the Builder runs, its messages and the manifest were
+# held by no test; each test below pins what a caller sees: the commands, the log, the result, the errors)
+
+MIRROR = 'http://deb.example.org/debian'
+SECURITY_MIRROR = 'http://deb.example.org/debian-security'
+TREE = '/build/xen-%s/xen-4.17.5+72-g01140da4e8' % VERSION
+PACKAGES = '--include=build-essential,bison,flex,python3,checkpolicy,m4,dpkg-dev,xz-utils,ca-certificates'
+# 2025-11-29 10:00:00 UTC
+EPOCH = 1764410400.0
+
+
+class Clock(object):
+    """Stands in for the time module of flaskbuild: it moves only when a command runs."""
+
+    def __init__(self, now=EPOCH):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+    def strftime(self, fmt, when=None):
+        return time.strftime(fmt, when if when is not None else time.gmtime(self.now))
+
+    def gmtime(self):
+        return time.gmtime(self.now)
+
+
+class Timed(object):
+    """A runner that takes `seconds` per command on the clock (`slow`: other seconds for the first command
+    whose words hold a key), then does what the inner runner does."""
+
+    def __init__(self, clock, inner, seconds=2.25, slow=None):
+        self.clock = clock
+        self.inner = inner
+        self.seconds = seconds
+        self.slow = slow or {}
+
+    def __call__(self, cmd, cwd=None):
+        self.clock.now += next((s for k, s in self.slow.items() if k in ' '.join(cmd)), self.seconds)
+        return self.inner(cmd, cwd=cwd)
+
+
+class Failing(FakeChroot):
+    """FakeChroot whose command containing `needle` fails with rc 7 and forty numbered lines."""
+
+    OUTPUT = ''.join('line %d\n' % n for n in range(1, 41))
+
+    def __init__(self, chroot, needle, **kwargs):
+        super(Failing, self).__init__(chroot, **kwargs)
+        self.needle = needle
+
+    def __call__(self, cmd, cwd=None):
+        if self.needle in ' '.join(cmd):
+            self.calls.append(cmd)
+            return 7, self.OUTPUT
+        return super(Failing, self).__call__(cmd, cwd=cwd)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(flaskbuild, 'time', fake)
+    return fake
+
+
+def _chroot(cache, distribution='bookworm'):
+    return os.path.join(cache, 'chroot-%s-amd64' % distribution)
+
+
+def _in_chroot(cache, script):
+    return ['chroot', _chroot(cache), '/bin/sh', '-ec', script]
+
+
+def _log_lines(cache):
+    with open(os.path.join(cache, 'build.log')) as handle:
+        return handle.read().splitlines()
+
+
+def test_a_cold_build_runs_exactly_these_commands(cache):
+    fake = FakeChroot(_chroot(cache))
+    patches = ['--- a/x\n+++ b/x\n', '--- a/y\n+++ b/y\n']
+    result = _build(cache, fake, patches=patches)
+    work = '/build/xen-%s' % VERSION
+    assert fake.calls == [
+        ['debootstrap', '--variant=minbase', PACKAGES, 'bookworm', _chroot(cache) + '.tmp', MIRROR],
+        _in_chroot(cache, 'apt-get update -qq'),
+        _in_chroot(cache, 'rm -rf %s && mkdir -p %s' % (work, work)),
+        _in_chroot(cache, 'cd %s && rm -rf ./* && apt-get source -qq xen=%s' % (work, VERSION)),
+        _in_chroot(cache, 'cd %s && for d in xen-*/; do [ -d "$d/xen" ] && echo "$d"; done' % work),
+        _in_chroot(cache, 'cd %s && patch -p1 < /build/patch-0.diff' % TREE),
+        _in_chroot(cache, 'cd %s && patch -p1 < /build/patch-1.diff' % TREE),
+        _in_chroot(cache, 'cd %s && make -s -C xen olddefconfig' % TREE),
+        _in_chroot(cache, 'cd %s && make -C xen -j2' % TREE),
+        _in_chroot(cache, 'cd %s && rm -rf /build/policy && mkdir -p /build/policy && '
+                          'make -f Makefile.common -C tools/flask/policy FLASK_BUILD_DIR=/build/policy' % TREE),
+        _in_chroot(cache, 'rm -rf /build/xen-* /build/policy /build/patch-*'),
+    ]
+    # the patches are handed to the chroot as the files the patch commands read
+    for index, patch in enumerate(patches):
+        with open(os.path.join(_chroot(cache), 'build', 'patch-%d.diff' % index)) as handle:
+            assert handle.read() == patch
+    assert result['key'] == flaskbuild.build_key('bookworm', VERSION, flaskbuild.xsm_config(DEBIAN_CONFIG), patches)
+    assert result['dir'] == os.path.join(cache, 'artifacts', result['key'])
+
+
+def test_a_cold_build_logs_each_step_with_its_seconds_and_returns_them(cache, clock):
+    with open(os.path.join(os.makedirs(cache) or cache, 'build.log'), 'w') as handle:
+        handle.write('an earlier build\n')
+    said = []
+    fake = FakeChroot(_chroot(cache))
+    result = _build(cache, Timed(clock, fake, slow={'debootstrap': 100.03}), patches=['--- a/x\n+++ b/x\n'],
+                    log=said.append)
+    key = result['key']
+    names = ['debootstrap bookworm build chroot (cold: minutes; cached afterwards)', 'apt-get update',
+             'apt-get source xen=%s' % VERSION, 'patch 0', 'make -C xen -j2 (hypervisor with XSM)', 'FLASK policy',
+             'store artifacts', 'remove the build tree']
+    # debootstrap takes 100.03 s, the other commands 2.25 s each: 1, 3, 1, 2, 1, 0 and 1 per step
+    seconds = [100.0, 2.2, 6.8, 2.2, 4.5, 2.2, 0.0, 2.2]
+    assert result['steps'] == [{'step': n, 'seconds': s} for n, s in zip(names, seconds)]
+    # 100.03 + 9 * 2.25
+    assert result['seconds'] == 120.3
+    assert result['warnings'] == []
+    assert sorted(result) == ['built', 'dir', 'key', 'manifest', 'seconds', 'steps', 'warnings']
+    expected = ['building key %s (distribution bookworm, xen %s)' % (key, VERSION)]
+    for name, secs in zip(names, ['100.0', '2.2', '6.8', '2.2', '4.5', '2.2', '0.0', '2.2']):
+        expected += ['%s ...' % name, '%s done in %s s' % (name, secs)]
+    expected.append('key %s built in 120 s' % key)
+    lines = _log_lines(cache)
+    # the log is appended to, never truncated
+    assert lines[0] == 'an earlier build'
+    stamps = [line[:11] for line in lines[1:]]
+    assert [line[11:] for line in lines[1:]] == expected
+    assert stamps[:3] == ['[10:00:00] ', '[10:00:00] ', '[10:01:40] '] and stamps[-1] == '[10:02:00] '
+    assert all(re.match(r'^\[10:0[0-2]:[0-9]{2}\] $', stamp) for stamp in stamps)
+    # the caller's log function hears every line the file gets
+    assert said == lines[1:]
+    # the manifest: what was built, from which source, when, and the checksums of the three files
+    manifest = result['manifest']
+    assert manifest['distribution'] == 'bookworm'
+    assert manifest['xen_version'] == VERSION
+    assert manifest['source_version'] == VERSION
+    assert manifest['key'] == key
+    assert manifest['built_at'] == '2025-11-29T10:01:58Z'
+    assert [s['step'] for s in flaskbuild.read_manifest(result['dir'])['steps']] == names[:6]
+    for name in (flaskbuild.HYPERVISOR, flaskbuild.POLICY, flaskbuild.CONFIG):
+        assert manifest['sha256'][name] == flaskbuild.sha256_file(os.path.join(result['dir'], name))
+
+
+def test_a_cached_key_is_returned_as_it_was_stored(cache):
+    first = _build(cache, FakeChroot(_chroot(cache)))
+    second = _build(cache, FakeChroot(_chroot(cache)))
+    assert second == {'built': False, 'key': first['key'], 'dir': first['dir'],
+                      'manifest': flaskbuild.read_manifest(first['dir']), 'steps': [], 'warnings': []}
+    assert second['manifest']['sha256'] == first['manifest']['sha256']
+
+
+def test_the_artifact_directory_holds_the_three_files_and_the_manifest(cache):
+    result = _build(cache, FakeChroot(_chroot(cache)))
+    assert sorted(os.listdir(result['dir'])) == ['manifest.json', 'xen-flask.config', 'xen-flask.gz', 'xenpolicy-flask']
+    assert flaskbuild.artifact_dir(cache, 'k') == os.path.join(cache, 'artifacts', 'k')
+    with open(os.path.join(result['dir'], 'xen-flask.gz'), 'rb') as handle:
+        assert handle.read() == b'\x1f\x8b fake hypervisor of cd %s && make -C xen -j2' % TREE.encode()
+    with open(os.path.join(result['dir'], 'xenpolicy-flask'), 'rb') as handle:
+        assert handle.read() == b'\x8c\xff\x7c\xf9 fake policy'
+    with open(os.path.join(result['dir'], 'xen-flask.config')) as handle:
+        assert handle.read() == flaskbuild.xsm_config(DEBIAN_CONFIG)
+    # the manifest file: sorted keys, one a line, indented by one space
+    with open(os.path.join(result['dir'], 'manifest.json')) as handle:
+        text = handle.read()
+    assert text == json.dumps(json.loads(text), indent=1, sort_keys=True)
+    assert text.startswith('{\n "built_at": ')
+
+
+def test_the_chroot_gets_debootstrap_and_the_three_source_entries(cache):
+    os.makedirs(_chroot(cache) + '.tmp')
+    with open(os.path.join(_chroot(cache) + '.tmp', 'left-over'), 'w') as handle:
+        handle.write('from a build that was interrupted')
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, SECURITY_MIRROR, run=FakeChroot(_chroot(cache)))
+    assert builder.chroot_ready() is False
+    builder.make_chroot()
+    assert builder.chroot_ready() is True
+    assert sorted(os.listdir(_chroot(cache))) == ['.xenguard-ready', 'etc']
+    assert not os.path.exists(_chroot(cache) + '.tmp')
+    with open(os.path.join(_chroot(cache), 'etc', 'apt', 'sources.list')) as handle:
+        assert handle.read() == ('deb http://deb.example.org/debian bookworm main\n'
+                                 'deb-src http://deb.example.org/debian bookworm main\n'
+                                 'deb http://deb.example.org/debian bookworm-updates main\n'
+                                 'deb-src http://deb.example.org/debian bookworm-updates main\n'
+                                 'deb http://deb.example.org/debian-security bookworm-security main\n'
+                                 'deb-src http://deb.example.org/debian-security bookworm-security main\n')
+
+
+def test_trixie_gets_its_own_security_suite_and_none_without_a_security_mirror(cache):
+    trixie = '4.20.4+63-g7abfd2bce2-0+deb13u1'
+    fake = FakeChroot(_chroot(cache, 'trixie'), served=(trixie,))
+    flaskbuild.build(cache, 'trixie', trixie, DEBIAN_CONFIG, MIRROR, SECURITY_MIRROR, jobs=2, run=fake)
+    with open(os.path.join(_chroot(cache, 'trixie'), 'etc', 'apt', 'sources.list')) as handle:
+        assert handle.read().splitlines()[-1] == 'deb-src http://deb.example.org/debian-security trixie-security main'
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None, run=FakeChroot(_chroot(cache)))
+    builder.make_chroot()
+    with open(os.path.join(_chroot(cache), 'etc', 'apt', 'sources.list')) as handle:
+        assert handle.read() == ('deb http://deb.example.org/debian bookworm main\n'
+                                 'deb-src http://deb.example.org/debian bookworm main\n'
+                                 'deb http://deb.example.org/debian bookworm-updates main\n'
+                                 'deb-src http://deb.example.org/debian bookworm-updates main\n')
+
+
+def test_the_builders_paths_and_its_number_of_jobs(cache, monkeypatch):
+    builder = flaskbuild.Builder(cache, 'trixie', MIRROR, None, jobs=3)
+    assert (builder.chroot, builder.log_path, builder.jobs) == (_chroot(cache, 'trixie'), os.path.join(cache, 'build.log'), 3)
+    assert (builder.steps, builder.warnings) == ([], [])
+    monkeypatch.setattr(os, 'cpu_count', lambda: 6)
+    assert flaskbuild.Builder(cache, 'trixie', MIRROR, None).jobs == 6
+    monkeypatch.setattr(os, 'cpu_count', lambda: None)
+    assert flaskbuild.Builder(cache, 'trixie', MIRROR, None).jobs == 1
+
+
+@pytest.mark.parametrize('needle, what, tail, step', [
+    ('debootstrap', 'debootstrap bookworm (the build chroot)', 25,
+     'debootstrap bookworm build chroot (cold: minutes; cached afterwards)'),
+    ('apt-get update -qq', 'apt-get update in the build chroot', 25, 'apt-get update'),
+    ('mkdir -p /build/xen-', 'preparing the source directory', 25, 'apt-get source xen=%s' % VERSION),
+    ('for d in xen-*/', 'finding the unpacked source', 25, 'apt-get source xen=%s' % VERSION),
+    ('patch -p1 < /build/patch-1.diff', 'applying patch 1', 25, 'patch 1'),
+    ('olddefconfig', 'make -C xen olddefconfig', 25, 'make -C xen -j2 (hypervisor with XSM)'),
+    ('make -C xen -j2', 'make -C xen (the hypervisor)', 30, 'make -C xen -j2 (hypervisor with XSM)'),
+    ('tools/flask/policy', 'the FLASK policy build (tools/flask/policy)', 30, 'FLASK policy'),
+    ('rm -rf /build/xen-* /build/policy', 'removing the build tree', 25, 'remove the build tree'),
+])
+def test_each_failing_command_says_what_failed_and_its_last_lines(cache, clock, needle, what, tail, step):
+    fake = Failing(_chroot(cache), needle)
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, Timed(clock, fake), patches=['--- a/x\n', '--- a/y\n'])
+    last = '\n'.join('line %d' % n for n in range(41 - tail, 41))
+    assert err.value.msg == ('%s failed (rc=7); nothing was installed on any host. Its last lines:\n%s\n(full log: %s)'
+                             % (what, last, os.path.join(cache, 'build.log')))
+    assert err.value.details == {'rc': 7, 'cmd': fake.calls[-1]}
+    assert needle in ' '.join(fake.calls[-1])
+    lines = _log_lines(cache)
+    assert re.match(r'^\[[0-9:]{8}\] %s FAILED after [0-9]+ s$' % re.escape(step), lines[-1])
+    # the step that failed took the 2.25 s of each of its commands, not more
+    assert int(lines[-1].rsplit(' ', 2)[1]) < 10
+    if 'build tree' not in what:
+        assert not os.path.isdir(os.path.join(cache, 'artifacts'))
+
+
+def test_a_failing_step_says_how_long_it_ran(cache, clock):
+    fake = Failing(_chroot(cache), 'make -C xen -j2')
+    with pytest.raises(XenGuardError):
+        _build(cache, Timed(clock, fake, seconds=3.0))
+    # olddefconfig and make: two commands of 3 s
+    assert _log_lines(cache)[-1][11:] == 'make -C xen -j2 (hypervisor with XSM) FAILED after 6 s'
+
+
+def test_the_step_wrapper_returns_what_the_step_returned(cache, clock):
+    os.makedirs(cache)
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None, run=FakeChroot(_chroot(cache)))
+
+    def slow(a, b):
+        clock.now += 1.26
+        return a + b
+
+    assert builder.step('adding', slow, 2, 3) == 5
+    assert builder.steps == [{'step': 'adding', 'seconds': 1.3}]
+    assert [line[11:] for line in _log_lines(cache)] == ['adding ...', 'adding done in 1.3 s']
+
+
+@pytest.mark.parametrize('drop', ['CONFIG_XSM_SILO=y', '# CONFIG_XSM_FLASK_POLICY is not set'])
+def test_a_kconfig_option_olddefconfig_drops_is_an_error(cache, drop):
+    fake = FakeChroot(_chroot(cache))
+    written = []
+
+    def run(cmd, cwd=None):
+        if 'olddefconfig' in cmd[-1]:
+            path = os.path.join(_chroot(cache), TREE.lstrip('/'), 'xen', '.config')
+            with open(path) as handle:
+                text = handle.read()
+            written.append(text)
+            with open(path, 'w') as handle:
+                handle.write('\n'.join(line for line in text.splitlines() if line != drop) + '\n')
+            return 0, ''
+        return fake(cmd, cwd=cwd)
+
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, run)
+    assert err.value.msg == 'Kconfig did not keep %s (olddefconfig dropped it); the source may not offer it' % drop
+    # what olddefconfig was given: the distribution's config with the XSM options
+    assert written == [flaskbuild.xsm_config(DEBIAN_CONFIG)]
+    assert not [c for c in fake.calls if ' -j' in c[-1]]
+
+
+def test_a_source_without_a_xen_tree_is_an_error(cache):
+    fake = FakeChroot(_chroot(cache))
+
+    def run(cmd, cwd=None):
+        if 'for d in xen-*/' in cmd[-1]:
+            return 0, '\n'
+        return fake(cmd, cwd=cwd)
+
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, run)
+    assert err.value.msg == 'apt-get source xen=%s unpacked no source tree with xen/ in /build/xen-%s' % (VERSION, VERSION)
+
+
+def test_the_first_unpacked_tree_is_built(cache):
+    fake = FakeChroot(_chroot(cache))
+
+    def run(cmd, cwd=None):
+        if 'for d in xen-*/' in cmd[-1]:
+            return 0, 'xen-4.17.5/\nxen-4.17.6/\n'
+        return fake(cmd, cwd=cwd)
+
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None, run=run)
+    assert builder.fetch_source(VERSION, True) == (VERSION, '/build/xen-%s/xen-4.17.5' % VERSION)
+
+
+def test_the_fallback_warning_is_one_whole_sentence_and_is_logged(cache):
+    fake = FakeChroot(_chroot(cache), served=(VERSION,))
+    result = _build(cache, fake, version=SECURITY)
+    warning = ("the source of xen %s is not served (apt-get source said: E: Can not find version '%s' of package "
+               "'xen' | E: Unable to find a source package for xen=%s); built from the served version %s instead: "
+               "the FLASK hypervisor is that version, not the installed one" % (SECURITY, SECURITY, SECURITY, VERSION))
+    assert result['warnings'] == [warning]
+    assert [line[11:] for line in _log_lines(cache) if 'WARNING' in line] == ['WARNING: ' + warning]
+    assert _in_chroot(cache, 'apt-cache showsrc xen | sed -n "s/^Version: //p"') in fake.calls
+    work = '/build/xen-%s' % SECURITY
+    assert _in_chroot(cache, 'cd %s && rm -rf ./* && apt-get source -qq xen=%s' % (work, VERSION)) in fake.calls
+    assert result['manifest']['source_version'] == VERSION
+
+
+def test_no_source_lists_each_version_once_says_what_was_tried_and_keeps_the_last_output(cache):
+    other = '4.17.3+10-g091466ba55-1~deb12u1'
+    trixie = '4.20.4+63-g7abfd2bce2-0+deb13u1'
+    long_output = 'x' * 3000 + '\n' + NOT_SERVED
+    fake = FakeChroot(_chroot(cache), served=(), listed=(SECURITY, '', VERSION, '  ', trixie, VERSION, other))
+
+    def run(cmd, cwd=None):
+        rc, out = fake(cmd, cwd=cwd)
+        return (rc, long_output) if rc == 100 else (rc, out)
+
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, run, version=SECURITY)
+    assert fake.fetched == [SECURITY, VERSION, other]
+    assert err.value.msg == (
+        "no source of Xen 4.17.x for bookworm could be fetched: apt-get source xen=%s failed (E: Can not find "
+        "version '%s' of package 'xen' | E: Unable to find a source package for xen=%s); the index lists %s, %s, %s, "
+        "%s (tried: %s, %s). Nothing was built and no host was changed. Add a deb-src mirror that serves it "
+        "(xenguard_flask_mirror / xenguard_flask_security_mirror)."
+        % (SECURITY, SECURITY, SECURITY, SECURITY, VERSION, trixie, other, VERSION, other))
+    assert err.value.details == {'reason': 'no_source', 'output': long_output[-2000:]}
+
+
+def test_a_failing_index_query_says_so(cache):
+    fake = Failing(_chroot(cache), 'apt-cache showsrc', served=(VERSION,))
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, fake, version=SECURITY)
+    assert err.value.msg.startswith('apt-cache showsrc xen failed (rc=7); nothing was installed on any host. '
+                                    'Its last lines:\nline 16\n')
+    assert fake.fetched == [SECURITY]
+
+
+def test_the_fallback_stops_at_the_first_served_version(cache):
+    older = '4.17.3+10-g091466ba55-1~deb12u1'
+    fake = FakeChroot(_chroot(cache), served=(VERSION, older), listed=(SECURITY, VERSION, older))
+    result = _build(cache, fake, version=SECURITY)
+    assert fake.fetched == [SECURITY, VERSION]
+    assert result['manifest']['source_version'] == VERSION
+
+
+def test_no_source_after_one_other_version_tried(cache):
+    fake = FakeChroot(_chroot(cache), served=(), listed=(SECURITY, VERSION))
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, fake, version=SECURITY)
+    assert fake.fetched == [SECURITY, VERSION]
+    assert 'the index lists %s, %s (tried: %s). Nothing was built' % (SECURITY, VERSION, VERSION) in err.value.msg
+
+
+def test_no_source_without_the_fallback_and_nothing_listed(cache):
+    fake = FakeChroot(_chroot(cache), served=(), listed=())
+    with pytest.raises(XenGuardError) as err:
+        _build(cache, fake, version=SECURITY, allow_fallback=False)
+    assert fake.fetched == [SECURITY]
+    assert err.value.msg == (
+        "no source of Xen 4.17.x for bookworm could be fetched: apt-get source xen=%s failed (E: Can not find "
+        "version '%s' of package 'xen' | E: Unable to find a source package for xen=%s); the index lists no version. "
+        "Nothing was built and no host was changed. Add a deb-src mirror that serves it (xenguard_flask_mirror / "
+        "xenguard_flask_security_mirror), or allow the fallback to another served version."
+        % (SECURITY, SECURITY, SECURITY))
+    assert err.value.details == {'reason': 'no_source', 'output': NOT_SERVED}
+
+
+def test_collect_takes_the_first_xenpolicy_file_and_replaces_an_older_store(cache):
+    chroot = _chroot(cache)
+    tree = os.path.join(chroot, 'build', 'xen-1', 'xen-4.17.5', 'xen')
+    os.makedirs(tree)
+    os.makedirs(os.path.join(chroot, 'build', 'policy'))
+    for name, data in (('xen.gz', b'hypervisor'), ('.config', b'CONFIG_XSM=y\n')):
+        with open(os.path.join(tree, name), 'wb') as handle:
+            handle.write(data)
+    for name in ('policy.conf', 'xenpolicy-4.17.6', 'xenpolicy-4.17.5'):
+        with open(os.path.join(chroot, 'build', 'policy', name), 'w') as handle:
+            handle.write(name)
+    target = os.path.join(cache, 'artifacts', 'key')
+    for stale in (target, target + '.tmp'):
+        os.makedirs(stale)
+        with open(os.path.join(stale, 'stale'), 'w') as handle:
+            handle.write('from before')
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None, run=FakeChroot(chroot))
+    manifest = builder.collect('/build/xen-1/xen-4.17.5', target, 'key', {'distribution': 'bookworm'})
+    assert sorted(os.listdir(target)) == ['manifest.json', 'xen-flask.config', 'xen-flask.gz', 'xenpolicy-flask']
+    assert not os.path.exists(target + '.tmp')
+    with open(os.path.join(target, 'xenpolicy-flask')) as handle:
+        assert handle.read() == 'xenpolicy-4.17.5'
+    assert manifest == {'distribution': 'bookworm', 'key': 'key', 'sha256': {
+        'xen-flask.gz': flaskbuild.sha256_file(os.path.join(tree, 'xen.gz')),
+        'xenpolicy-flask': flaskbuild.sha256_file(os.path.join(chroot, 'build', 'policy', 'xenpolicy-4.17.5')),
+        'xen-flask.config': flaskbuild.sha256_file(os.path.join(tree, '.config'))}}
+    assert flaskbuild.read_manifest(target) == manifest
+
+
+def test_collect_without_a_policy_file_is_an_error(cache):
+    chroot = _chroot(cache)
+    tree = os.path.join(chroot, 'build', 'xen-1', 'xen-4.17.5', 'xen')
+    os.makedirs(tree)
+    os.makedirs(os.path.join(chroot, 'build', 'policy'))
+    for name in ('xen.gz', '.config', ):
+        open(os.path.join(tree, name), 'w').close()
+    open(os.path.join(chroot, 'build', 'policy', 'policy.conf'), 'w').close()
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None, run=FakeChroot(chroot))
+    with pytest.raises(XenGuardError) as err:
+        builder.collect('/build/xen-1/xen-4.17.5', os.path.join(cache, 'artifacts', 'key'), 'key', {})
+    assert err.value.msg == 'the policy build wrote no xenpolicy-* file'
+
+
+def test_read_manifest_without_checksums_and_with_a_file_gone(tmp_path):
+    directory = str(tmp_path)
+    assert flaskbuild.read_manifest(directory) is None
+    with open(os.path.join(directory, 'manifest.json'), 'w') as handle:
+        json.dump({'key': 'k'}, handle)
+    assert flaskbuild.read_manifest(directory) == {'key': 'k'}
+    with open(os.path.join(directory, 'manifest.json'), 'w') as handle:
+        json.dump({'key': 'k', 'sha256': {'xen-flask.gz': '0' * 64}}, handle)
+    assert flaskbuild.read_manifest(directory) is None
+
+
+def test_the_builder_runs_commands_itself_streaming_into_the_log(cache, monkeypatch):
+    # the build's own environment, whatever the caller's is
+    monkeypatch.setenv('LC_ALL', 'de_DE.UTF-8')
+    monkeypatch.setenv('LANG', 'de_DE.UTF-8')
+    monkeypatch.delenv('DEBIAN_FRONTEND', raising=False)
+    os.makedirs(cache)
+    builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None)
+    rc, out = builder._run(['sh', '-c', 'echo one; echo two >&2; printf "\\377\\n"; '
+                                        'echo "$LC_ALL $LANG $DEBIAN_FRONTEND"; pwd; exit 3'], cwd=cache)
+    assert rc == 3
+    assert out == 'one\ntwo\n\ufffd\nC C noninteractive\n%s\n' % os.path.realpath(cache)
+    with open(os.path.join(cache, 'build.log'), 'rb') as handle:
+        assert handle.read() == ('one\ntwo\n\xff\nC C noninteractive\n%s\n' % os.path.realpath(cache)).encode('latin-1')
+    with pytest.raises(XenGuardError) as err:
+        builder.sh(['sh', '-c', 'echo failed; exit 4'], 'the test command')
+    assert err.value.msg.startswith('the test command failed (rc=4); nothing was installed on any host. Its last '
+                                    'lines:\nfailed\n(full log: ')
+    assert builder.sh(['sh', '-c', 'echo fine'], 'the test command') == 'fine\n'
+
+
+def test_xsm_config_of_no_config_and_of_options_written_either_way():
+    assert flaskbuild.xsm_config(None) == flaskbuild.xsm_config('') == (
+        'CONFIG_XSM=y\nCONFIG_XSM_FLASK=y\nCONFIG_XSM_SILO=y\n# CONFIG_XSM_FLASK_POLICY is not set\n')
+    text = ('CONFIG_A=y\n  CONFIG_XSM_FLASK_POLICY=y  \n# CONFIG_XSM_SILO is not set\nCONFIG_XSM_FLASK_AVC_STATS=y\n'
+            '# CONFIG_XSM: the security modules\n')
+    assert flaskbuild.xsm_config(text) == (
+        'CONFIG_A=y\nCONFIG_XSM_FLASK_AVC_STATS=y\n# CONFIG_XSM: the security modules\n'
+        'CONFIG_XSM=y\nCONFIG_XSM_FLASK=y\nCONFIG_XSM_SILO=y\n# CONFIG_XSM_FLASK_POLICY is not set\n')
+
+
+def test_the_key_is_stable_across_releases():
+    # a changed key makes every cache build again: the digest of these inputs must not move
+    config = 'CONFIG_XSM=y\n'
+    assert flaskbuild.build_key('bookworm', VERSION, config) == 'bookworm-4.17.5+72-g01140da4e8-1-c900a690510bc699'
+    assert flaskbuild.build_key('bookworm', VERSION, config, ['p', 'q']) == 'bookworm-4.17.5+72-g01140da4e8-1-d363b84007adf869'
+    assert flaskbuild.build_key('bookworm', VERSION, config, ['p']) == flaskbuild.build_key('bookworm', VERSION, config, [b'p'])
+    # characters a directory name should not carry become _
+    key = flaskbuild.build_key('bookworm', '1:4.17.3+10-g091466ba55-1~deb12u1', config)
+    assert re.match(r'^bookworm-1_4\.17\.3\+10-g091466ba55-1_deb12u1-[0-9a-f]{16}$', key)
+
+
+@pytest.mark.parametrize('dist, version, msg', [
+    ('buster', VERSION, "distribution 'buster' is not supported by the FLASK build: supported are bookworm, trixie. "
+                        "Run the flask role only on those hosts, or build the hypervisor yourself."),
+    ('bookworm', None, "xen_version None is not a Debian package version (such as 4.17.5+72-g01140da4e8-1): "
+                       "pass the source version of the installed Xen packages."),
+    ('bookworm', 'v4.17.5', "xen_version 'v4.17.5' is not a Debian package version (such as 4.17.5+72-g01140da4e8-1): "
+                            "pass the source version of the installed Xen packages."),
+    ('bookworm', '4.170.1-1', "Xen 4.170.1-1 is not the Xen of bookworm (4.17.x): the build uses the distribution's "
+                              "own source for the installed version; check the host's packages."),
+    ('trixie', '4.17.5-1', "Xen 4.17.5-1 is not the Xen of trixie (4.20.x): the build uses the distribution's "
+                           "own source for the installed version; check the host's packages."),
+])
+def test_the_input_checks_in_whole_sentences(dist, version, msg):
+    with pytest.raises(XenGuardError) as err:
+        flaskbuild.check_inputs(dist, version)
+    assert err.value.msg == msg
+
+
+@pytest.mark.parametrize('dist, version', [('bookworm', VERSION), ('bookworm', SECURITY), ('trixie', '4.20.0-1'),
+                                           ('bookworm', '4.17.3+10-g091466ba55-1~deb12u1')])
+def test_versions_of_the_branch_pass(dist, version):
+    assert flaskbuild.check_inputs(dist, version) is None
+
+
+def test_an_empty_config_is_refused_in_a_whole_sentence(cache):
+    with pytest.raises(XenGuardError) as err:
+        flaskbuild.build(cache, 'bookworm', VERSION, None, MIRROR, run=FakeChroot(cache))
+    assert err.value.msg == ('the Xen Kconfig of the installed hypervisor is empty: read /boot/xen-<version>.config '
+                             'of the host (Debian installs it with the hypervisor package).')
+    assert not os.path.exists(cache)
