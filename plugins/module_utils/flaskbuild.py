@@ -334,7 +334,8 @@ def build(cache_dir, distribution, xen_version, base_config, mirror, security_mi
     builder.step('make -C xen -j%d (hypervisor with XSM)' % builder.jobs, builder.build_hypervisor, tree, config_text)
     builder.step('FLASK policy', builder.build_policy, tree)
     meta = {'distribution': distribution, 'xen_version': xen_version, 'source_version': used,
-            'built_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'steps': builder.steps}
+            'built_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'steps': list(builder.steps)}
+    # the steps up to here, as the manifest file holds them (the result's own steps go on to the end)
     manifest = builder.step('store artifacts', builder.collect, tree, target, key, meta)
     # the chroot is what the cache keeps (about 820 MB); the source tree and its objects (about 85 MB) are not
     builder.step('remove the build tree', builder.in_chroot, 'rm -rf /build/xen-* /build/policy /build/patch-*',

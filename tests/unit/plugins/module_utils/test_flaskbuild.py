@@ -396,6 +396,8 @@ def test_a_cold_build_logs_each_step_with_its_seconds_and_returns_them(cache, cl
     assert manifest['key'] == key
     assert manifest['built_at'] == '2025-11-29T10:01:58Z'
     assert [s['step'] for s in flaskbuild.read_manifest(result['dir'])['steps']] == names[:6]
+    # the manifest returned is the one stored (its steps end where the file was written)
+    assert manifest == flaskbuild.read_manifest(result['dir'])
     for name in (flaskbuild.HYPERVISOR, flaskbuild.POLICY, flaskbuild.CONFIG):
         assert manifest['sha256'][name] == flaskbuild.sha256_file(os.path.join(result['dir'], name))
 
