@@ -50,7 +50,7 @@ def run(tmp_path, play, *args):
                            '-e', 'ansible_python_interpreter=' + sys.executable, '-e', 'result_file=' + str(result),
                            str(book)] + list(args),
                           env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(result.read_text())
 
@@ -86,6 +86,6 @@ def test_options_are_refused(tmp_path):
                ANSIBLE_HOME=str(tmp_path / '.ansible'))
     proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local', str(book)],
                           env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     assert proc.returncode == 2
     assert 'effective_check_mode takes no options; got: check' in proc.stdout + proc.stderr
