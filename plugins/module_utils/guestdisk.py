@@ -28,6 +28,7 @@ How the disk is read, and why it is safe:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import posixpath
 import re
 import struct
 
@@ -75,7 +76,7 @@ def parse_disk_spec(spec):
         # a known prefix is taken whatever follows it; an unknown one is an error when what follows
         # does not start with a letter or digit (xl's scanner rules), else it is part of a word
         known = match is not None and match.group(1) in _FORMAT_PREFIXES + _SCRIPT_PREFIXES + _IGNORED_PREFIXES
-        if match and (known or not re.match(r'[a-z0-9]', rest[len(match.group(0)):len(match.group(0)) + 1])):
+        if match and (known or not re.match(r'[a-z0-9]', rest[match.end():])):
             prefix = match.group(1)
             if prefix in _FORMAT_PREFIXES:
                 disk['format'] = prefix
@@ -104,12 +105,10 @@ def parse_disk_spec(spec):
         if disk['target'] is None:
             disk['target'] = word
         elif not had_prefix and disk['format'] is None:
-            disk['format'] = word
-            had_prefix = True  # format given (possibly empty): the next word is the vdev
+            disk['format'] = word  # given (possibly empty, not None): the next word is the vdev
         elif disk['vdev'] is None:
-            if ':' in word:
-                word, kind = word.split(':', 1)
-                disk['cdrom'] = disk['cdrom'] or kind == 'cdrom'
+            word, _colon, kind = word.partition(':')
+            disk['cdrom'] = disk['cdrom'] or kind == 'cdrom'
             disk['vdev'] = word
     disk['format'] = (disk['format'] or 'raw').lower()
     target = disk['target']
@@ -214,7 +213,7 @@ def _gpt_partitions(read_at):
 def filesystem_kind(read_at, offset):
     """'ext' for an ext2/3/4 superblock at offset, else the name of another filesystem seen, or None."""
     superblock = read_at(offset + 1024, 1024)
-    if len(superblock) >= 58 and superblock[56:58] == b'\x53\xef':
+    if superblock[56:58] == b'\x53\xef':
         return 'ext'
     head = read_at(offset, 4)
     if head == b'XFSB':
@@ -235,8 +234,10 @@ _LINUX = re.compile(r'^\s*(linux|linux16|multiboot|multiboot2)\s+(\S+)', re.M)
 
 def menu_kernels(text):
     """The kernel paths a grub.cfg boots (`linux` lines), device prefixes like (hd0,msdos1) removed."""
+    if not text:
+        return []
     kernels = []
-    for _cmd, path in _LINUX.findall(text or ''):
+    for _cmd, path in _LINUX.findall(text):
         path = path.strip('\'"')
         path = re.sub(r'^\([^)]*\)', '', path)
         if path and path not in kernels:
@@ -262,27 +263,28 @@ def _entry_head(kind, rest):
 def menu_tree(text):
     """The entries of a grub.cfg in menu order: [{kind: menuentry|submenu, title, id, kernel, entries}];
     a menuentry's kernel is its first linux/multiboot line's path, a submenu's entries are its own."""
-    root = {'kind': 'root', 'entries': []}
-    stack = [root]
-    for line in (text or '').splitlines():
+    if not text:
+        return []
+    entries = []
+    stack = []  # the open blocks: menu nodes, {'kind': 'block'} for the others
+    for line in text.splitlines():
         stripped = line.strip()
         head = _ENTRY.match(stripped)
         if head:
             node = _entry_head(head.group(1), head.group(2))
-            container = next((f for f in reversed(stack) if f['kind'] in ('root', 'submenu')), root)
-            container['entries'].append(node)
+            next((f['entries'] for f in reversed(stack) if f['kind'] == 'submenu'), entries).append(node)
             stack.append(node)
         elif stripped.endswith('{'):
             stack.append({'kind': 'block'})  # function name { ... }
         elif stripped.startswith('}'):
-            if len(stack) > 1:
+            if stack:  # a stray } closes nothing
                 stack.pop()
         else:
             found = _LINUX.match(line)
             entry = next((f for f in reversed(stack) if f['kind'] == 'menuentry'), None)
             if found and entry is not None and entry['kernel'] is None:
                 entry['kernel'] = re.sub(r'^\([^)]*\)', '', found.group(2).strip('\'"'))
-    return root['entries']
+    return entries
 
 
 def default_entry(text):
@@ -290,7 +292,7 @@ def default_entry(text):
     an id, ">" into a submenu), else the first entry. entry is None when the menu has none or the default
     cannot be told from the file (how says why)."""
     entries = menu_tree(text)
-    values = [next(v for v in m.groups() if v is not None) for m in _SET_DEFAULT.finditer(text or '')]
+    values = [next(v for v in m.groups() if v is not None) for m in _SET_DEFAULT.finditer(text)] if text else []
     values = [v for v in values if 'next_entry' not in v]  # grub-reboot's one-shot choice, not the default
     value = values[-1] if values else '0'
     if '$' in value:
@@ -315,8 +317,9 @@ def default_entry(text):
 def debugfs_answer(stdout, stderr):
     """What one read-only `debugfs -c -R <request>` call said: ('ok', stdout), ('absent', message) or
     ('unreadable', message). debugfs exits 0 in every case; its messages are on stderr."""
-    lines = [line.strip() for line in (stderr or '').splitlines()
-             if line.strip() and not line.startswith('debugfs ') and 'catastrophic mode' not in line]
+    # the version banner and blank lines hold none of the phrases looked for; the "<device>: catastrophic mode
+    # - not reading inode or group bitmaps" line some versions print names the device, whose path may hold one
+    lines = [line.strip() for line in (stderr.splitlines() if stderr else []) if 'catastrophic mode' not in line]
     for line in lines:
         if 'while trying to open' in line or 'Filesystem not open' in line:
             return 'unreadable', line.replace('debugfs: ', '', 1)
@@ -347,6 +350,7 @@ _MAGICS = (
     ('bzip2', b'BZh'),
     ('lzma', b'\x5d\x00\x00'),
 )
+_LONGEST_MAGIC = max(len(magic) for _name, magic in _MAGICS)
 # What GRUB's file filters decompress (gzio, xzio, lzopio); the Xen loader reads every kernel through them.
 _GRUB_DECOMPRESSES = ('gzip', 'xz', 'lzop')
 
@@ -384,8 +388,8 @@ def kernel_format(head):
         setup_sects = bytearray(head)[0x1f1] or 4
         payload_offset, payload_length = struct.unpack('<II', head[0x248:0x250])
         start = (setup_sects + 1) * SECTOR + payload_offset
-        payload = head[start:start + min(payload_length, 16)]
-        if len(payload) < min(payload_length, 9):
+        payload = head[start:start + min(payload_length, _LONGEST_MAGIC)]
+        if len(payload) < min(payload_length, _LONGEST_MAGIC):
             return 'bzImage/beyond-head'
         return 'bzImage/%s' % (_compression(payload) or 'unknown')
     return _compression(head) or 'unknown'
@@ -404,7 +408,7 @@ def pvgrub_refusal(fmt):
     if fmt == 'bzImage/unknown':
         return 'bzImage with a payload in no known compression: %s' % only
     if fmt.startswith('bzImage/'):
-        return '%s-compressed bzImage: %s' % (fmt.split('/', 1)[1], only)
+        return '%s-compressed bzImage: %s' % (fmt.partition('/')[2], only)
     if fmt == 'unknown':
         return 'neither an ELF kernel, a bzImage nor a gzip, xz or lzop file'
     return '%s-compressed file: %s' % (fmt, only)
@@ -413,7 +417,7 @@ def pvgrub_refusal(fmt):
 def debugfs_symlink(stat_text):
     """The target of a symbolic link from `debugfs -R "stat PATH"` output ('' when it is another kind of
     file, None for a link whose target debugfs does not print: a slow link)."""
-    if not re.search(r'Type:\s+symlink', stat_text or ''):
+    if not stat_text or not re.search(r'Type:\s+symlink', stat_text):
         return ''
     match = re.search(r'^\s*Fast link dest:\s*"(.*)"\s*$', stat_text, re.M)
     return match.group(1) if match else None
@@ -428,16 +432,16 @@ DOM0_BOOT_KEYS = ('bootloader', 'bootloader_args', 'ramdisk')
 
 
 def config_guest_type(keys):
-    kind = str(keys.get('type') or '').lower()
+    kind = str(keys.get('type')).lower()  # None reads 'none': no type
     if kind in ('pv', 'pvh', 'hvm'):
         return kind
-    return 'hvm' if str(keys.get('builder') or '').lower() == 'hvm' else 'pv'
+    return 'hvm' if str(keys.get('builder')).lower() == 'hvm' else 'pv'
 
 
 def config_boot(keys):
     """How a configuration boots: pygrub, bootloader (another one), pvgrub, kernel or none."""
-    loader = str(keys.get('bootloader') or '').rsplit('/', 1)[-1]
-    kernel = str(keys.get('kernel') or '').rsplit('/', 1)[-1]
+    loader = posixpath.basename(str(keys.get('bootloader') or ''))
+    kernel = posixpath.basename(str(keys.get('kernel') or ''))
     if 'pygrub' in loader:
         return 'pygrub'
     if loader:
