@@ -63,7 +63,7 @@ def parse_disk_spec(spec):
     had_prefix = False
     positional = []
     pos = 0
-    while pos < len(text):
+    while True:
         while pos < len(text) and text[pos] in ' \t\n':
             pos += 1
         rest = text[pos:]
@@ -179,14 +179,14 @@ def _logical_partitions(read_at, extended_start):
         seen.add(ebr)
         entries = _mbr_entries(read_at(ebr * SECTOR, SECTOR))
         if entries is None:
-            break
+            return found
         kind, start, count = entries[0]
         if kind and count:
             found.append(('msdos%d' % number, (ebr + start) * SECTOR, count * SECTOR))
             number += 1
         next_kind, next_start, _count = entries[1]
         if next_kind not in (0x05, 0x0f, 0x85) or not next_start:
-            break
+            return found
         ebr = extended_start + next_start
     return found
 
@@ -212,8 +212,7 @@ def _gpt_partitions(read_at):
 
 def filesystem_kind(read_at, offset):
     """'ext' for an ext2/3/4 superblock at offset, else the name of another filesystem seen, or None."""
-    superblock = read_at(offset + 1024, 1024)
-    if superblock[56:58] == b'\x53\xef':
+    if read_at(offset + 1024 + 56, 2) == b'\x53\xef':  # s_magic of the superblock at 1024
         return 'ext'
     head = read_at(offset, 4)
     if head == b'XFSB':
@@ -300,7 +299,7 @@ def default_entry(text):
         value, how = '0', 'the first entry (the default is GRUB\'s saved entry, %s, taken as the first)' % value
     else:
         how = 'the default entry (set default="%s")' % value if values else 'the first entry (no default set)'
-    node, level = None, entries
+    level = entries
     for part in (value or '0').split('>'):
         if part.isdigit():
             node = level[int(part)] if int(part) < len(level) else None
@@ -363,10 +362,7 @@ PVGRUB_LOADS = frozenset(('elf',) + _GRUB_DECOMPRESSES + tuple('bzImage/' + name
 
 
 def _compression(data):
-    for name, magic in _MAGICS:
-        if data.startswith(magic):
-            return name
-    return None
+    return next((name for name, magic in _MAGICS if data.startswith(magic)), 'unknown')
 
 
 def kernel_format(head):
@@ -391,8 +387,8 @@ def kernel_format(head):
         payload = head[start:start + min(payload_length, _LONGEST_MAGIC)]
         if len(payload) < min(payload_length, _LONGEST_MAGIC):
             return 'bzImage/beyond-head'
-        return 'bzImage/%s' % (_compression(payload) or 'unknown')
-    return _compression(head) or 'unknown'
+        return 'bzImage/' + _compression(payload)
+    return _compression(head)
 
 
 def pvgrub_refusal(fmt):
@@ -493,7 +489,7 @@ def plan_conversions(guest_configs, guests=(), exclude=(), convert_kernel=False,
         boot = config_boot(keys)
         if kind == 'hvm':
             why = 'an HVM guest (it boots from its firmware)'
-        elif keys.get('driver_domain') not in (None, 0, '0') or 'vtpm' in str(keys.get('kernel') or ''):
+        elif keys.get('driver_domain') not in (None, 0, '0') or 'vtpm' in str(keys.get('kernel')):
             why = 'a driver domain or vTPM domain: its boot is the role that made it'
         elif boot == 'pvgrub':
             why = 'already boots through PV-GRUB2'
@@ -504,11 +500,9 @@ def plan_conversions(guest_configs, guests=(), exclude=(), convert_kernel=False,
         elif boot == 'kernel' and not convert_kernel:
             why = 'boots a kernel from dom0 (set xenguard_pvgrub_convert_kernel to move it to PV-GRUB2)'
         else:
-            why = None
-        if why:
-            plan['skipped'].append({'path': path, 'name': name, 'why': why})
+            remove = [key for key in DOM0_BOOT_KEYS if key in keys]
+            plan['convert'].append({'path': path, 'name': name, 'type': kind, 'boot': boot, 'remove': remove,
+                                    'kernel': image_dir.rstrip('/') + '/' + PVGRUB_IMAGES[kind]})
             continue
-        remove = [key for key in DOM0_BOOT_KEYS if key in keys]
-        plan['convert'].append({'path': path, 'name': name, 'type': kind, 'boot': boot, 'remove': remove,
-                                'kernel': image_dir.rstrip('/') + '/' + PVGRUB_IMAGES[kind]})
+        plan['skipped'].append({'path': path, 'name': name, 'why': why})
     return plan

@@ -210,10 +210,17 @@ def test_logical_partition_chain(extended):
     """Each EBR: its partition relative to itself, the next EBR relative to the extended partition's start."""
     sectors = {0: mbr((0x83, 2048, 100), (extended, 4000, 9000)),
                4000: mbr((0x83, 10, 20), (extended, 100, 50)),
-               4100: mbr((0, 0, 0), (extended, 300, 50)),  # an EBR with no partition: no number taken
-               4300: mbr((0x82, 5, 7))}
+               4100: mbr((0, 0, 0), (extended, 300, 50)),  # EBRs with no partition: no number taken
+               4300: mbr((0, 1, 5), (extended, 400, 50)),
+               4400: mbr((0x83, 1, 0), (extended, 500, 50)),
+               4500: mbr((0x82, 5, 7))}
     assert guestdisk.partitions(reader(disk(sectors))) == [
-        ('msdos1', 2048 * 512, 100 * 512), ('msdos5', 4010 * 512, 20 * 512), ('msdos6', 4305 * 512, 7 * 512)]
+        ('msdos1', 2048 * 512, 100 * 512), ('msdos5', 4010 * 512, 20 * 512), ('msdos6', 4505 * 512, 7 * 512)]
+
+
+def test_primary_after_the_extended_partition():
+    sectors = {0: mbr((0x05, 100, 900), (0x83, 1000, 8)), 100: mbr((0x83, 1, 2))}
+    assert guestdisk.partitions(reader(disk(sectors))) == [('msdos5', 101 * 512, 2 * 512), ('msdos2', 1000 * 512, 8 * 512)]
 
 
 def test_logical_chain_ends():

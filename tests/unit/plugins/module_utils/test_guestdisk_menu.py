@@ -34,8 +34,8 @@ submenu "Advanced options for Debian GNU/Linux" $menuentry_id_option 'gnulinux-a
 
 def test_menu_kernels_every_boot_command():
     text = ('linux /a\n  linux16 "/b"\nmultiboot (hd0,gpt2)/c\n\tmultiboot2 /d x\nlinux /a\nlinuxefi /e\n'
-            'initrd /f\nlinux (hd0)\nlinux \'\'\n')
-    assert guestdisk.menu_kernels(text) == ['/a', '/b', '/c', '/d']
+            'initrd /f\nlinux (hd0)\nlinux \'\'\nlinux /boot/XEN-X\n')
+    assert guestdisk.menu_kernels(text) == ['/a', '/b', '/c', '/d', '/boot/XEN-X']
     assert guestdisk.menu_kernels('') == [] and guestdisk.menu_kernels(None) == []
 
 
@@ -66,6 +66,10 @@ def test_menu_tree_odd_shapes():
     tree = guestdisk.menu_tree(text)
     assert [e['title'] for e in tree] == ['s', 'b'] and [e['title'] for e in tree[0]['entries']] == ['a']
     assert tree[0]['entries'][0]['kernel'] is None and tree[1]['kernel'] == '/b'
+    # a function defined inside a submenu: its closing brace closes the function, not the submenu
+    text = "submenu s {\n  function f {\n    true\n  }\n  menuentry a {\n    linux '/boot/X'\n  }\n}\n"
+    tree = guestdisk.menu_tree(text)
+    assert len(tree) == 1 and tree[0]['entries'][0]['title'] == 'a' and tree[0]['entries'][0]['kernel'] == '/boot/X'
 
 
 def test_default_entry_by_number_title_id_and_path():

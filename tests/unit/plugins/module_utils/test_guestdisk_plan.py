@@ -91,6 +91,7 @@ def test_boot_kinds():
     assert config_boot({'kernel': '/usr/lib/grub-xen/grub-x86_64-efi.bin'}) == 'kernel'
     assert config_boot({'kernel': '/boot/xen/grub-x86_64.bin'}) == 'kernel'
     assert config_boot({'kernel': '/boot/vmlinuz'}) == 'kernel'
+    assert config_boot({'kernel': '/boot/xen-4.17-amd64.gz'}) == 'kernel'
     assert config_boot({}) == 'none'
     assert config_boot({'bootloader': '', 'kernel': ''}) == 'none'
 
@@ -145,3 +146,12 @@ def test_nameless_configurations_and_problems_word_for_word():
     assert xen_pvgrub_plan({'/etc/xen/y.cfg': {'keys': {'name': 'y'}, 'error': 'EACCES'}}, guests=['y'])['problems'] \
         == ['the configuration of the guest y cannot be read: EACCES; fix it or leave the guest out']
     assert xen_pvgrub_plan(None) == {'convert': [], 'skipped': [], 'unreadable': [], 'problems': []}
+
+
+def test_the_defaults_convert_pygrub_guests_to_debians_images():
+    from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import plan_conversions
+    plan = plan_conversions(configs('pygrub-guest.cfg', 'pv-direct-kernel.cfg'))
+    assert plan['convert'] == [{'path': '/etc/xen/pygrub-guest.cfg', 'name': 'legacy', 'type': 'pv',
+                                'boot': 'pygrub', 'remove': ['bootloader'],
+                                'kernel': '/usr/lib/grub-xen/grub-x86_64-xen.bin'}]
+    assert [s['path'] for s in plan['skipped']] == ['/etc/xen/pv-direct-kernel.cfg']
