@@ -60,7 +60,6 @@ def parse_disk_spec(spec):
     text = str(spec)
     disk = {'target': None, 'format': None, 'vdev': None, 'script': None, 'backend': None,
             'cdrom': False}
-    had_prefix = False
     positional = []
     pos = 0
     while True:
@@ -84,7 +83,8 @@ def parse_disk_spec(spec):
                 disk['script'] = 'block-%s' % prefix
             elif prefix not in _IGNORED_PREFIXES:
                 raise DiskSpecError('unknown deprecated disk prefix %r in %r' % (prefix + ':', text))
-            had_prefix = True
+            # a prefix gives the format (raw when it names none): no positional word is the format then
+            disk['format'] = disk['format'] or ''
             pos += len(match.group(0))
             continue
         end = text.find(',', pos)
@@ -104,7 +104,7 @@ def parse_disk_spec(spec):
     for word in positional:
         if disk['target'] is None:
             disk['target'] = word
-        elif not had_prefix and disk['format'] is None:
+        elif disk['format'] is None:
             disk['format'] = word  # given (possibly empty, not None): the next word is the vdev
         elif disk['vdev'] is None:
             word, _colon, kind = word.partition(':')

@@ -88,6 +88,7 @@ def test_script_prefixes_keep_the_target_as_written(prefix):
 
 def test_relative_target_is_under_dev():
     spec('vg/g,raw,xvda', target='/dev/vg/g', vdev='xvda')
+    spec('XenVG/g1,raw,xvda', target='/dev/XenVG/g1', vdev='xvda')
     spec('phy:sdb1,xvda', target='/dev/sdb1', vdev='xvda')
 
 
