@@ -138,11 +138,11 @@ def unreadable_reason(disk):
 
 def _mbr_entries(sector):
     """The four (type, first LBA, sectors) of an MBR sector, or None without the 0x55AA signature."""
-    if len(sector) < SECTOR or sector[510:512] != b'\x55\xaa':
+    if len(sector) < SECTOR or sector[510:] != b'\x55\xaa':
         return None
     entries = []
     for index in range(4):
-        raw = sector[446 + 16 * index:446 + 16 * (index + 1)]
+        raw = sector[446 + 16 * index:]  # the 16 bytes of an entry, and what follows
         kind = bytearray(raw)[4]
         start, count = struct.unpack('<II', raw[8:16])
         entries.append((kind, start, count))
@@ -202,7 +202,7 @@ def _gpt_partitions(read_at):
     table = read_at(entries_lba * SECTOR, count * size)
     found = []
     for index in range(count):
-        entry = table[index * size:(index + 1) * size]
+        entry = table[index * size:]  # its size bytes (of which the first 128 are read), and what follows
         if len(entry) < 128 or entry[:16] == b'\x00' * 16:
             continue
         first, last = struct.unpack('<QQ', entry[32:48])
