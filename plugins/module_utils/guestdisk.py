@@ -265,22 +265,22 @@ def menu_tree(text):
     if not text:
         return []
     entries = []
-    stack = []  # the open blocks: menu nodes, {'kind': 'block'} for the others
+    stack = []  # the open blocks: menu nodes, {} for the others
     for line in text.splitlines():
         stripped = line.strip()
         head = _ENTRY.match(stripped)
         if head:
             node = _entry_head(head.group(1), head.group(2))
-            next((f['entries'] for f in reversed(stack) if f['kind'] == 'submenu'), entries).append(node)
+            next((f['entries'] for f in reversed(stack) if f.get('kind') == 'submenu'), entries).append(node)
             stack.append(node)
         elif stripped.endswith('{'):
-            stack.append({'kind': 'block'})  # function name { ... }
+            stack.append({})  # function name { ... }
         elif stripped.startswith('}'):
             if stack:  # a stray } closes nothing
                 stack.pop()
         else:
             found = _LINUX.match(line)
-            entry = next((f for f in reversed(stack) if f['kind'] == 'menuentry'), None)
+            entry = next((f for f in reversed(stack) if f.get('kind') == 'menuentry'), None)
             if found and entry is not None and entry['kernel'] is None:
                 entry['kernel'] = re.sub(r'^\([^)]*\)', '', found.group(2).strip('\'"'))
     return entries
