@@ -337,7 +337,8 @@ def debugfs_device(path, offset):
 
 # How much of a kernel file kernel_format needs: a bzImage's payload starts after its setup sectors
 # (at most 255 + 1 sectors) plus payload_offset, tens of KiB into the file; the first 1 MiB holds it.
-KERNEL_HEAD_BYTES = 1024 * 1024
+KERNEL_HEAD_KIB = 1024
+KERNEL_HEAD_BYTES = KERNEL_HEAD_KIB * 1024
 
 # Compressions by their leading bytes (the formats' own magic numbers).
 _MAGICS = (
@@ -374,7 +375,9 @@ def kernel_format(head):
     starts after the bytes given); else 'unknown'. Field offsets: the x86 boot protocol's setup header
     (setup_sects at 0x1f1, "HdrS" at 0x202, version at 0x206, payload_offset and payload_length at 0x248).
     """
-    head = bytes(head or b'')
+    if not head:
+        return 'unknown'
+    head = bytes(head)
     if head.startswith(b'\x7fELF'):
         return 'elf'
     if len(head) >= 0x250 and head[0x202:0x206] == b'HdrS':
@@ -400,7 +403,7 @@ def pvgrub_refusal(fmt):
         return 'bzImage of boot protocol older than 2.08: it has no payload field, GRUB\'s Xen loader cannot load it'
     if fmt == 'bzImage/beyond-head':
         return ('bzImage whose payload starts after the first %d KiB read: not checked'
-                % (KERNEL_HEAD_BYTES // 1024))
+                % KERNEL_HEAD_KIB)
     if fmt == 'bzImage/unknown':
         return 'bzImage with a payload in no known compression: %s' % only
     if fmt.startswith('bzImage/'):
