@@ -155,3 +155,10 @@ def test_the_defaults_convert_pygrub_guests_to_debians_images():
                                 'boot': 'pygrub', 'remove': ['bootloader'],
                                 'kernel': '/usr/lib/grub-xen/grub-x86_64-xen.bin'}]
     assert [s['path'] for s in plan['skipped']] == ['/etc/xen/pv-direct-kernel.cfg']
+
+
+def test_a_named_guest_after_others_not_named():
+    found = configs('pygrub-guest.cfg', a='name = "a"\nbootloader = "pygrub"\n', b='name = "b"\nbootloader = "pygrub"\n')
+    plan = xen_pvgrub_plan(found, guests=['legacy'])
+    assert [c['path'] for c in plan['convert']] == ['/etc/xen/pygrub-guest.cfg']
+    assert plan['skipped'] == [] and plan['problems'] == []
