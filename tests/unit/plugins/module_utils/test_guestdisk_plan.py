@@ -157,8 +157,12 @@ def test_the_defaults_convert_pygrub_guests_to_debians_images():
     assert [s['path'] for s in plan['skipped']] == ['/etc/xen/pv-direct-kernel.cfg']
 
 
-def test_a_named_guest_after_others_not_named():
+def test_a_named_guest_after_others_not_named_and_one_excluded_before_others():
     found = configs('pygrub-guest.cfg', a='name = "a"\nbootloader = "pygrub"\n', b='name = "b"\nbootloader = "pygrub"\n')
     plan = xen_pvgrub_plan(found, guests=['legacy'])
     assert [c['path'] for c in plan['convert']] == ['/etc/xen/pygrub-guest.cfg']
     assert plan['skipped'] == [] and plan['problems'] == []
+    # and one excluded before others
+    plan = xen_pvgrub_plan(found, exclude=['a'])
+    assert [c['name'] for c in plan['convert']] == ['b', 'legacy']
+    assert plan['skipped'] == [{'path': '/etc/xen/a.cfg', 'name': 'a', 'why': 'excluded (xenguard_pvgrub_exclude)'}]
