@@ -146,6 +146,8 @@ mutation: venv collection
 	  if [ -z "$$tests" ]; then case $$m in \
 	    catalogue|checks|verdicts) tests=$$d/test_controls.py;; \
 	    facts) tests="$$d/test_facts.py $$d/test_controls.py";; \
+	    guestdisk) tests="$$d/test_guestdisk_kernel.py $$d/test_guestdisk_plan.py $$d/test_guestdisk_disk.py \
+	      $$d/test_guestdisk_menu.py tests/unit/plugins/modules/test_pvgrub_check.py";; \
 	    *) tests=$$d/test_$$m.py;; esac; fi; \
 	  for t in $$tests; do test -f $$t || { echo "no tests for $$m: $$t is missing (give MUTATION_TESTS)"; exit 1; }; done; \
 	  root=$(MUTATION_DIR)/$$m; rm -rf $$root; mkdir -p $$root/ansible_collections/xenguard; \

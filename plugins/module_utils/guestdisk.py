@@ -28,6 +28,7 @@ How the disk is read, and why it is safe:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import posixpath
 import re
 import struct
 
@@ -59,10 +60,9 @@ def parse_disk_spec(spec):
     text = str(spec)
     disk = {'target': None, 'format': None, 'vdev': None, 'script': None, 'backend': None,
             'cdrom': False}
-    had_prefix = False
     positional = []
     pos = 0
-    while pos < len(text):
+    while True:
         while pos < len(text) and text[pos] in ' \t\n':
             pos += 1
         rest = text[pos:]
@@ -75,7 +75,7 @@ def parse_disk_spec(spec):
         # a known prefix is taken whatever follows it; an unknown one is an error when what follows
         # does not start with a letter or digit (xl's scanner rules), else it is part of a word
         known = match is not None and match.group(1) in _FORMAT_PREFIXES + _SCRIPT_PREFIXES + _IGNORED_PREFIXES
-        if match and (known or not re.match(r'[a-z0-9]', rest[len(match.group(0)):len(match.group(0)) + 1])):
+        if match and (known or not re.match(r'[a-z0-9]', rest[match.end():])):
             prefix = match.group(1)
             if prefix in _FORMAT_PREFIXES:
                 disk['format'] = prefix
@@ -83,7 +83,8 @@ def parse_disk_spec(spec):
                 disk['script'] = 'block-%s' % prefix
             elif prefix not in _IGNORED_PREFIXES:
                 raise DiskSpecError('unknown deprecated disk prefix %r in %r' % (prefix + ':', text))
-            had_prefix = True
+            # a prefix gives the format (raw when it names none): no positional word is the format then
+            disk['format'] = disk['format'] or ''
             pos += len(match.group(0))
             continue
         end = text.find(',', pos)
@@ -103,13 +104,11 @@ def parse_disk_spec(spec):
     for word in positional:
         if disk['target'] is None:
             disk['target'] = word
-        elif not had_prefix and disk['format'] is None:
-            disk['format'] = word
-            had_prefix = True  # format given (possibly empty): the next word is the vdev
+        elif disk['format'] is None:
+            disk['format'] = word  # given (possibly empty, not None): the next word is the vdev
         elif disk['vdev'] is None:
-            if ':' in word:
-                word, kind = word.split(':', 1)
-                disk['cdrom'] = disk['cdrom'] or kind == 'cdrom'
+            word, _colon, kind = word.partition(':')
+            disk['cdrom'] = disk['cdrom'] or kind == 'cdrom'
             disk['vdev'] = word
     disk['format'] = (disk['format'] or 'raw').lower()
     target = disk['target']
@@ -139,11 +138,11 @@ def unreadable_reason(disk):
 
 def _mbr_entries(sector):
     """The four (type, first LBA, sectors) of an MBR sector, or None without the 0x55AA signature."""
-    if len(sector) < SECTOR or sector[510:512] != b'\x55\xaa':
+    if len(sector) < SECTOR or sector[510:] != b'\x55\xaa':
         return None
     entries = []
     for index in range(4):
-        raw = sector[446 + 16 * index:446 + 16 * (index + 1)]
+        raw = sector[446 + 16 * index:]  # the 16 bytes of an entry, and what follows
         kind = bytearray(raw)[4]
         start, count = struct.unpack('<II', raw[8:16])
         entries.append((kind, start, count))
@@ -180,14 +179,14 @@ def _logical_partitions(read_at, extended_start):
         seen.add(ebr)
         entries = _mbr_entries(read_at(ebr * SECTOR, SECTOR))
         if entries is None:
-            break
+            return found
         kind, start, count = entries[0]
         if kind and count:
             found.append(('msdos%d' % number, (ebr + start) * SECTOR, count * SECTOR))
             number += 1
         next_kind, next_start, _count = entries[1]
         if next_kind not in (0x05, 0x0f, 0x85) or not next_start:
-            break
+            return found
         ebr = extended_start + next_start
     return found
 
@@ -203,7 +202,7 @@ def _gpt_partitions(read_at):
     table = read_at(entries_lba * SECTOR, count * size)
     found = []
     for index in range(count):
-        entry = table[index * size:(index + 1) * size]
+        entry = table[index * size:]  # its size bytes (of which the first 128 are read), and what follows
         if len(entry) < 128 or entry[:16] == b'\x00' * 16:
             continue
         first, last = struct.unpack('<QQ', entry[32:48])
@@ -213,8 +212,7 @@ def _gpt_partitions(read_at):
 
 def filesystem_kind(read_at, offset):
     """'ext' for an ext2/3/4 superblock at offset, else the name of another filesystem seen, or None."""
-    superblock = read_at(offset + 1024, 1024)
-    if len(superblock) >= 58 and superblock[56:58] == b'\x53\xef':
+    if read_at(offset + 1024 + 56, 2) == b'\x53\xef':  # s_magic of the superblock at 1024
         return 'ext'
     head = read_at(offset, 4)
     if head == b'XFSB':
@@ -235,8 +233,10 @@ _LINUX = re.compile(r'^\s*(linux|linux16|multiboot|multiboot2)\s+(\S+)', re.M)
 
 def menu_kernels(text):
     """The kernel paths a grub.cfg boots (`linux` lines), device prefixes like (hd0,msdos1) removed."""
+    if not text:
+        return []
     kernels = []
-    for _cmd, path in _LINUX.findall(text or ''):
+    for _cmd, path in _LINUX.findall(text):
         path = path.strip('\'"')
         path = re.sub(r'^\([^)]*\)', '', path)
         if path and path not in kernels:
@@ -262,27 +262,28 @@ def _entry_head(kind, rest):
 def menu_tree(text):
     """The entries of a grub.cfg in menu order: [{kind: menuentry|submenu, title, id, kernel, entries}];
     a menuentry's kernel is its first linux/multiboot line's path, a submenu's entries are its own."""
-    root = {'kind': 'root', 'entries': []}
-    stack = [root]
-    for line in (text or '').splitlines():
+    if not text:
+        return []
+    entries = []
+    stack = []  # the open blocks: menu nodes, {} for the others
+    for line in text.splitlines():
         stripped = line.strip()
         head = _ENTRY.match(stripped)
         if head:
             node = _entry_head(head.group(1), head.group(2))
-            container = next((f for f in reversed(stack) if f['kind'] in ('root', 'submenu')), root)
-            container['entries'].append(node)
+            next((f['entries'] for f in reversed(stack) if f.get('kind') == 'submenu'), entries).append(node)
             stack.append(node)
         elif stripped.endswith('{'):
-            stack.append({'kind': 'block'})  # function name { ... }
+            stack.append({})  # function name { ... }
         elif stripped.startswith('}'):
-            if len(stack) > 1:
+            if stack:  # a stray } closes nothing
                 stack.pop()
         else:
             found = _LINUX.match(line)
-            entry = next((f for f in reversed(stack) if f['kind'] == 'menuentry'), None)
+            entry = next((f for f in reversed(stack) if f.get('kind') == 'menuentry'), None)
             if found and entry is not None and entry['kernel'] is None:
                 entry['kernel'] = re.sub(r'^\([^)]*\)', '', found.group(2).strip('\'"'))
-    return root['entries']
+    return entries
 
 
 def default_entry(text):
@@ -290,7 +291,7 @@ def default_entry(text):
     an id, ">" into a submenu), else the first entry. entry is None when the menu has none or the default
     cannot be told from the file (how says why)."""
     entries = menu_tree(text)
-    values = [next(v for v in m.groups() if v is not None) for m in _SET_DEFAULT.finditer(text or '')]
+    values = [next(v for v in m.groups() if v is not None) for m in _SET_DEFAULT.finditer(text)] if text else []
     values = [v for v in values if 'next_entry' not in v]  # grub-reboot's one-shot choice, not the default
     value = values[-1] if values else '0'
     if '$' in value:
@@ -298,7 +299,7 @@ def default_entry(text):
         value, how = '0', 'the first entry (the default is GRUB\'s saved entry, %s, taken as the first)' % value
     else:
         how = 'the default entry (set default="%s")' % value if values else 'the first entry (no default set)'
-    node, level = None, entries
+    level = entries
     for part in (value or '0').split('>'):
         if part.isdigit():
             node = level[int(part)] if int(part) < len(level) else None
@@ -315,8 +316,9 @@ def default_entry(text):
 def debugfs_answer(stdout, stderr):
     """What one read-only `debugfs -c -R <request>` call said: ('ok', stdout), ('absent', message) or
     ('unreadable', message). debugfs exits 0 in every case; its messages are on stderr."""
-    lines = [line.strip() for line in (stderr or '').splitlines()
-             if line.strip() and not line.startswith('debugfs ') and 'catastrophic mode' not in line]
+    # the version banner and blank lines hold none of the phrases looked for; the "<device>: catastrophic mode
+    # - not reading inode or group bitmaps" line some versions print names the device, whose path may hold one
+    lines = [line.strip() for line in (stderr.splitlines() if stderr else []) if 'catastrophic mode' not in line]
     for line in lines:
         if 'while trying to open' in line or 'Filesystem not open' in line:
             return 'unreadable', line.replace('debugfs: ', '', 1)
@@ -335,7 +337,8 @@ def debugfs_device(path, offset):
 
 # How much of a kernel file kernel_format needs: a bzImage's payload starts after its setup sectors
 # (at most 255 + 1 sectors) plus payload_offset, tens of KiB into the file; the first 1 MiB holds it.
-KERNEL_HEAD_BYTES = 1024 * 1024
+KERNEL_HEAD_KIB = 1024
+KERNEL_HEAD_BYTES = KERNEL_HEAD_KIB * 1024
 
 # Compressions by their leading bytes (the formats' own magic numbers).
 _MAGICS = (
@@ -347,6 +350,7 @@ _MAGICS = (
     ('bzip2', b'BZh'),
     ('lzma', b'\x5d\x00\x00'),
 )
+_LONGEST_MAGIC = max(len(magic) for _name, magic in _MAGICS)
 # What GRUB's file filters decompress (gzio, xzio, lzopio); the Xen loader reads every kernel through them.
 _GRUB_DECOMPRESSES = ('gzip', 'xz', 'lzop')
 
@@ -359,10 +363,7 @@ PVGRUB_LOADS = frozenset(('elf',) + _GRUB_DECOMPRESSES + tuple('bzImage/' + name
 
 
 def _compression(data):
-    for name, magic in _MAGICS:
-        if data.startswith(magic):
-            return name
-    return None
+    return next((name for name, magic in _MAGICS if data.startswith(magic)), 'unknown')
 
 
 def kernel_format(head):
@@ -374,7 +375,9 @@ def kernel_format(head):
     starts after the bytes given); else 'unknown'. Field offsets: the x86 boot protocol's setup header
     (setup_sects at 0x1f1, "HdrS" at 0x202, version at 0x206, payload_offset and payload_length at 0x248).
     """
-    head = bytes(head or b'')
+    if not head:
+        return 'unknown'
+    head = bytes(head)
     if head.startswith(b'\x7fELF'):
         return 'elf'
     if len(head) >= 0x250 and head[0x202:0x206] == b'HdrS':
@@ -384,11 +387,11 @@ def kernel_format(head):
         setup_sects = bytearray(head)[0x1f1] or 4
         payload_offset, payload_length = struct.unpack('<II', head[0x248:0x250])
         start = (setup_sects + 1) * SECTOR + payload_offset
-        payload = head[start:start + min(payload_length, 16)]
-        if len(payload) < min(payload_length, 9):
+        payload = head[start:start + min(payload_length, _LONGEST_MAGIC)]
+        if len(payload) < min(payload_length, _LONGEST_MAGIC):
             return 'bzImage/beyond-head'
-        return 'bzImage/%s' % (_compression(payload) or 'unknown')
-    return _compression(head) or 'unknown'
+        return 'bzImage/' + _compression(payload)
+    return _compression(head)
 
 
 def pvgrub_refusal(fmt):
@@ -400,11 +403,11 @@ def pvgrub_refusal(fmt):
         return 'bzImage of boot protocol older than 2.08: it has no payload field, GRUB\'s Xen loader cannot load it'
     if fmt == 'bzImage/beyond-head':
         return ('bzImage whose payload starts after the first %d KiB read: not checked'
-                % (KERNEL_HEAD_BYTES // 1024))
+                % KERNEL_HEAD_KIB)
     if fmt == 'bzImage/unknown':
         return 'bzImage with a payload in no known compression: %s' % only
     if fmt.startswith('bzImage/'):
-        return '%s-compressed bzImage: %s' % (fmt.split('/', 1)[1], only)
+        return '%s-compressed bzImage: %s' % (fmt.partition('/')[2], only)
     if fmt == 'unknown':
         return 'neither an ELF kernel, a bzImage nor a gzip, xz or lzop file'
     return '%s-compressed file: %s' % (fmt, only)
@@ -413,7 +416,7 @@ def pvgrub_refusal(fmt):
 def debugfs_symlink(stat_text):
     """The target of a symbolic link from `debugfs -R "stat PATH"` output ('' when it is another kind of
     file, None for a link whose target debugfs does not print: a slow link)."""
-    if not re.search(r'Type:\s+symlink', stat_text or ''):
+    if not stat_text or not re.search(r'Type:\s+symlink', stat_text):
         return ''
     match = re.search(r'^\s*Fast link dest:\s*"(.*)"\s*$', stat_text, re.M)
     return match.group(1) if match else None
@@ -428,16 +431,16 @@ DOM0_BOOT_KEYS = ('bootloader', 'bootloader_args', 'ramdisk')
 
 
 def config_guest_type(keys):
-    kind = str(keys.get('type') or '').lower()
+    kind = str(keys.get('type')).lower()  # None reads 'none': no type
     if kind in ('pv', 'pvh', 'hvm'):
         return kind
-    return 'hvm' if str(keys.get('builder') or '').lower() == 'hvm' else 'pv'
+    return 'hvm' if str(keys.get('builder')).lower() == 'hvm' else 'pv'
 
 
 def config_boot(keys):
     """How a configuration boots: pygrub, bootloader (another one), pvgrub, kernel or none."""
-    loader = str(keys.get('bootloader') or '').rsplit('/', 1)[-1]
-    kernel = str(keys.get('kernel') or '').rsplit('/', 1)[-1]
+    loader = posixpath.basename(str(keys.get('bootloader') or ''))
+    kernel = posixpath.basename(str(keys.get('kernel') or ''))
     if 'pygrub' in loader:
         return 'pygrub'
     if loader:
@@ -489,7 +492,7 @@ def plan_conversions(guest_configs, guests=(), exclude=(), convert_kernel=False,
         boot = config_boot(keys)
         if kind == 'hvm':
             why = 'an HVM guest (it boots from its firmware)'
-        elif keys.get('driver_domain') not in (None, 0, '0') or 'vtpm' in str(keys.get('kernel') or ''):
+        elif keys.get('driver_domain') not in (None, 0, '0') or 'vtpm' in str(keys.get('kernel')):
             why = 'a driver domain or vTPM domain: its boot is the role that made it'
         elif boot == 'pvgrub':
             why = 'already boots through PV-GRUB2'
@@ -500,11 +503,9 @@ def plan_conversions(guest_configs, guests=(), exclude=(), convert_kernel=False,
         elif boot == 'kernel' and not convert_kernel:
             why = 'boots a kernel from dom0 (set xenguard_pvgrub_convert_kernel to move it to PV-GRUB2)'
         else:
-            why = None
-        if why:
-            plan['skipped'].append({'path': path, 'name': name, 'why': why})
+            remove = [key for key in DOM0_BOOT_KEYS if key in keys]
+            plan['convert'].append({'path': path, 'name': name, 'type': kind, 'boot': boot, 'remove': remove,
+                                    'kernel': image_dir.rstrip('/') + '/' + PVGRUB_IMAGES[kind]})
             continue
-        remove = [key for key in DOM0_BOOT_KEYS if key in keys]
-        plan['convert'].append({'path': path, 'name': name, 'type': kind, 'boot': boot, 'remove': remove,
-                                'kernel': image_dir.rstrip('/') + '/' + PVGRUB_IMAGES[kind]})
+        plan['skipped'].append({'path': path, 'name': name, 'why': why})
     return plan

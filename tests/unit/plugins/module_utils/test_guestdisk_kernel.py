@@ -87,3 +87,50 @@ def test_debugfs_symlink():
     assert guestdisk.debugfs_symlink('Inode: 15   Type: symlink    Mode:  0777\nFast link dest: "boot/vmlinuz-6"\n') \
         == 'boot/vmlinuz-6'
     assert guestdisk.debugfs_symlink('Inode: 16   Type: symlink    Mode:  0777\nBLOCKS:\n(0):1234\n') is None
+
+
+def test_refusals_word_for_word():
+    assert guestdisk.pvgrub_refusal('bzImage/old') == ("bzImage of boot protocol older than 2.08: it has no payload "
+                                                       "field, GRUB's Xen loader cannot load it")
+    assert guestdisk.pvgrub_refusal('bzImage/beyond-head') == (
+        'bzImage whose payload starts after the first 1024 KiB read: not checked')
+    assert guestdisk.pvgrub_refusal('bzImage/unknown') == (
+        "bzImage with a payload in no known compression: PV-GRUB2 decompresses gzip, xz and lzop only (GRUB's "
+        "Xen loader)")
+    assert guestdisk.KERNEL_HEAD_BYTES == 1024 * 1024
+    assert guestdisk.PVGRUB_LOADS == frozenset(['elf', 'gzip', 'xz', 'lzop', 'bzImage/gzip', 'bzImage/xz',
+                                                'bzImage/lzop'])
+
+
+def test_setup_header_bounds():
+    """The setup header ends at 0x250: a head cut there is a bzImage whose payload was not read, one byte
+    shorter is no bzImage; protocol 2.08 is the first with the payload fields."""
+    head = bzimage(compressed('xz'))
+    assert guestdisk.kernel_format(head[:0x250]) == 'bzImage/beyond-head'
+    assert guestdisk.kernel_format(head[:0x24f]) == 'unknown'
+    assert guestdisk.kernel_format(bzimage(compressed('xz'), version=0x0208)) == 'bzImage/xz'
+    assert guestdisk.kernel_format(bzimage(compressed('xz'), version=0x0207)) == 'bzImage/old'
+    assert guestdisk.kernel_format(bytearray(bzimage(compressed('gzip')))) == 'bzImage/gzip'
+    assert guestdisk.kernel_format(None) == 'unknown'
+
+
+def test_payload_cut_short_by_the_head():
+    """The longest magic (lzop's, 9 bytes) is enough to tell a payload; fewer bytes of it are not."""
+    lzop = compressed('lzop')
+    head = bzimage(lzop)
+    start = 28 * 512 + 0x3b5
+    assert head[start:start + 9] == b'\x89LZO\x00\r\n\x1a\n'
+    assert guestdisk.kernel_format(head[:start + 9]) == 'bzImage/lzop'
+    assert guestdisk.kernel_format(head[:start + 8]) == 'bzImage/beyond-head'
+    # a payload shorter than the magic is read whole
+    assert guestdisk.kernel_format(bzimage(b'\x1f\x8b')[:start + 2]) == 'bzImage/gzip'
+    assert guestdisk.kernel_format(bzimage(b'\x1f')[:start + 1]) == 'bzImage/unknown'
+
+
+def test_debugfs_symlink_of_nothing():
+    assert guestdisk.debugfs_symlink('') == ''
+    assert guestdisk.debugfs_symlink(None) == ''
+    # debugfs 1.47's stat of a fast link: the target on its own line, spaces around it kept
+    stat = ('Inode: 13   Type: symlink    Mode:  0777   Flags: 0x0\nGeneration: 0    Version: 0x00000000\n'
+            'Size: 27\n  Fast link dest: "boot/vmlinuz-6.1.0-27-amd64" \n')
+    assert guestdisk.debugfs_symlink(stat) == 'boot/vmlinuz-6.1.0-27-amd64'

@@ -68,3 +68,101 @@ def test_unparsable_configuration_reported_or_refused_when_named():
     assert [c['name'] for c in plan['convert']] == ['legacy']
     plan = xen_pvgrub_plan(found, guests=['/etc/xen/bad.cfg'])
     assert len(plan['problems']) == 1 and 'cannot be read' in plan['problems'][0]
+
+
+def test_guest_types():
+    from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import config_guest_type
+    assert config_guest_type({}) == 'pv'
+    assert config_guest_type({'type': 'PVH'}) == 'pvh'
+    assert config_guest_type({'type': 'hvm'}) == 'hvm'
+    assert config_guest_type({'type': 'pv', 'builder': 'hvm'}) == 'pv'
+    assert config_guest_type({'builder': 'HVM'}) == 'hvm'
+    assert config_guest_type({'type': 'none', 'builder': 'hvm'}) == 'hvm'
+    assert config_guest_type({'builder': 'generic'}) == 'pv'
+
+
+def test_boot_kinds():
+    from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import config_boot
+    assert config_boot({'bootloader': '/usr/lib/xen-4.17/bin/pygrub', 'kernel': '/boot/vmlinuz'}) == 'pygrub'
+    assert config_boot({'bootloader': 'pygrub'}) == 'pygrub'
+    assert config_boot({'bootloader': '/usr/local/bin/pvgrub-helper'}) == 'bootloader'
+    assert config_boot({'bootloader': '/opt/pygrub/bin/other'}) == 'bootloader'
+    assert config_boot({'kernel': '/usr/lib/grub-xen/grub-i386-xen_pvh.bin'}) == 'pvgrub'
+    assert config_boot({'kernel': '/usr/lib/grub-xen/grub-x86_64-efi.bin'}) == 'kernel'
+    assert config_boot({'kernel': '/boot/xen/grub-x86_64.bin'}) == 'kernel'
+    assert config_boot({'kernel': '/boot/vmlinuz'}) == 'kernel'
+    assert config_boot({'kernel': '/boot/xen-4.17-amd64.gz'}) == 'kernel'
+    assert config_boot({}) == 'none'
+    assert config_boot({'bootloader': '', 'kernel': ''}) == 'none'
+
+
+def test_every_reason_to_skip_word_for_word():
+    plan = xen_pvgrub_plan(configs(
+        'hardened-guest.cfg', 'driver-domain.cfg',
+        a='name = "a"\nkernel = "/usr/lib/grub-xen/grub-x86_64-xen.bin"\n',
+        b='name = "b"\nbootloader = "/usr/local/bin/other"\n',
+        c='name = "c"\nmemory = 128\n',
+        d='name = "d"\nkernel = "/boot/vmlinuz"\n',
+        e='name = "e"\nkernel = "/usr/lib/xen/boot/vtpm-stubdom.gz"\n',
+        f='name = "f"\ndriver_domain = 0\nbootloader = "pygrub"\n',
+        g='name = "g"\ndriver_domain = 1\nbootloader = "pygrub"\n',
+        h='name = "h"\ndriver_domain = "0"\nbootloader = "pygrub"\nbootloader_args = ["-q"]\nramdisk = "/i"\n'))
+    why = dict((s['name'], s['why']) for s in plan['skipped'])
+    assert why == {
+        'a': 'already boots through PV-GRUB2',
+        'b': 'boots through the dom0 bootloader /usr/local/bin/other, which the role does not replace',
+        'c': 'has neither a bootloader nor a kernel',
+        'd': 'boots a kernel from dom0 (set xenguard_pvgrub_convert_kernel to move it to PV-GRUB2)',
+        'e': 'a driver domain or vTPM domain: its boot is the role that made it',
+        'g': 'a driver domain or vTPM domain: its boot is the role that made it',
+        'db1': 'an HVM guest (it boots from its firmware)',
+        'netdd': 'a driver domain or vTPM domain: its boot is the role that made it'}
+    assert [(c['name'], c['remove']) for c in plan['convert']] == [
+        ('f', ['bootloader']), ('h', ['bootloader', 'bootloader_args', 'ramdisk'])]
+    assert plan['unreadable'] == [] and plan['problems'] == []
+
+
+def test_nameless_configurations_and_problems_word_for_word():
+    found = configs(x='memory = 128\nbootloader = "pygrub"\n', bad='name = "bad"\ndisk = [ "x"\n',
+                    z='name = "z"\nbuilder = "hvm"\n')
+    plan = xen_pvgrub_plan(found, guests=['web9'])
+    # (an unparsable configuration has no name: its keys are not read)
+    assert plan['problems'] == ['the guest web9 does not exist: no guest configuration read (z) has name="web9" '
+                                'or is that path; check the name, or give xen_facts the directory of its '
+                                'configuration (config_paths)']
+    assert plan['convert'] == [] and plan['skipped'] == [] and plan['unreadable'] == []
+    assert xen_pvgrub_plan(configs(x='memory = 128\n', y='name = ""\n'), guests=['web9'])['problems'][0].startswith(
+        'the guest web9 does not exist: no guest configuration read (none) has')
+    # a nameless configuration is converted by its path, named by nothing
+    plan = xen_pvgrub_plan(found)
+    assert [(c['path'], c['name']) for c in plan['convert']] == [('/etc/xen/x.cfg', '')]
+    error = found['/etc/xen/bad.cfg']['error']
+    assert plan['unreadable'] == [{'path': '/etc/xen/bad.cfg', 'name': '', 'why': error}]
+    plan = xen_pvgrub_plan(found, guests=['/etc/xen/bad.cfg', '/etc/xen/x.cfg'], exclude=['/etc/xen/x.cfg'])
+    assert plan['problems'] == ['the configuration of the guest /etc/xen/bad.cfg cannot be read: %s; fix it or '
+                                'leave the guest out' % error]
+    assert plan['skipped'] == [{'path': '/etc/xen/x.cfg', 'name': '', 'why': 'excluded (xenguard_pvgrub_exclude)'}]
+    # a named configuration that cannot be read is named by its name
+    assert xen_pvgrub_plan({'/etc/xen/y.cfg': {'keys': {'name': 'y'}, 'error': 'EACCES'}}, guests=['y'])['problems'] \
+        == ['the configuration of the guest y cannot be read: EACCES; fix it or leave the guest out']
+    assert xen_pvgrub_plan(None) == {'convert': [], 'skipped': [], 'unreadable': [], 'problems': []}
+
+
+def test_the_defaults_convert_pygrub_guests_to_debians_images():
+    from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import plan_conversions
+    plan = plan_conversions(configs('pygrub-guest.cfg', 'pv-direct-kernel.cfg'))
+    assert plan['convert'] == [{'path': '/etc/xen/pygrub-guest.cfg', 'name': 'legacy', 'type': 'pv',
+                                'boot': 'pygrub', 'remove': ['bootloader'],
+                                'kernel': '/usr/lib/grub-xen/grub-x86_64-xen.bin'}]
+    assert [s['path'] for s in plan['skipped']] == ['/etc/xen/pv-direct-kernel.cfg']
+
+
+def test_a_named_guest_after_others_not_named_and_one_excluded_before_others():
+    found = configs('pygrub-guest.cfg', a='name = "a"\nbootloader = "pygrub"\n', b='name = "b"\nbootloader = "pygrub"\n')
+    plan = xen_pvgrub_plan(found, guests=['legacy'])
+    assert [c['path'] for c in plan['convert']] == ['/etc/xen/pygrub-guest.cfg']
+    assert plan['skipped'] == [] and plan['problems'] == []
+    # and one excluded before others
+    plan = xen_pvgrub_plan(found, exclude=['a'])
+    assert [c['name'] for c in plan['convert']] == ['b', 'legacy']
+    assert plan['skipped'] == [{'path': '/etc/xen/a.cfg', 'name': 'a', 'why': 'excluded (xenguard_pvgrub_exclude)'}]
