@@ -32,6 +32,8 @@ import posixpath
 import re
 import struct
 
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import domain_type, is_vtpm_stub, xl_true
+
 SECTOR = 512
 
 # Where PV-GRUB2 looks for the guest's menu. Debian's grub-xen images start with an embedded
@@ -430,11 +432,13 @@ PVGRUB_IMAGES = {'pv': 'grub-x86_64-xen.bin', 'pvh': 'grub-i386-xen_pvh.bin'}
 DOM0_BOOT_KEYS = ('bootloader', 'bootloader_args', 'ramdisk')
 
 
+INVALID_TYPE = ('xl refuses its type=%s / builder=%s (xl_parse.c: type is hvm, pv or pvh, builder hvm or generic, '
+                'and the two agree); xl create -n shows it')
+
+
 def config_guest_type(keys):
-    kind = str(keys.get('type')).lower()  # None reads 'none': no type
-    if kind in ('pv', 'pvh', 'hvm'):
-        return kind
-    return 'hvm' if str(keys.get('builder')).lower() == 'hvm' else 'pv'
+    """pv, pvh or hvm as xl reads type= and builder= (xlcfg.domain_type); invalid where xl refuses them."""
+    return domain_type(keys) or 'invalid'
 
 
 def config_boot(keys):
@@ -492,7 +496,9 @@ def plan_conversions(guest_configs, guests=(), exclude=(), convert_kernel=False,
         boot = config_boot(keys)
         if kind == 'hvm':
             why = 'an HVM guest (it boots from its firmware)'
-        elif keys.get('driver_domain') not in (None, 0, '0') or 'vtpm' in str(keys.get('kernel')):
+        elif kind == 'invalid':
+            why = INVALID_TYPE % (keys.get('type'), keys.get('builder'))
+        elif xl_true(keys.get('driver_domain')) or is_vtpm_stub(keys):
             why = 'a driver domain or vTPM domain: its boot is the role that made it'
         elif boot == 'pvgrub':
             why = 'already boots through PV-GRUB2'

@@ -93,7 +93,8 @@ name:
   type: str
   sample: web1
 guest_type:
-  description: C(pv), C(pvh) or C(hvm) (xl's default is C(pv)).
+  description: C(pv), C(pvh) or C(hvm) as xl reads C(type=) and C(builder=) (xl's default is C(pv)); C(invalid)
+    where xl refuses them (then nothing else is read).
   returned: always
   type: str
   sample: pv
@@ -349,6 +350,9 @@ def run(module):
               'kernel_formats': {}}
     if result['guest_type'] == 'hvm':
         result['reason'] = 'an HVM guest boots from its firmware; PV-GRUB2 is for PV and PVH guests'
+        return result
+    if result['guest_type'] == 'invalid':
+        result['reason'] = guestdisk.INVALID_TYPE % (config.get('type'), config.get('builder'))
         return result
     specs = config.get('disk') or []
     if not isinstance(specs, list):

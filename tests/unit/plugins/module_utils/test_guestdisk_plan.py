@@ -72,13 +72,38 @@ def test_unparsable_configuration_reported_or_refused_when_named():
 
 def test_guest_types():
     from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import config_guest_type
+    # as xl_parse.c reads them (4.17 and 4.20): exact lower-case words, and type= and builder= must agree
     assert config_guest_type({}) == 'pv'
-    assert config_guest_type({'type': 'PVH'}) == 'pvh'
+    assert config_guest_type({'type': 'pvh'}) == 'pvh'
+    assert config_guest_type({'type': 'PVH'}) == 'invalid'
     assert config_guest_type({'type': 'hvm'}) == 'hvm'
-    assert config_guest_type({'type': 'pv', 'builder': 'hvm'}) == 'pv'
-    assert config_guest_type({'builder': 'HVM'}) == 'hvm'
-    assert config_guest_type({'type': 'none', 'builder': 'hvm'}) == 'hvm'
+    assert config_guest_type({'type': 'pv', 'builder': 'hvm'}) == 'invalid'
+    assert config_guest_type({'builder': 'HVM'}) == 'invalid'
+    assert config_guest_type({'type': 'none', 'builder': 'hvm'}) == 'invalid'
     assert config_guest_type({'builder': 'generic'}) == 'pv'
+    assert config_guest_type({'builder': 'hvm'}) == 'hvm'
+
+
+def test_a_configuration_xl_refuses_is_skipped_with_the_reason():
+    from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import plan_conversions
+    plan = plan_conversions({'/etc/xen/g.cfg': {'keys': {'name': 'g', 'type': 'PV', 'bootloader': 'pygrub'}}})
+    assert plan['convert'] == [] and plan['problems'] == []
+    assert plan['skipped'] == [{'path': '/etc/xen/g.cfg', 'name': 'g',
+                                'why': 'xl refuses its type=PV / builder=None (xl_parse.c: type is hvm, pv or pvh, '
+                                       'builder hvm or generic, and the two agree); xl create -n shows it'}]
+
+
+def test_driver_domains_and_vtpm_stub_domains_as_xl_reads_them():
+    from ansible_collections.xenguard.hardening.plugins.module_utils.guestdisk import plan_conversions
+    helper = 'a driver domain or vTPM domain: its boot is the role that made it'
+    configs = {'/etc/xen/%s.cfg' % n: {'keys': dict(k, name=n, bootloader='pygrub')} for n, k in (
+        ('dd', {'driver_domain': 1}), ('dd2', {'driver_domain': '0x1'}), ('word', {'driver_domain': 'true'}),
+        ('vtpm', {'kernel': '/usr/lib/xen-4.17/boot/vtpm-stubdom.gz'}), ('dir', {'kernel': '/srv/vtpm/vmlinuz'}))}
+    plan = plan_conversions(configs)
+    whys = dict((s['name'], s['why']) for s in plan['skipped'])
+    assert [whys.get(n) for n in ('dd', 'dd2', 'vtpm')] == [helper] * 3
+    # xl ignores driver_domain="true" (not a number), and only the kernel file's own name counts
+    assert whys.get('word') != helper and whys.get('dir') != helper
 
 
 def test_boot_kinds():
