@@ -13,6 +13,8 @@ __metaclass__ = type
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +117,17 @@ def tpm_tree(root, name='read-tpm.bookworm-swtpm2.json', bound=True):
     for path, lines in raw['modprobe'].items():
         put(path.lstrip('/'), '\n'.join(lines) + '\n')
     return raw
+
+
+# The directory that holds ansible_collections/ (the collection is run from its own copy there).
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', '..'))
+
+
+def run_playbook(tmp_path, *args):
+    """ansible-playbook with ARGS, run from TMP_PATH with this collection and an Ansible home of its own;
+    returns the finished process (stdout and stderr as text)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING='false',
+               ANSIBLE_HOME=str(tmp_path / '.ansible'))
+    return subprocess.run([sys.executable, '-m', 'ansible.cli.playbook'] + list(args), env=env, cwd=str(tmp_path),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, universal_newlines=True,
+                          check=False)

@@ -8,12 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import subprocess
 import sys
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
+from ansible_collections.xenguard.hardening.tests.unit.helpers import run_playbook
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -44,13 +41,8 @@ def run(tmp_path, play, *args):
     book = tmp_path / 'book.yml'
     book.write_text(PLAYBOOK.format(play='' if play is None else '  check_mode: %s\n' % play))
     result = tmp_path / 'result.json'
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_HOME=str(tmp_path / '.ansible'))
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local',
-                           '-e', 'ansible_python_interpreter=' + sys.executable, '-e', 'result_file=' + str(result),
-                           str(book)] + list(args),
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                          universal_newlines=True, check=False)
+    proc = run_playbook(tmp_path, '-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=' + sys.executable,
+                        '-e', 'result_file=' + str(result), str(book), *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(result.read_text())
 
@@ -82,10 +74,6 @@ def test_options_are_refused(tmp_path):
     book = tmp_path / 'bad.yml'
     book.write_text('- hosts: localhost\n  gather_facts: false\n  tasks:\n'
                     '    - xenguard.hardening.effective_check_mode:\n        check: true\n')
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_HOME=str(tmp_path / '.ansible'))
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', 'localhost,', '-c', 'local', str(book)],
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                          universal_newlines=True, check=False)
+    proc = run_playbook(tmp_path, '-i', 'localhost,', '-c', 'local', str(book))
     assert proc.returncode == 2
     assert 'effective_check_mode takes no options; got: check' in proc.stdout + proc.stderr

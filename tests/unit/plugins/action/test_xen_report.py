@@ -9,14 +9,11 @@ __metaclass__ = type
 
 import json
 import os
-import subprocess
-import sys
 
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+from ansible_collections.xenguard.hardening.tests.unit.helpers import run_playbook
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
 
 PLAYBOOK = '''
 - hosts: localhost
@@ -65,15 +62,9 @@ def play(tmp_path, inv, *extra):
     result_file = tmp_path / 'result.json'
     if result_file.exists():
         result_file.unlink()
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_HOME=str(tmp_path / '.ansible'))
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', inv, str(book),
-                           '-e', 'report_dir=%s' % (tmp_path / 'out'), '-e', 'result_file=%s' % result_file]
-                          + list(extra),
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                          check=False)
-    assert proc.returncode == 0 and result_file.exists(), \
-        'ansible-playbook failed: %s %s' % (proc.stdout.decode('utf-8'), proc.stderr.decode('utf-8'))
+    proc = run_playbook(tmp_path, '-i', inv, str(book), '-e', 'report_dir=%s' % (tmp_path / 'out'),
+                        '-e', 'result_file=%s' % result_file, *extra)
+    assert proc.returncode == 0 and result_file.exists(), 'ansible-playbook failed: %s %s' % (proc.stdout, proc.stderr)
     return json.loads(result_file.read_text())
 
 
