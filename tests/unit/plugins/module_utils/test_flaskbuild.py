@@ -545,27 +545,26 @@ def test_a_kconfig_option_olddefconfig_drops_is_an_error(cache, drop):
     assert not [c for c in fake.calls if ' -j' in c[-1]]
 
 
-def test_a_source_without_a_xen_tree_is_an_error(cache):
+def _trees_listed(cache, listing):
+    """The stand-in chroot, with LISTING as what the search for unpacked xen-*/ trees prints."""
     fake = FakeChroot(_chroot(cache))
 
     def run(cmd, cwd=None):
         if 'for d in xen-*/' in cmd[-1]:
-            return 0, '\n'
+            return 0, listing
         return fake(cmd, cwd=cwd)
+    return run
 
+
+def test_a_source_without_a_xen_tree_is_an_error(cache):
+    run = _trees_listed(cache, '\n')
     with pytest.raises(XenGuardError) as err:
         _build(cache, run)
     assert err.value.msg == 'apt-get source xen=%s unpacked no source tree with xen/ in /build/xen-%s' % (VERSION, VERSION)
 
 
 def test_the_first_unpacked_tree_is_built(cache):
-    fake = FakeChroot(_chroot(cache))
-
-    def run(cmd, cwd=None):
-        if 'for d in xen-*/' in cmd[-1]:
-            return 0, 'xen-4.17.5/\nxen-4.17.6/\n'
-        return fake(cmd, cwd=cwd)
-
+    run = _trees_listed(cache, 'xen-4.17.5/\nxen-4.17.6/\n')
     builder = flaskbuild.Builder(cache, 'bookworm', MIRROR, None, run=run)
     assert builder.fetch_source(VERSION, True) == (VERSION, '/build/xen-%s/xen-4.17.5' % VERSION)
 
