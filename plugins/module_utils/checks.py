@@ -25,6 +25,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
 )
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, xencmdline, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils import tpm as tpm_facts
+from ansible_collections.xenguard.hardening.plugins.module_utils.flasklabel import label_type
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, xl_true
 
@@ -656,8 +657,7 @@ def check_flask_no_denials(facts, params):
 
 def _label_type(label):
     """The type of an XSM label user:role:type[:level], or None."""
-    parts = str(label or '').split(':')
-    return parts[2] if len(parts) >= 3 and parts[2] else None
+    return label_type(label) or None
 
 
 # libxl gives a guest without seclabel the policy's "domU" initial SID (libxl_create.c:56-57,

@@ -19,7 +19,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is
 
 
 def label_type(label):
-    """The type of a FLASK label user:role:type (the empty text when the label has no type part)."""
+    """The type of a FLASK label user:role:type[:level] (the empty text when the label has no type part)."""
     parts = str(label).split(':')
     return parts[2] if len(parts) > 2 else ''
 
