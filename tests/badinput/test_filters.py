@@ -493,3 +493,24 @@ def test_stubdom_inputs_accepted():
         s.xen_stubdom_plan([], {})
     plan = s.xen_stubdom_plan({'guest_configs': {}}, {'mode': 'auto'})
     assert plan == {'problems': [], 'guests': [], 'untouched': []}
+
+
+@pytest.mark.parametrize('configs, options', [
+    (None, {}), ('/etc/xen/web.cfg', {}), (['/etc/xen/web.cfg'], {}), ({}, None), ({}, 'isolated'), ({}, ['isolated']),
+])
+def test_flask_guest_plan_refuses_what_is_not_configurations_and_options(configs, options):
+    from ansible_collections.xenguard.hardening.plugins.filter.flask import xen_flask_guest_plan
+    with pytest.raises(AnsibleFilterError) as err:
+        xen_flask_guest_plan(configs, options)
+    assert 'give the guest configurations xen_facts read (ansible_facts.xen.guest_configs)' in str(err.value)
+
+
+def test_flask_guest_plan_takes_hostile_configuration_values_as_xl_would():
+    from ansible_collections.xenguard.hardening.plugins.filter.flask import xen_flask_guest_plan
+    configs = {'/etc/xen/a.cfg': {'keys': {'name': '$(reboot)', 'type': 'HVM', 'driver_domain': 'yes; rm -rf /'}},
+               '/etc/xen/b.cfg': {'keys': {'name': ['list'], 'kernel': 7}}, '/etc/xen/c.cfg': None}
+    plan = xen_flask_guest_plan(configs, {'default_kind': 'isolated', 'kind_types': {'isolated': 'isolated_domU_t'},
+                                          'prefix': 'system_u:system_r:', 'guest_types': {'$(reboot)': 'ordinary'}})
+    found = [(g['name'], g['type'], g['named']) for g in plan]
+    assert found == [('$(reboot)', 'ordinary', True), (['list'], 'isolated_domU_t', False)]
+    assert plan[0]['settings'] == {'seclabel': 'system_u:system_r:ordinary'}  # type="HVM": xl refuses it, no stub label
