@@ -26,7 +26,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.verdicts import
 from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net, netsplit, xencmdline, xenstored
 from ansible_collections.xenguard.hardening.plugins.module_utils import tpm as tpm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.flasklabel import label_type
-from ansible_collections.xenguard.hardening.plugins.module_utils.xl import xsm_facts
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import virt_caps, xsm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, xl_true
 
 
@@ -190,10 +190,7 @@ def _iommu(facts):
 def _directio(facts):
     """(True/False, caps) from xl info virt_caps: hvm_directio/pv_directio is Xen's iommu_enabled
     (xen/common/sysctl.c XEN_SYSCTL_PHYSCAP_directio); (None, None) when virt_caps is not known."""
-    info = facts.get('info') or {}
-    caps = info.get('virt_caps_list')
-    if caps is None and info.get('virt_caps') is not None:
-        caps = str(info['virt_caps']).split()
+    caps = virt_caps(facts.get('info') or {})
     if caps is None:
         return None, None
     return ('hvm_directio' in caps or 'pv_directio' in caps), list(caps)

@@ -41,7 +41,8 @@ def plan_guests(configs, options):
       configuration says so (``device_model_stubdomain_override``) or the stubdom role moves it; then, unless
       named, it takes the first type its stub domain may serve, and ``why`` says so. Every HVM guest (and one
       with a stub domain) gets ``device_model_stubdomain_seclabel`` too. A named guest with a stub domain
-      whose type the stub domain may not serve is ``refused`` (it would not start under enforcing).
+      whose type the stub domain may not serve is ``refused``: the sentence that says why (it would not start
+      under enforcing); the empty text otherwise.
     - ``pending``: the configuration lacks a setting or holds another value.
     """
     guest_types = options.get('guest_types') or {}
@@ -71,11 +72,16 @@ def plan_guests(configs, options):
             why = "its QEMU runs in a stub domain (%s), which Xen's policy lets serve %s only" \
                 % (dm_type, ', '.join(served))
             type_ = served[0]
+        refused = ''
+        if stub and named and served is not None and type_ not in served:
+            refused = ("%s runs QEMU in a stub domain of type %s, which Xen's default policy lets serve %s guests "
+                       "only (domU.te: make_device_model), but xenguard_flask_guest_types gives it %s"
+                       % (name, dm_type, ', '.join(served), type_))
         settings = {'seclabel': (options.get('prefix') or '') + str(type_)}
         if hvm:
             settings['device_model_stubdomain_seclabel'] = dm_label
         planned.append({'path': path, 'name': name, 'type': type_, 'why': why, 'settings': settings,
                         'stub': stub, 'named': named,
-                        'refused': stub and named and served is not None and type_ not in served,
+                        'refused': refused,
                         'pending': bool(unmet_settings(keys, settings))})
     return planned

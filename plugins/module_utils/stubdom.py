@@ -24,6 +24,7 @@ import posixpath
 import re
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import as_int as _int, is_bool, kind as _kind
+from ansible_collections.xenguard.hardening.plugins.module_utils.xl import virt_caps
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, unmet_settings, xl_true
 
 KERNEL_NAME = 'qemu-stubdom-linux-kernel'
@@ -337,11 +338,8 @@ def _is_helper(keys):
 
 
 def host_has_hvm(facts):
-    info = facts.get('info') or {}
-    caps = info.get('virt_caps_list')
-    if caps is None:
-        caps = str(info.get('virt_caps') or '').split()
-    return 'hvm' in caps
+    """xl info's virt_caps lists hvm (the role's vars read the same fact, virt_caps_list)."""
+    return 'hvm' in (virt_caps(facts.get('info') or {}) or [])
 
 
 def flask_on(facts):

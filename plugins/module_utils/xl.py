@@ -62,6 +62,15 @@ def parse_xl_info(text):
     return info
 
 
+def virt_caps(info):
+    """The words of xl info's virt_caps (``hvm``, ``hvm_directio``, ...) from parsed `xl info` facts: the list
+    ``virt_caps_list``, else the text ``virt_caps`` split; None when the facts hold neither."""
+    caps = info.get('virt_caps_list')
+    if caps is None and info.get('virt_caps') is not None:
+        caps = str(info['virt_caps']).split()
+    return caps
+
+
 def xen_version(info):
     """`4.17.5` from parsed xl info (major.minor + extra), or None."""
     if info.get('xen_major') and info.get('xen_minor'):

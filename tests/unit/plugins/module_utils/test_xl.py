@@ -717,6 +717,23 @@ def test_parse_xl_info_details():
     assert info['virt_caps_list'] == []
 
 
+@pytest.mark.parametrize('name', sorted(XL_INFO), ids=sorted(XL_INFO))
+def test_virt_caps_of_recorded_hosts(name):
+    assert xl.virt_caps(xl.parse_xl_info(fixture(name))) == XL_INFO[name][1]
+
+
+@pytest.mark.parametrize('info,caps', [
+    ({'virt_caps_list': ['hvm', 'pv'], 'virt_caps': 'other words'}, ['hvm', 'pv']),  # the parsed list wins
+    ({'virt_caps': 'pv hvm hvm_directio'}, ['pv', 'hvm', 'hvm_directio']),           # facts given by hand
+    ({'virt_caps': ''}, []),
+    ({'virt_caps_list': []}, []),
+    ({}, None),                                                                       # not known, not "none"
+    ({'virt_caps': None}, None),
+])
+def test_virt_caps(info, caps):
+    assert xl.virt_caps(info) == caps
+
+
 @pytest.mark.parametrize('info,version', [
     ({'xen_major': '4', 'xen_minor': '17', 'xen_extra': '.5'}, '4.17.5'),
     ({'xen_major': '4', 'xen_minor': '20'}, '4.20'),  # no xen_extra
