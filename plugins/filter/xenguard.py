@@ -12,6 +12,7 @@
   saying what is wrong and what to do (checked before anything changes).
 - ``xenguard_unknown_variables``: variable names with a collection prefix that no role declares (typos).
 - ``xl_list``: the table ``xl list`` prints, parsed by the collection's own parser.
+- ``xen_apt_candidates``: the version apt would install of each package, from ``apt-cache policy`` output.
 - ``xen_dom0_mem``: what ``dom0_mem=`` on a command line sets, read as Xen reads it.
 - ``xen_iommu_pinned``: the ``iommu=`` value that pins the IOMMU (``required``) and keeps the booted sub-options.
 - ``xen_option_with``: the value of a list option (``spec-ctrl=``, ``dom0-iommu=``) that keeps a command line's items and adds wanted ones.
@@ -35,6 +36,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.runner import X
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import parse_xl_list
 from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import GrubConfigError, merge_tokens
 from ansible_collections.xenguard.hardening.plugins.module_utils import aptsources, guestdisk, stubdom, vtpm, xencmdline
+from ansible_collections.xenguard.hardening.plugins.module_utils.facts import parse_apt_policy
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import BOOL_STRINGS, kind as _kind
 
@@ -71,6 +73,18 @@ def xl_list(text):
     except XenGuardError as exc:
         line = exc.details.get('line')
         raise AnsibleFilterError('xl_list: %s%s' % (exc.msg, '' if line is None or line in exc.msg else ' (%s)' % line))
+
+
+def xen_apt_candidates(text, packages):
+    """{package: the version apt would install, or None} of ``apt-cache policy`` output for PACKAGES, read as
+    xen_facts reads it for ``boot.microcode_candidates``."""
+    if not isinstance(text, str):
+        raise AnsibleFilterError('xen_apt_candidates: expected the text apt-cache policy printed, got %s'
+                                 % type(text).__name__)
+    if not isinstance(packages, (list, tuple)) or not all(isinstance(p, str) for p in packages):
+        raise AnsibleFilterError('xen_apt_candidates: the packages must be a list of package names, got %r'
+                                 % (packages,))
+    return parse_apt_policy(to_text(text), [to_text(p) for p in packages])
 
 
 # ---------------------------------------------------------------- command line and catalogue
@@ -731,6 +745,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'xl_list': xl_list,
+            'xen_apt_candidates': xen_apt_candidates,
             'xen_dom0_mem': xen_dom0_mem,
             'xen_iommu_pinned': xen_iommu_pinned,
             'xen_option_with': xen_option_with,

@@ -322,6 +322,31 @@ def test_xl_list_refuses_what_is_not_an_xl_list_table(bad, says):
     assert says in str(err.value)
 
 
+# ---------------------------------------------------------------- apt-cache policy (the hypervisor role's custom microcode packages)
+
+def test_apt_candidates_read_recorded_output_as_the_facts_do():
+    text = fixture('apt/apt-cache-policy.busybox-static-intel-microcode.txt')
+    # a package apt printed nothing for (it does not know it) has no candidate either
+    assert f.xen_apt_candidates(text, ['busybox-static', 'intel-microcode', 'no-such-package']) == {
+        'busybox-static': '1:1.35.0-4+deb12u1+b1', 'intel-microcode': None, 'no-such-package': None}
+    # packages not asked about are left out; apt's stderr-only answer (an unknown package) holds no candidate
+    assert f.xen_apt_candidates(text, ['busybox-static']) == {'busybox-static': '1:1.35.0-4+deb12u1+b1'}
+    assert f.xen_apt_candidates('', ['custom-ucode']) == {'custom-ucode': None}
+
+
+@pytest.mark.parametrize('text, packages, says', [
+    (None, ['intel-microcode'], 'expected the text apt-cache policy printed, got NoneType'),
+    (['intel-microcode:'], ['intel-microcode'], 'expected the text apt-cache policy printed, got list'),
+    ('', 'intel-microcode', "the packages must be a list of package names, got 'intel-microcode'"),
+    ('', [None], 'the packages must be a list of package names, got [None]'),
+    ('', {'intel-microcode': 1}, 'the packages must be a list of package names'),
+])
+def test_apt_candidates_refuse_what_is_not_policy_text_and_names(text, packages, says):
+    with pytest.raises(AnsibleFilterError) as err:
+        f.xen_apt_candidates(text, packages)
+    assert says in str(err.value)
+
+
 # ---------------------------------------------------------------- dom0_mem and iommu= read as Xen reads them
 
 @pytest.mark.parametrize('tokens, expected', [
