@@ -123,11 +123,14 @@ def tpm_tree(root, name='read-tpm.bookworm-swtpm2.json', bound=True):
 COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', '..'))
 
 
-def run_playbook(tmp_path, *args):
-    """ansible-playbook with ARGS, run from TMP_PATH with this collection and an Ansible home of its own;
-    returns the finished process (stdout and stderr as text)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_HOME=str(tmp_path / '.ansible'))
+def run_playbook(tmp_path, *args, **options):
+    """ansible-playbook with ARGS, run from TMP_PATH with an Ansible home of its own and this collection (or
+    the directory ``collections=`` names); ``timeout=`` seconds (120), and any other option is set in its
+    environment (ANSIBLE_FORKS='10'). Returns the finished process: stdout holds stderr too, as text."""
+    timeout = options.pop('timeout', 120)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=options.pop('collections', COLLECTIONS),
+               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='false',
+               ANSIBLE_HOME=str(tmp_path / '.ansible'), **options)
     return subprocess.run([sys.executable, '-m', 'ansible.cli.playbook'] + list(args), env=env, cwd=str(tmp_path),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, universal_newlines=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, universal_newlines=True,
                           check=False)

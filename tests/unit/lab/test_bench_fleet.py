@@ -12,14 +12,14 @@ __metaclass__ = type
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
+from ansible_collections.xenguard.hardening.tests.unit.helpers import run_playbook
+
 LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lab')
 ROOT = os.path.abspath(os.path.join(LAB, '..', '..'))
-COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
 
 PLAYBOOK = """
 - hosts: all
@@ -56,26 +56,22 @@ PLAYBOOK = """
 """
 
 
-def run_playbook(tmp_path, playbook, hosts, *extra):
+def run_bench_playbook(tmp_path, playbook, hosts, *extra):
     inventory = tmp_path / 'inventory.json'
     inventory.write_text(json.dumps({'all': {'children': {'xen_hosts': {'hosts': dict(
         (h, {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}) for h in hosts)}}}}))
     out = tmp_path / 'bench.json'
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=str(tmp_path / '.ansible'),
-               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='false',
-               ANSIBLE_CALLBACK_PLUGINS=os.path.join(LAB, 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='xg_bench',
-               ANSIBLE_INJECT_INVOCATION='True', XG_BENCH_JSON=str(out))
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', str(inventory), playbook] + list(extra),
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=300, check=False)
-    assert out.exists(), proc.stdout.decode('utf-8')[-3000:]
+    proc = run_playbook(tmp_path, '-i', str(inventory), playbook, *extra, timeout=300,
+                        ANSIBLE_CALLBACK_PLUGINS=os.path.join(LAB, 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='xg_bench',
+                        ANSIBLE_INJECT_INVOCATION='True', XG_BENCH_JSON=str(out))
+    assert out.exists(), proc.stdout[-3000:]
     return proc.returncode, json.loads(out.read_text())
 
 
 def test_callback_counts_modules_that_ran_on_the_host(tmp_path):
     book = tmp_path / 'book.yml'
     book.write_text(PLAYBOOK)
-    rc, data = run_playbook(tmp_path, str(book), ['h1', 'h2'])
+    rc, data = run_bench_playbook(tmp_path, str(book), ['h1', 'h2'])
     assert rc == 0
     # command + two loop items + the failing command; not set_fact, debug, the skipped or the delegated task
     assert data['module_calls'] == {'h1': 4, 'h2': 4}
@@ -90,8 +86,8 @@ def test_callback_counts_modules_that_ran_on_the_host(tmp_path):
 
 def test_audit_makes_one_module_call_per_host(tmp_path):
     hosts = ['fleet%02d' % i for i in range(1, 6)]
-    rc, data = run_playbook(tmp_path, os.path.join(ROOT, 'playbooks', 'audit.yml'), hosts,
-                            '-e', 'ansible_become=false', '-e', 'xenguard_report_dir=%s' % (tmp_path / 'report'))
+    rc, data = run_bench_playbook(tmp_path, os.path.join(ROOT, 'playbooks', 'audit.yml'), hosts,
+                                  '-e', 'ansible_become=false', '-e', 'xenguard_report_dir=%s' % (tmp_path / 'report'))
     # no host here is a Xen dom0: the third play fails them all, after the report is written
     assert rc != 0 and (tmp_path / 'report' / 'report.json').exists()
     assert dict((h, data['module_calls'][h]) for h in hosts) == dict((h, 1) for h in hosts)

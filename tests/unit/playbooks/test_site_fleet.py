@@ -20,15 +20,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import yaml
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.catalogue import CONTROLS
+from ansible_collections.xenguard.hardening.tests.unit.helpers import COLLECTIONS, run_playbook
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 XL_INFO = os.path.join(ROOT, 'tests', 'unit', 'fixtures', 'debian12-xen-4.17', 'xl-info.q35-vtd-intremap.txt')
 HOSTS = ['xen%02d' % i for i in range(1, 51)]
@@ -61,14 +60,9 @@ def inventory(tmp_path):
 
 
 def playbook(tmp_path, site, collections, *extra, **env_extra):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_HOME=str(tmp_path / '.ansible'),
-               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_NOCOLOR='1', ANSIBLE_FORKS='10',
-               ANSIBLE_RETRY_FILES_ENABLED='false', **env_extra)
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', inventory(tmp_path), site,
-                           '-e', 'ansible_become=false'] + list(extra),
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=240, check=False)
-    return proc.returncode, proc.stdout.decode('utf-8')
+    proc = run_playbook(tmp_path, '-i', inventory(tmp_path), site, '-e', 'ansible_become=false', *extra,
+                        collections=collections, timeout=240, ANSIBLE_FORKS='10', **env_extra)
+    return proc.returncode, proc.stdout
 
 
 def stand_in_fleet(tmp_path):
@@ -182,14 +176,10 @@ def test_every_role_in_a_safe_order_with_its_tags_from_the_catalogue():
 
 
 def test_a_control_tag_selects_its_role_and_the_reboot(tmp_path):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=str(tmp_path / '.ansible'),
-               ANSIBLE_NOCOLOR='1')
     shutil.copy(SITE, str(tmp_path / 'site.yml'))
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', inventory(tmp_path),
-                           str(tmp_path / 'site.yml'), '--list-tasks', '--tags', 'xg_xen_02'],
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=120, check=False)
-    out = proc.stdout.decode('utf-8')
+    proc = run_playbook(tmp_path, '-i', inventory(tmp_path), str(tmp_path / 'site.yml'), '--list-tasks',
+                        '--tags', 'xg_xen_02')
+    out = proc.stdout
     assert proc.returncode == 0, out
     listed = re.findall(r'^ {6}(?:xenguard\.hardening\.(\w+) : )?(.*)\tTAGS: \[(.*)\]$', out, re.M)
     by_role = {}

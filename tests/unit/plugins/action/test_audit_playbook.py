@@ -9,11 +9,11 @@ __metaclass__ = type
 
 import json
 import os
-import subprocess
 import sys
 
+from ansible_collections.xenguard.hardening.tests.unit.helpers import run_playbook
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
-COLLECTIONS = os.path.abspath(os.path.join(ROOT, '..', '..', '..'))
 
 
 def audit(tmp_path, *extra):
@@ -25,14 +25,10 @@ def audit(tmp_path, *extra):
                         'ansible_ssh_common_args': '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
                         'ansible_ssh_timeout': 5},
     }}}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_HOME=str(tmp_path / '.ansible'),
-               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', str(inventory),
-                           os.path.join(ROOT, 'playbooks', 'audit.yml'), '-e', 'ansible_become=false',
-                           '-e', 'xenguard_report_dir=%s' % (tmp_path / 'report')] + list(extra),
-                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=180, check=False)
-    return proc.returncode, proc.stdout.decode('utf-8')
+    proc = run_playbook(tmp_path, '-i', str(inventory), os.path.join(ROOT, 'playbooks', 'audit.yml'),
+                        '-e', 'ansible_become=false', '-e', 'xenguard_report_dir=%s' % (tmp_path / 'report'),
+                        *extra, timeout=180)
+    return proc.returncode, proc.stdout
 
 
 def test_hosts_that_cannot_be_audited_are_in_the_report_and_then_fail(tmp_path):

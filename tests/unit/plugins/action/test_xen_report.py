@@ -64,7 +64,7 @@ def play(tmp_path, inv, *extra):
         result_file.unlink()
     proc = run_playbook(tmp_path, '-i', inv, str(book), '-e', 'report_dir=%s' % (tmp_path / 'out'),
                         '-e', 'result_file=%s' % result_file, *extra)
-    assert proc.returncode == 0 and result_file.exists(), 'ansible-playbook failed: %s %s' % (proc.stdout, proc.stderr)
+    assert proc.returncode == 0 and result_file.exists(), 'ansible-playbook failed: %s' % proc.stdout
     return json.loads(result_file.read_text())
 
 
