@@ -456,3 +456,107 @@ def test_host_states_and_their_messages(reg, state, message):
     assert (got['state'], got['message']) == (state, message)
     audited = [h for h in report['hosts'] if h['name'] == 'ok'][0]
     assert (audited['state'], audited['message']) == ('audited', '')
+
+
+# ---------------------------------------------------------------------------------------------
+# what the report promises in docs/report.md, pinned field by field
+
+def test_the_action_arguments_and_their_defaults():
+    """The arguments of xen_report (the action and its doc module share ARGUMENT_SPEC): hosts is a required
+    list of names, the rest default as docs/modules/xen_report.md says."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    validator = ArgumentSpecValidator(rp.ARGUMENT_SPEC)
+    result = validator.validate({'hosts': ['xen01', 7]})
+    assert result.error_messages == []
+    assert result.validated_parameters == {'hosts': ['xen01', '7'], 'dest': 'xenguard-report',
+                                           'result_var': 'xenguard_audit', 'waivers_var': 'xenguard_waivers',
+                                           'today': None}
+    # dest is a path: ~ is the controller user's home
+    # today is text (an unquoted YAML number such as 20261130 arrives as text, for the action to refuse)
+    result = validator.validate({'hosts': [], 'dest': '~/reports', 'today': 20261130})
+    assert result.validated_parameters['dest'] == os.path.expanduser('~/reports')
+    assert result.validated_parameters['today'] == '20261130'
+    assert validator.validate({}).error_messages == ['missing required arguments: hosts']
+    assert sorted(rp.ARGUMENT_SPEC) == ['dest', 'hosts', 'result_var', 'today', 'waivers_var']
+
+
+def test_the_report_names_its_generator_and_every_catalogue_field():
+    report = build([host('a', registered())])
+    assert (report['schema_version'], report['generator']) == (1, 'xenguard.hardening.xen_report')
+    # docs/report.md: controls[] carry id, title, section, severity, role, reboot, remediation, reference
+    fields = ('id', 'title', 'section', 'severity', 'role', 'reboot', 'remediation', 'reference')
+    for shown, control in zip(report['controls'], CONTROLS):
+        assert shown == dict((f, control[f]) for f in fields if f in control)
+        assert set(shown) >= {'role', 'reboot'}
+
+
+# docs/report.md: "The order is fail < unknown < waived < pass / not applicable."
+ORDER = ['fail', 'unknown', 'waived', 'pass', 'not_applicable']
+RANK = {'fail': 0, 'unknown': 1, 'waived': 2, 'pass': 3, 'not_applicable': 3}
+
+
+def _one_control_change(was, now):
+    reg_before = registered({'XG-IOMMU-01': was if was != 'waived' else 'fail'})
+    reg_after = registered({'XG-IOMMU-01': now if now != 'waived' else 'fail'})
+    waiver = [{'control': 'XG-IOMMU-01', 'reason': 'r', 'expires': '2099-01-01'}]
+    before = build([host('h', reg_before, waiver if was == 'waived' else None)])
+    assert result_of(before, 'h', 'XG-IOMMU-01')['status'] == was
+    after = build([host('h', reg_after, waiver if now == 'waived' else None)], previous=rp.to_json(before))
+    assert result_of(after, 'h', 'XG-IOMMU-01')['status'] == now
+    return after['changes']
+
+
+@pytest.mark.parametrize('was', ORDER)
+@pytest.mark.parametrize('now', ORDER)
+def test_every_status_change_is_better_worse_or_neither_in_the_documented_order(was, now):
+    changes = _one_control_change(was, now)
+    moved = [(key, c) for key in ('better', 'worse', 'other') for c in changes[key]]
+    if was == now:
+        assert moved == []
+        return
+    expected = 'better' if RANK[now] > RANK[was] else 'worse' if RANK[now] < RANK[was] else 'other'
+    assert moved == [(expected, {'host': 'h', 'control': 'XG-IOMMU-01', 'from': was, 'to': now})]
+
+
+STATES = {'audited': registered(), 'not_dom0': NOT_DOM0, 'unreachable': UNREACHABLE, 'failed': FAILED,
+          'not_audited': None}
+
+
+@pytest.mark.parametrize('was', sorted(STATES))
+@pytest.mark.parametrize('now', sorted(STATES))
+def test_a_host_that_can_be_audited_again_is_better_and_one_that_cannot_is_worse(was, now):
+    """A host's state: audited is better than every state without results; between those, a change is
+    neither better nor worse."""
+    before = build([host('h', STATES[was])])
+    after = build([host('h', STATES[now])], previous=rp.to_json(before))
+    assert after['hosts'][0]['state'] == now
+    moved = [(key, c) for key in ('better', 'worse', 'other') for c in after['changes'][key]]
+    if was == now:
+        assert moved == []
+        return
+    expected = 'better' if now == 'audited' else 'worse' if was == 'audited' else 'other'
+    assert moved == [(expected, {'host': 'h', 'control': None, 'from': was, 'to': now})]
+
+
+def test_a_status_or_state_the_report_does_not_know_in_the_previous_report():
+    """A previous report written by another version may hold words this one does not know: an unknown
+    status ranks as unknown, an unknown host state as one without results."""
+    before = json.loads(rp.to_json(build([host('h', registered({'XG-IOMMU-01': 'fail', 'XG-XEN-01': 'pass'}))])))
+    before['hosts'][0]['state'] = 'rebooting'
+    for result in before['hosts'][0]['results']:
+        if result['id'] in ('XG-IOMMU-01', 'XG-XEN-01'):
+            result['status'] = 'skipped'
+    after = build([host('h', registered({'XG-IOMMU-01': 'unknown', 'XG-XEN-01': 'fail'}))], previous=before)
+    changes = after['changes']
+    assert changes['better'] == [{'host': 'h', 'control': None, 'from': 'rebooting', 'to': 'audited'}]
+    assert changes['worse'] == [{'host': 'h', 'control': 'XG-XEN-01', 'from': 'skipped', 'to': 'fail'}]
+    assert changes['other'] == [{'host': 'h', 'control': 'XG-IOMMU-01', 'from': 'skipped', 'to': 'unknown'}]
+
+
+def test_a_waiver_after_a_repeated_one_still_applies():
+    waivers = [{'control': 'XG-IOMMU-01', 'reason': 'first', 'expires': '2027-01-31'},
+               {'control': 'XG-IOMMU-01', 'reason': 'second', 'expires': '2028-01-31'},
+               {'control': 'XG-XEN-01', 'reason': 'third', 'expires': '2027-06-30'}]
+    report = build([host('h', registered({'XG-IOMMU-01': 'fail', 'XG-XEN-01': 'fail'}), waivers)])
+    assert result_of(report, 'h', 'XG-XEN-01')['status'] == 'waived'
+    assert result_of(report, 'h', 'XG-XEN-01')['waiver'] == {'reason': 'third', 'expires': '2027-06-30', 'expired': False}
