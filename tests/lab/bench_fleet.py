@@ -19,6 +19,8 @@ interrupted. Logs of every run: build/bench/.
 
   bench_fleet.py [--dist bookworm] [--variant vtd-intremap] [--runs 3] [--aliases 50] [--alias-runs N]
                  [--forks 10] [--state-dir lab-state/bench] [--name bench] [--skip-site] [--json FILE]
+                 [--site-var NAME=VALUE ...]   (extra variables of every site.yml run in c; on Debian 13
+                 the lab's mirror has no Xen source: --site-var xenguard_flask_missing_source=skip)
                  (--aliases 0 leaves out b)
                  [--reuse]   (measure the running host --name of --state-dir and leave it running)
 
@@ -229,6 +231,8 @@ def main():
     parser.add_argument("--top", type=int, default=20, help="tasks shown in the re-run's profile")
     parser.add_argument("--skip-site", action="store_true", help="leave out c (hardening and re-runs)")
     parser.add_argument("--json", help="write every figure to this file as well")
+    parser.add_argument("--site-var", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra variable of every site.yml run in c (repeatable)")
     parser.add_argument("--reuse", action="store_true",
                         help="use the running lab host NAME of --state-dir instead of booting one (and leave it running)")
     args = parser.parse_args()
@@ -263,7 +267,9 @@ def main():
         result["a"] = audit_vs_ping(run, one, [args.name], args.runs, "a (1 host)", os.path.join(logdir, "report-1"))
         if not args.skip_site:
             say("c: hardening the host: site.yml -e xenguard_reboot_ok=true (one reboot; minutes under emulation)")
-            secs, data, log = run.playbook("c-site-harden", one, "site.yml", "-e", "xenguard_reboot_ok=true")
+            site_vars = ["-e", "xenguard_reboot_ok=true"] + [arg for var in args.site_var for arg in ("-e", var)]
+            result["c_site_vars"] = site_vars[1::2]
+            secs, data, log = run.playbook("c-site-harden", one, "site.yml", *site_vars)
             changed = sum(1 for t in data.get("tasks", []) if "changed" in t["hosts"].values())
             result["c_harden_seconds"] = secs
             result["c_harden_tasks_changed"] = changed
@@ -273,7 +279,7 @@ def main():
                 secs, data, log = run.playbook("c-audit", one, "audit.yml", "-e", "xenguard_report_dir=%s" % os.path.join(logdir, "report-c"))
                 audits.append(secs)
                 say("c: audit %d/%d: %.1f s" % (i + 1, args.runs, secs))
-                secs, data, log = run.playbook("c-site-rerun", one, "site.yml", "-e", "xenguard_reboot_ok=true")
+                secs, data, log = run.playbook("c-site-rerun", one, "site.yml", *site_vars)
                 reruns.append(secs)
                 rerun_data.append(data)
                 tasks = data.get("tasks", [])
