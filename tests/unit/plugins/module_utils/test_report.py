@@ -560,3 +560,19 @@ def test_a_waiver_after_a_repeated_one_still_applies():
     report = build([host('h', registered({'XG-IOMMU-01': 'fail', 'XG-XEN-01': 'fail'}), waivers)])
     assert result_of(report, 'h', 'XG-XEN-01')['status'] == 'waived'
     assert result_of(report, 'h', 'XG-XEN-01')['waiver'] == {'reason': 'third', 'expires': '2027-06-30', 'expired': False}
+
+
+def test_controls_after_a_result_without_an_id_still_count():
+    reg = registered()
+    reg['ansible_facts']['xen']['controls'].insert(0, {'status': 'fail'})
+    report = build([host('h', reg)])
+    assert messages(report) == ["a control result without an id was left out: {'status': 'fail'}"]
+    assert report['hosts'][0]['summary']['pass'] == len(CONTROLS)
+
+
+def test_the_command_line_is_shown_for_audited_hosts_only():
+    """A host that is no dom0 may still report a command line in its facts; the report shows none."""
+    not_dom0 = {'changed': False, 'ansible_facts': {'xen': dict(NOT_DOM0['ansible_facts']['xen'], cmdline=['quiet'])}}
+    report = build([host('a', registered()), host('n', not_dom0), host('u', UNREACHABLE)])
+    assert [(h['name'], h['state'], h['cmdline']) for h in report['hosts']] == [
+        ('a', 'audited', 'console=com1 iommu=1'), ('n', 'not_dom0', ''), ('u', 'unreachable', '')]
