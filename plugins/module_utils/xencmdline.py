@@ -340,34 +340,53 @@ def ucode_state(tokens, version=None):
     """What ``ucode=`` sets (xen/arch/x86/cpu/microcode/core.c parse_ucode), cumulatively.
 
     {'scan': bool|None, 'module': int|None, 'nmi': bool|None}: Xen loads microcode at boot when scan
-    is true or module is a non-zero index. From 4.20 scan and an index replace each other.
+    is true or module is a non-zero index. Every item in turn: nmi=, allow-same= (up to 4.19) and
+    digest-check= (from 4.17.6 / 4.20.1) are settings of their own; scan= is a boolean; anything else is read
+    with simple_strtol as the module index. Up to 4.19 the index is assigned whatever follows its digits
+    (``ucode=3x`` is 3, ``ucode=bogus`` 0) and scan and an index are kept side by side. From 4.20 scan and an
+    index replace each other, and an item that is not wholly a number sets the index back to none.
     """
     ver = version_tuple(version)
     replace = ver is None or ver[:2] >= (4, 20)
+    own_settings = ('digest-check',) if replace else ('allow-same', 'digest-check')
+    if not _since(version, 6, 1):
+        own_settings = own_settings[:-1]
     state = {'scan': None, 'module': None, 'nmi': None}
     for _token, value in custom_values(tokens, 'ucode'):
         for item in items(value):
-            if parse_boolean('nmi', item) >= 0:     # allow-same= and digest-check= are no module index either
+            if parse_boolean('nmi', item) >= 0:
                 state['nmi'] = bool(parse_boolean('nmi', item))
+            elif any(parse_boolean(name, item) >= 0 for name in own_settings):
+                continue
             elif parse_boolean('scan', item) >= 0:
                 state['scan'] = bool(parse_boolean('scan', item))
                 if replace:
                     state['module'] = None
             else:
-                number = _signed(item)
-                if number is not None:
+                number, rest = _strtol(item)
+                if not replace:
                     state['module'] = number
-                    if replace:
-                        state['scan'] = False
+                elif rest:
+                    state['module'] = None
+                else:
+                    state['module'] = number
+                    state['scan'] = False
     return state
 
 
-def _signed(text):
+def _strtol(text):
+    """Xen's simple_strtol with base 0: (value, rest); a leading - negates what follows."""
     negative = text.startswith('-')
-    value = integer(text[1:] if negative else text)
-    if value is None:
+    value, rest = strtoull(text[1:] if negative else text)
+    return (-value if negative else value), rest
+
+
+def _signed(text):
+    """A value simple_strtol reads whole (at least one digit, nothing after them), or None."""
+    if not (text[1:] if text.startswith('-') else text):
         return None
-    return -int(value) if negative else int(value)
+    value, rest = _strtol(text)
+    return None if rest else value
 
 
 def loads_microcode(tokens, version=None):
@@ -898,8 +917,11 @@ def _check_conring(name, value, version):
     if size_bytes(value) == 0:
         _fail(name, value, 'size 0 means "Xen\'s default" (which depends on the number of CPUs and loglvl)',
               'conring_size=1M (or remove the option for the default)')
-    if size_bytes(value) > 0xffffffff:
-        _fail(name, value, 'larger than Xen\'s 32-bit ring size')
+    # console.c console_init_ring rounds the size up to a power-of-two number of pages and stores it in a
+    # uint32_t: above 2 GiB that is 4 GiB, which the 32-bit size cannot hold (it becomes 0)
+    if size_bytes(value) > 0x80000000:
+        _fail(name, value, 'larger than 2 GiB: Xen rounds it up to 4 GiB, more than its 32-bit ring size holds',
+              'conring_size=2G at the most')
 
 
 def _check_gnttab_limit(name, value, version):

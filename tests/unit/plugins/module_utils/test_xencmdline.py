@@ -173,6 +173,9 @@ def test_iommu_state(cmdline, key, value):
     ('ucode=scan,2,no-scan', '4.17.5', True), ('ucode=scan,2,no-scan', '4.20.1', False),
     ('ucode=2,no-scan', '4.17.5', True), ('ucode=allow-same', '4.17.5', False), ('ucode=x', None, False),
     ('no-ucode', None, False), ('ucode=scan,2,no-scan', None, False), ('ucode=2,no-scan', '4.20.1', False),
+    # an item Xen cannot read as a whole number spoils the index: 4.20 sets it back to none, 4.17 to 0
+    ('ucode=2,bogus', '4.20.1', False), ('ucode=2,bogus', '4.17.5', False), ('ucode=3x', '4.17.5', True),
+    ('ucode=3x', '4.20.1', False), ('ucode=scan,', '4.20.1', False),
 ])
 def test_loads_microcode(cmdline, version, loads):
     if version is None:     # an unknown release is read as the newest (4.20) rules
@@ -185,7 +188,8 @@ def test_loads_microcode(cmdline, version, loads):
     ('ucode=nmi=0,allow-same,digest-check=0', {'scan': None, 'module': None, 'nmi': False}),
     ('ucode=no-nmi ucode=nmi', {'scan': None, 'module': None, 'nmi': True}),
     ('ucode=allow-same=0,no-digest-check,scan', {'scan': True, 'module': None, 'nmi': None}),
-    ('ucode=nmi=maybe', {'scan': None, 'module': None, 'nmi': None}),
+    # not a boolean, so 4.17's parse_ucode reads it as the module index: simple_strtol gives 0 (and -EINVAL)
+    ('ucode=nmi=maybe', {'scan': None, 'module': 0, 'nmi': None}),
 ])
 def test_ucode_state(cmdline, state):
     assert xc.ucode_state(cmdline, '4.17.7') == state
@@ -199,6 +203,27 @@ def test_ucode_state(cmdline, state):
     ('ucode=scan,2', '4.17.7', {'scan': True, 'module': 2, 'nmi': None}),
     ('ucode=-1', '4.17.7', {'scan': None, 'module': -1, 'nmi': None}),
     ('ucode=0x2', '4.17.7', {'scan': None, 'module': 2, 'nmi': None}),
+    # an item that is no whole number: 4.17 assigns what simple_strtol read (RELEASE-4.17.0 and stable-4.17
+    # parse_ucode: "ucode_mod_idx = simple_strtol(s, &q, 0); if ( q != ss ) rc = -EINVAL;"), 4.20 sets the
+    # index back to 0 and keeps scan (RELEASE-4.20.0: "if ( q != ss ) { opt_mod_idx = 0; rc = -EINVAL; }")
+    ('ucode=3x', '4.17.7', {'scan': None, 'module': 3, 'nmi': None}),
+    ('ucode=2,bogus', '4.17.7', {'scan': None, 'module': 0, 'nmi': None}),
+    ('ucode=scan,3x', '4.17.7', {'scan': True, 'module': 3, 'nmi': None}),
+    ('ucode=3x', '4.20.1', {'scan': None, 'module': None, 'nmi': None}),
+    ('ucode=2,bogus', '4.20.1', {'scan': False, 'module': None, 'nmi': None}),    # 2 turned scan off
+    ('ucode=scan,bogus', '4.20.1', {'scan': True, 'module': None, 'nmi': None}),
+    # an empty item is a whole number to simple_strtol (nothing read, nothing left): index 0, and from 4.20
+    # scan off too
+    ('ucode=scan,', '4.20.1', {'scan': False, 'module': 0, 'nmi': None}),
+    ('ucode=scan,', '4.17.7', {'scan': True, 'module': 0, 'nmi': None}),
+    # allow-same= is a setting of its own up to 4.19 and an index that is no number from 4.20;
+    # digest-check= is a setting from 4.17.6 and 4.20.1 only (stable-4.17 / stable-4.20 parse_ucode)
+    ('ucode=2,allow-same', '4.17.7', {'scan': None, 'module': 2, 'nmi': None}),
+    ('ucode=2,allow-same', '4.20.1', {'scan': False, 'module': None, 'nmi': None}),
+    ('ucode=2,digest-check=0', '4.17.6', {'scan': None, 'module': 2, 'nmi': None}),
+    ('ucode=2,digest-check=0', '4.17.5', {'scan': None, 'module': 0, 'nmi': None}),
+    ('ucode=2,digest-check=0', '4.20.0', {'scan': False, 'module': None, 'nmi': None}),
+    ('ucode=2,no-digest-check', '4.20.1', {'scan': False, 'module': 2, 'nmi': None}),
 ])
 def test_ucode_state_per_release(cmdline, version, state):
     assert xc.ucode_state(cmdline, version) == state
@@ -556,7 +581,8 @@ IOMMU_ITEMS = ('(a boolean, or force, required, quarantine=<bool>|scratch-page, 
      'unit T, G, M, K or B; no unit means KiB; no sign); write conring_size=1M instead'),
     ('conring_size', '0', 'conring_size=0: size 0 means "Xen\'s default" (which depends on the number of CPUs and '
      'loglvl); write conring_size=1M (or remove the option for the default) instead'),
-    ('conring_size', '8G', "conring_size=8G: larger than Xen's 32-bit ring size"),
+    ('conring_size', '8G', 'conring_size=8G: larger than 2 GiB: Xen rounds it up to 4 GiB, more than its 32-bit '
+     'ring size holds; write conring_size=2G at the most instead'),
     ('spec-ctrl', 'yes', 'spec-ctrl=yes: "yes" is a positive overall boolean, which Xen rejects (by default Xen '
      'already picks the mitigations)'),
     ('spec-ctrl', 'xen', 'spec-ctrl=xen: "xen" is invalid: only xen=0 / no-xen is accepted'),
