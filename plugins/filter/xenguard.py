@@ -38,13 +38,12 @@ from ansible_collections.xenguard.hardening.plugins.module_utils.grubcfg import 
 from ansible_collections.xenguard.hardening.plugins.module_utils import aptsources, guestdisk, stubdom, vtpm, xencmdline
 from ansible_collections.xenguard.hardening.plugins.module_utils.facts import parse_apt_policy
 from ansible_collections.xenguard.hardening.plugins.module_utils.xencmdline import XenCmdlineError, validate_options
-from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import BOOL_STRINGS, kind as _kind
+from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import (
+    BOOL_STRINGS, PACKAGE_RE, SAFE_PATH_RE, SHA256_RE, is_safe_path, kind as _kind)
 
 # Strict patterns for values that reach a shell script, a sed expression, a GRUB menu or a command line.
 ENTRY_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-SAFE_PATH_RE = re.compile(r'^/[A-Za-z0-9_.+@/-]*$')
 COMMAND_RE = re.compile(r'^[A-Za-z0-9_./=:,+-]+( [A-Za-z0-9_./=:,+-]+)*$')
-PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+$')
 RELEASE_RE = re.compile(r'^[0-9]+\.[0-9]+$')
 DOM0_SIZE_RE = re.compile(r'^[0-9]+[TtGgMmKk]?$')
 CONRING_RE = re.compile(r'^[0-9]+[GgMmKk]?$')
@@ -261,7 +260,7 @@ class _Checker(object):
         value = self.values[name]
         if not isinstance(value, str):
             self.bad(name, 'is %s, not a path; give an absolute path' % _kind(value))
-        elif not SAFE_PATH_RE.match(value) or '/../' in value + '/':
+        elif not is_safe_path(value):
             self.bad(name, 'is %r; give an absolute path of letters, digits and _ . + @ / - only (no spaces, '
                            'quotes, shell characters or ..)' % to_text(value))
 
@@ -581,7 +580,6 @@ DD_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
 # a Linux interface name: at most 15 characters, no / or spaces
 IFNAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,15}$')
 NIC_RE = re.compile(r'^(([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]|[A-Za-z0-9_.-]{1,15})$')
-SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
 
 
 def _driver_domain(chk):

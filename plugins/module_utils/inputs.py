@@ -12,6 +12,17 @@ import re
 # Ansible's boolean words (module_utils.parsing.convert_bool), lower-cased
 BOOL_STRINGS = ('yes', 'no', 'true', 'false', 'on', 'off', '1', '0', 'y', 'n', 't', 'f')
 TRUE_STRINGS = ('yes', 'true', 'on', '1', 'y', 't')
+# Paths that reach a shell script, a sed expression, a GRUB menu or a command line
+SAFE_PATH_RE = re.compile(r'^/[A-Za-z0-9_.+@/-]*$')
+# a SHA-256 in hex, a Debian package name (Debian policy 5.6.1), a FLASK label user:role:type
+SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
+PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+$')
+SECLABEL_RE = re.compile(r'^[A-Za-z0-9_]+:[A-Za-z0-9_]+:[A-Za-z0-9_]+$')
+
+
+def is_safe_path(value):
+    """An absolute path of letters, digits and _ . + @ / - only, without a .. component."""
+    return isinstance(value, str) and bool(SAFE_PATH_RE.match(value)) and '/../' not in value + '/'
 
 
 def kind(value):

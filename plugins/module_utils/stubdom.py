@@ -23,7 +23,8 @@ import hashlib
 import posixpath
 import re
 
-from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import as_int as _int, is_bool, kind as _kind
+from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import (
+    PACKAGE_RE, SECLABEL_RE, SHA256_RE, as_int as _int, is_bool, is_safe_path, kind as _kind)
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import virt_caps
 from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, unmet_settings, xl_true
 
@@ -452,12 +453,6 @@ def plan_guests(facts, options):
 
 # ---------------------------------------------------------------- the role's inputs
 
-SAFE_PATH_RE = re.compile(r'^/[A-Za-z0-9_.+@/-]*$')
-SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
-PACKAGE_RE = re.compile(r'^[a-z0-9][a-z0-9+.-]+$')
-LABEL_RE = re.compile(r'^[A-Za-z0-9_]+:[A-Za-z0-9_]+:[A-Za-z0-9_]+$')
-
-
 def input_problems(values):
     """The problems of the stubdom role's variables (name -> value), as sentences; empty when usable."""
     problems = []
@@ -476,7 +471,7 @@ def input_problems(values):
         value = values.get(name, '')
         if value in ('', None):
             continue
-        if not isinstance(value, str) or not SAFE_PATH_RE.match(value) or '/../' in value + '/':
+        if not is_safe_path(value):
             bad(name, 'is %s; give an absolute path of letters, digits and _ . + @ / - only' % _kind(value))
     if values.get('xenguard_stubdom_images') == 'supplied' and values.get('xenguard_stubdom_mode') != 'restrict':
         for name in ('xenguard_stubdom_kernel', 'xenguard_stubdom_rootfs'):
@@ -504,7 +499,7 @@ def input_problems(values):
         bad('xenguard_stubdom_dm_user_range_base', 'is %s; give the first UID of a free range of 32752 UIDs, for '
             'example 131072 (qemu-deprivilege.pandoc)' % _kind(values.get('xenguard_stubdom_dm_user_range_base')))
     label = values.get('xenguard_stubdom_seclabel', '')
-    if label not in ('', None) and (not isinstance(label, str) or not LABEL_RE.match(label)):
+    if label not in ('', None) and (not isinstance(label, str) or not SECLABEL_RE.match(label)):
         bad('xenguard_stubdom_seclabel', 'is %s; give a FLASK label user:role:type, for example '
                                          'system_u:system_r:dm_dom_t' % _kind(label))
     for name in ('xenguard_stubdom_guests', 'xenguard_stubdom_exclude'):

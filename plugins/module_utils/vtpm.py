@@ -13,15 +13,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.xenguard.hardening.plugins.module_utils.inputs import (
-    as_int as _int, is_bool, kind as _kind, truthy)
+    SECLABEL_RE, SHA256_RE, as_int as _int, is_bool, is_safe_path, kind as _kind, truthy)
 
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 # xl domain names as the role writes them into configurations and a shell script: no quotes, spaces or
 # shell characters; the vTPM domain of a guest is named vtpm-<guest>.
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,58}$')
-PATH_RE = re.compile(r'^/[A-Za-z0-9_.+@/-]*$')
-SHA256_RE = re.compile(r'^[0-9a-fA-F]{64}$')
-SECLABEL_RE = re.compile(r'^[A-Za-z0-9_]+:[A-Za-z0-9_]+:[A-Za-z0-9_]+$')
 EXTRA_WORD_RE = re.compile(r'^[A-Za-z0-9_.:=,+/@-]+$')
 GUEST_KEYS = ('name', 'config', 'uuid', 'disk', 'state', 'delete_disk', 'adopt_disk')
 IMAGE_HOWTO = {
@@ -61,7 +58,7 @@ class _Problems(object):
     def path(self, name, value=None, where=None):
         value = self.values.get(name) if value is None else value
         where = where or name
-        if not isinstance(value, str) or not PATH_RE.match(value) or '/../' in value + '/':
+        if not is_safe_path(value):
             self.bad(where, 'is %s; give an absolute path of letters, digits and _ . + @ / - only (no spaces, '
                             'quotes, shell characters or ..)' % _kind(value))
 
