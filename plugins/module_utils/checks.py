@@ -1350,7 +1350,7 @@ def check_grant_table_limits(facts, params, tokens):
               ('gnttab_max_maptrack_frames', int(params.get('max_maptrack_frames', 1024))))
     raised, seen = [], []
     for name, limit in limits:
-        value = xencmdline.last_integer(tokens, name)
+        value = xencmdline.last_integer(tokens, name, maximum=0x7fffffff)     # INT_MAX
         if value is None:
             continue
         seen.append('%s=%d' % (name, value))

@@ -438,12 +438,16 @@ def vpmu_enabled(tokens):
     return enabled
 
 
-def last_integer(tokens, option):
-    """The last value of ``option`` Xen reads as an unsigned integer (simple_strtoul base 0), or None."""
+def last_integer(tokens, option, maximum=None):
+    """The last value of ``option`` Xen reads as an unsigned integer (simple_strtoul base 0), or None.
+
+    A value above ``maximum`` is one Xen refuses (grant_table.c parse_gnttab_limit: "val > INT_MAX" is
+    -ERANGE): it leaves the value before it.
+    """
     result = None
     for _token, value in custom_values(tokens, option):
         number = integer(value)
-        if number is not None:
+        if number is not None and (maximum is None or number <= maximum):
             result = number
     return result
 

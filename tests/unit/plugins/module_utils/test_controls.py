@@ -363,6 +363,10 @@ def test_pinned_command_line_passes():
     (['gnttab_max_maptrack_frames=0x800'], 'XG-XEN-18', 'fail', '2048 (more than 1024)'),
     (['gnttab_max_frames=32'], 'XG-XEN-18', 'pass', 'gnttab_max_frames=32'),
     (['gnttab_max_frames=-1'], 'XG-XEN-18', 'pass', 'default'),        # Xen refuses a sign
+    # grant_table.c parse_gnttab_limit: "if ( val > INT_MAX ) return -ERANGE;" leaves the value before it
+    (['gnttab_max_frames=3000000000'], 'XG-XEN-18', 'pass', 'default'),
+    (['gnttab_max_frames=32', 'gnttab_max_frames=0x80000000'], 'XG-XEN-18', 'pass', 'gnttab_max_frames=32'),
+    (['gnttab_max_frames=0x7fffffff'], 'XG-XEN-18', 'fail', 'gnttab_max_frames=2147483647 (more than 64)'),
     ([], 'XG-XEN-18', 'pass', 'default'),
 ])
 def test_command_line_tokens(tokens, cid, status, words):

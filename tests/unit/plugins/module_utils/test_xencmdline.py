@@ -444,7 +444,7 @@ INVALID = [
     ('conring_size', 'big', 'not a size Xen reads'),
     ('conring_size', '-1M', 'no sign'),
     ('conring_size', '0', 'means "Xen\'s default"'),
-    ('conring_size', '8G', "larger than Xen's 32-bit"),
+    ('conring_size', '8G', 'larger than 2 GiB'),
     ('spec-ctrl', 'yes', 'positive overall boolean'),
     ('spec-ctrl', 'xen', 'only xen=0 / no-xen'),
     ('spec-ctrl', 'xen=maybe', 'only xen=0 / no-xen'),

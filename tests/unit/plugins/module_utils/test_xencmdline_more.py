@@ -23,6 +23,14 @@ def test_last_integer_is_none_when_nothing_sets_the_option(cmdline):
     assert xc.last_integer(cmdline, 'gnttab_max_frames') is None
 
 
+def test_last_integer_leaves_out_values_above_the_maximum_xen_takes():
+    # grant_table.c parse_gnttab_limit refuses "val > INT_MAX" (-ERANGE): the value before it stays
+    tokens = 'gnttab_max_frames=128 gnttab_max_frames=2147483648'
+    assert xc.last_integer(tokens, 'gnttab_max_frames', maximum=0x7fffffff) == 128
+    assert xc.last_integer(tokens + ' gnttab_max_frames=2147483647', 'gnttab_max_frames', maximum=0x7fffffff) == 0x7fffffff
+    assert xc.last_integer(tokens, 'gnttab_max_frames') == 2147483648
+
+
 def test_last_integer_takes_the_last_valid_value():
     """Each valid occurrence assigns (parse_gnttab_limit: simple_strtoul base 0, so 0x hex and 0-octal)."""
     assert xc.last_integer('gnttab_max_frames=0x40 gnttab_max_frames=bad', 'gnttab_max_frames') == 64
