@@ -286,7 +286,8 @@ def check_interrupt_remapping(facts, params):
     if remapping is None:
         return UNKNOWN, 'xl dmesg does not say whether interrupt remapping is enabled (the log may have '\
             'wrapped; see XG-XEN-06)', 'unknown'
-    vendor = 'amd' if _iommu_cpu_vendor(facts, iommu) == 'amd' else 'intel'
+    # Hygon's CPUs come with AMD-Vi, as XG-IOMMU-03 says
+    vendor = 'amd' if _iommu_cpu_vendor(facts, iommu) in ('amd', 'hygon') else 'intel'
     return FAIL, 'interrupt remapping is not enabled: %s' % (
         '; '.join(lines) or 'no such line in xl dmesg'), 'no_intremap_' + vendor
 
@@ -307,9 +308,11 @@ def check_queued_invalidation(facts, params):
     not_vtd = 'queued invalidation is a VT-d feature'
     if vendor == 'amd':
         return NA, 'the IOMMU is AMD-Vi; %s' % not_vtd, None
+    # VT-d that Xen disabled ("Failed to parse ACPI DMAR.  Disabling VT-d.", a chipset erratum) never gets to
+    # vtd_setup, which prints the Queued Invalidation line: no IOMMU, not a wrapped log
+    if _iommu_state(facts)[0] is False:
+        return NA, 'no IOMMU is enabled (see XG-IOMMU-01); %s' % not_vtd, None
     if vendor != 'intel':
-        if _iommu_state(facts)[0] is False:
-            return NA, 'no IOMMU is enabled (see XG-IOMMU-01); %s' % not_vtd, None
         cpu = _iommu_cpu_vendor(facts, iommu)
         if cpu in ('amd', 'hygon'):
             return NA, 'the CPU is %s (AMD-Vi); %s' % (cpu, not_vtd), None
@@ -602,6 +605,19 @@ def _no_xsm_policy(facts, xsm):
     return FAIL, '%s%s' % (said, _xsm_detail(facts))
 
 
+def _xsm_unknown(facts, xsm, silo=True):
+    """XG-FLASK-01's unknown verdict where the facts do not tell which XSM module runs (the controls that
+    need FLASK, or with ``silo`` FLASK or SILO, are then unknown too, not "not applicable"), else None.
+    Without ``silo``, FLASK known to be disabled (xl getenforce) is no unknown."""
+    if not silo and xsm.get('mode') == 'disabled':
+        return None
+    if xsm['framework'] not in ('flask', 'silo'):
+        status, detail = _no_xsm_policy(facts, xsm)
+        if status == UNKNOWN:
+            return status, detail
+    return None
+
+
 @check('flask_active')
 def check_flask_active(facts, params):
     xsm = _xsm(facts)
@@ -637,6 +653,9 @@ def check_flask_no_denials(facts, params):
     xsm = _xsm(facts)
     if xsm is None:
         return _missing('FLASK mode (flask.mode) nor xl dmesg analysis (dmesg.xsm)')
+    unknown = _xsm_unknown(facts, xsm, silo=False)
+    if unknown:
+        return unknown
     if xsm['framework'] != 'flask':
         return NA, 'FLASK is not active (XSM module: %s): nothing audits accesses' % xsm['framework']
     logged = (facts.get('dmesg') or {}).get('xsm')
@@ -667,6 +686,9 @@ def check_guests_isolated(facts, params):
     xsm = _xsm(facts)
     if xsm is None:
         return _missing('FLASK mode (flask.mode) nor xl dmesg analysis (dmesg.xsm)')
+    unknown = _xsm_unknown(facts, xsm)
+    if unknown:
+        return unknown
     if xsm['framework'] not in ('flask', 'silo'):
         return NA, 'no XSM module separates guests (%s): see XG-FLASK-01' % (
             'FLASK is %s' % xsm['mode'] if xsm.get('mode') else 'XSM module: %s' % xsm['framework'])

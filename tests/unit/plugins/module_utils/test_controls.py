@@ -1365,3 +1365,46 @@ def test_flask_denials_accepted_by_rule():
     facts['dmesg']['xsm'].update(avc_denied=1, avc_denials=['{ send } scontext=a tcontext=b tclass=event'])
     status, detail = verdicts.CHECKS['flask_no_denials'](facts, {'accepted': [r'tclass=event$']})[:2]
     assert (status, detail) == ('pass', '1 avc: denied line(s), every one accepted by rule')
+
+
+# ---------------------------------------------------------------- verdicts where Xen's log is short of lines
+
+def _by_id(facts):
+    return dict((r['id'], r) for r in evaluate(facts))
+
+
+def test_vt_d_that_xen_disabled_has_no_queued_invalidation_to_judge():
+    """dmar.c: "Failed to parse ACPI DMAR.  Disabling VT-d." - vtd_setup, which prints the Queued
+    Invalidation line, never runs: XG-IOMMU-03 is not applicable, not "the log may have wrapped"."""
+    log = '(XEN) Failed to parse ACPI DMAR.  Disabling VT-d.\n(XEN) I/O virtualisation disabled\n'
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', dmesg_text=log)
+    found = _by_id(facts)['XG-IOMMU-03']
+    assert (found['status'], found['detail'], found.get('problem')) == (
+        'not_applicable', 'no IOMMU is enabled (see XG-IOMMU-01); queued invalidation is a VT-d feature', None)
+
+
+def test_a_hygon_host_without_interrupt_remapping_gets_the_amd_advice():
+    """Hygon's CPUs come with AMD-Vi (XG-IOMMU-03 says so too): the problem code is the AMD one."""
+    log = '(XEN) Interrupt remapping disabled\n(XEN) I/O virtualisation enabled\n'
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', dmesg_text=log)
+    facts['cpu'] = {'vendor': 'hygon'}
+    found = _by_id(facts)
+    assert (found['XG-IOMMU-02']['status'], found['XG-IOMMU-02']['problem']) == ('fail', 'no_intremap_amd')
+    facts['cpu'] = {'vendor': 'intel'}
+    assert _by_id(facts)['XG-IOMMU-02']['problem'] == 'no_intremap_intel'
+
+
+def test_controls_that_need_an_xsm_module_are_unknown_when_nothing_tells_which_runs():
+    """A wrapped log and no xl getenforce: FLASK-01/02 are unknown, and so are the guest isolation and the
+    denials (they are not "not applicable": FLASK or SILO may well run)."""
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', dmesg_text='(XEN) a late line\n',
+                       configs=('hardened-guest.cfg', 'pygrub-guest.cfg'))
+    found = _by_id(facts)
+    assert [found[c]['status'] for c in ('XG-FLASK-01', 'XG-FLASK-02', 'XG-FLASK-03', 'XG-FLASK-04')] == ['unknown'] * 4
+    assert found['XG-FLASK-03']['detail'].startswith('neither xl getenforce nor xl dmesg tells which XSM module runs')
+    # FLASK known to be disabled (xl getenforce) with xsm=silo booted: SILO may run, so guest isolation is
+    # unknown; FLASK's denials are not applicable
+    facts = host_facts(BOOKWORM, 'q35-vtd-intremap', dmesg_text='(XEN) a late line\n', flask_mode='disabled',
+                       booted=['xsm=silo'], configs=('hardened-guest.cfg', 'pygrub-guest.cfg'))
+    found = _by_id(facts)
+    assert (found['XG-FLASK-03']['status'], found['XG-FLASK-04']['status']) == ('unknown', 'not_applicable')
