@@ -1000,7 +1000,7 @@ def test_manager_locality_names_every_manager():
 
 @pytest.mark.parametrize('tpm,configs,expected', [
     (_recorded_tpm, {}, ('not_applicable', 'dom0 uses the TPM (tpm0 bound) and no vTPM manager is configured (no '
-                                                     'configuration with a vtpmmgr kernel): nothing shares it')),
+                                           'configuration with a vtpmmgr kernel): nothing shares it')),
     # dom0's kernel has tpm_tis and tpm_crb built in (the recorded modules.builtin): a blacklist cannot stop those
     (lambda: _recorded_tpm(chips={}, modprobe={'/etc/modprobe.d/xenguard-vtpm.conf': ['blacklist tpm_tis', 'blacklist tpm_crb']}),
      {}, ('pass', 'dom0 keeps off the hardware TPM: its TPM drivers are blacklisted (tpm_crb, tpm_tis); tpm_tis, tpm_crb '
