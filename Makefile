@@ -145,7 +145,7 @@ mutation: venv collection
 	  tests="$(MUTATION_TESTS)"; d=tests/unit/plugins/module_utils; \
 	  if [ -z "$$tests" ]; then case $$m in \
 	    catalogue|verdicts) tests=$$d/test_controls.py;; \
-	    checks) tests="$$d/test_controls.py $$(ls $$d/test_checks_details*.py)";; \
+	    checks) tests="$$d/test_controls.py $$(echo $$d/test_checks_details*.py)";; \
 	    facts) tests="$$d/test_facts.py $$d/test_controls.py";; \
 	    guestdisk) tests="$$d/test_guestdisk_kernel.py $$d/test_guestdisk_plan.py $$d/test_guestdisk_disk.py \
 	      $$d/test_guestdisk_menu.py tests/unit/plugins/modules/test_pvgrub_check.py";; \
