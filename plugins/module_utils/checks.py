@@ -27,7 +27,7 @@ from ansible_collections.xenguard.hardening.plugins.module_utils import dom0net,
 from ansible_collections.xenguard.hardening.plugins.module_utils import tpm as tpm_facts
 from ansible_collections.xenguard.hardening.plugins.module_utils.flasklabel import label_type
 from ansible_collections.xenguard.hardening.plugins.module_utils.xl import virt_caps, xsm_facts
-from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, xl_true
+from ansible_collections.xenguard.hardening.plugins.module_utils.xlcfg import is_hvm, is_vtpm_stub, xl_number, xl_true
 
 
 # ---------------------------------------------------------------------------------------------
@@ -751,19 +751,10 @@ def _xl_bool(value):
     default and warns)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int):
-        return value != 0
-    if not isinstance(value, str):
-        return None
     if value in ('True', 'False'):
         return value == 'True'
-    text = value.strip()
-    match = re.match(r'^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$', text)
-    if not match:
-        return None
-    digits = match.group(2)
-    number = int(digits, 16) if digits[:2].lower() == '0x' else int(digits, 8) if digits.startswith('0') else int(digits)
-    return number != 0
+    number = xl_number(value)
+    return None if number is None else number != 0
 
 
 def _bootloader_restriction(facts):

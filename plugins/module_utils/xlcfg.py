@@ -353,7 +353,9 @@ def xl_number(value):
         number = int(digits[2:], 16)
     else:
         number = int(digits, 8 if digits[0] == '0' else 10)
-    return -number if sign == '-' else number
+    number = -number if sign == '-' else number
+    # outside a 64-bit long strtol sets ERANGE, and xl warns and ignores the setting
+    return number if -(1 << 63) <= number < (1 << 63) else None
 
 
 def xl_true(value):

@@ -550,6 +550,9 @@ def test_unmet_settings(keys, settings, unmet):
     ('0x', None),      # strtol reads the 0 and stops at x
     ('7 ', None), ('1.5', None), ('', None), (' ', None), ('yes', None), ('true', None), ('True', None),
     ('--1', None), ('0x-1', None), (None, None), (['1'], None), ({'a': 1}, None),
+    # a long is 64 bits on amd64: beyond it strtol sets ERANGE and xl warns and ignores the setting
+    ('9223372036854775807', (1 << 63) - 1), ('-9223372036854775808', -(1 << 63)), ('0x7fffffffffffffff', (1 << 63) - 1),
+    ('9223372036854775808', None), ('-9223372036854775809', None), ('99999999999999999999', None),
 ])
 def test_xl_number_reads_as_strtol_base_0(value, number):
     assert xl_number(value) == number
