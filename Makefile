@@ -146,6 +146,9 @@ mutation: venv collection
 	  if [ -z "$$tests" ]; then case $$m in \
 	    catalogue|verdicts) tests=$$d/test_controls.py;; \
 	    checks) tests="$$d/test_controls.py $$(echo $$d/test_checks_details*.py)";; \
+	    xencmdline) tests="$$d/test_xencmdline.py $$d/test_xencmdline_more.py";; \
+	    report) tests="$$d/test_report.py $$d/test_report_render.py";; \
+	    xlcfg) tests="$$d/test_xlcfg.py $$d/test_xlcfg_more.py";; \
 	    facts) tests="$$d/test_facts.py $$d/test_controls.py";; \
 	    guestdisk) tests="$$d/test_guestdisk_kernel.py $$d/test_guestdisk_plan.py $$d/test_guestdisk_disk.py \
 	      $$d/test_guestdisk_menu.py tests/unit/plugins/modules/test_pvgrub_check.py";; \
