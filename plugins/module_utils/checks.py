@@ -209,6 +209,10 @@ def _iommu_switched_off(facts):
     return None
 
 
+# CPU vendors whose hosts have AMD-Vi, not VT-d (Hygon's CPUs are AMD-derived)
+AMD_VI_CPUS = ('amd', 'hygon')
+
+
 def _iommu_cpu_vendor(facts, iommu):
     vendor = (iommu or {}).get('vendor')
     if vendor in ('intel', 'amd'):
@@ -286,8 +290,7 @@ def check_interrupt_remapping(facts, params):
     if remapping is None:
         return UNKNOWN, 'xl dmesg does not say whether interrupt remapping is enabled (the log may have '\
             'wrapped; see XG-XEN-06)', 'unknown'
-    # Hygon's CPUs come with AMD-Vi, as XG-IOMMU-03 says
-    vendor = 'amd' if _iommu_cpu_vendor(facts, iommu) in ('amd', 'hygon') else 'intel'
+    vendor = 'amd' if _iommu_cpu_vendor(facts, iommu) in AMD_VI_CPUS else 'intel'
     return FAIL, 'interrupt remapping is not enabled: %s' % (
         '; '.join(lines) or 'no such line in xl dmesg'), 'no_intremap_' + vendor
 
@@ -314,7 +317,7 @@ def check_queued_invalidation(facts, params):
         return NA, 'no IOMMU is enabled (see XG-IOMMU-01); %s' % not_vtd, None
     if vendor != 'intel':
         cpu = _iommu_cpu_vendor(facts, iommu)
-        if cpu in ('amd', 'hygon'):
+        if cpu in AMD_VI_CPUS:
             return NA, 'the CPU is %s (AMD-Vi); %s' % (cpu, not_vtd), None
     return UNKNOWN, 'xl dmesg does not say whether VT-d queued invalidation is enabled (the log may '\
         'have wrapped; see XG-XEN-06)', 'unknown'
@@ -1363,7 +1366,7 @@ def check_grant_table_limits(facts, params, tokens):
               ('gnttab_max_maptrack_frames', int(params.get('max_maptrack_frames', 1024))))
     raised, seen = [], []
     for name, limit in limits:
-        value = xencmdline.last_integer(tokens, name, maximum=0x7fffffff)     # INT_MAX
+        value = xencmdline.last_integer(tokens, name, maximum=xencmdline.GNTTAB_LIMIT_MAX)
         if value is None:
             continue
         seen.append('%s=%d' % (name, value))

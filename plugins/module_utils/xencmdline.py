@@ -348,9 +348,8 @@ def ucode_state(tokens, version=None):
     """
     ver = version_tuple(version)
     replace = ver is None or ver[:2] >= (4, 20)
-    own_settings = ('digest-check',) if replace else ('allow-same', 'digest-check')
-    if not _since(version, 6, 1):
-        own_settings = own_settings[:-1]
+    own_settings = [name for name, present in (('allow-same', not replace), ('digest-check', _since(version, 6, 1)))
+                    if present]
     state = {'scan': None, 'module': None, 'nmi': None}
     for _token, value in custom_values(tokens, 'ucode'):
         for item in items(value):
@@ -436,6 +435,10 @@ def vpmu_enabled(tokens):
         if features:
             enabled = True
     return enabled
+
+
+# grant_table.c parse_gnttab_limit: a limit above INT_MAX is -ERANGE (the value before it stays)
+GNTTAB_LIMIT_MAX = 0x7fffffff
 
 
 def last_integer(tokens, option, maximum=None):
@@ -930,7 +933,7 @@ def _check_conring(name, value, version):
 
 def _check_gnttab_limit(name, value, version):
     _check_integer(name, value, version)
-    if integer(value) > 0x7fffffff:
+    if integer(value) > GNTTAB_LIMIT_MAX:
         _fail(name, value, 'larger than INT_MAX, which Xen refuses')
 
 
