@@ -1336,11 +1336,15 @@ def check_iommu_quarantine(facts, params, tokens):
 @cmdline_check('dom0_iommu_strict')
 def check_dom0_iommu_strict(facts, params, tokens):
     # "### dom0-iommu": strict limits a PV dom0's IOMMU mappings to its own RAM (hardwired for PVH dom0);
-    # none is for development only.
+    # none is for development only. passthrough/iommu.c check_hwdom_reqs: unless none, a PVH dom0 gets
+    # strict and no passthrough whatever the line says (after iommu_setup logged "Dom0 mode").
     state = xencmdline.iommu_state(tokens)
     given = ' '.join(filter(None, (_given(tokens, 'dom0-iommu'), _given(tokens, 'iommu'))))
     if state['dom0_none']:
         return FAIL, 'booted command line has %s: "none" skips dom0 IOMMU safety checks (development only)' % given
+    if xencmdline.dom0_pvh(tokens):
+        return PASS, 'booted command line has %s: Xen makes a PVH dom0\'s IOMMU mappings strict itself' \
+            % _given(tokens, 'dom0')
     if state['dom0_passthrough']:
         return FAIL, 'booted command line has %s: dom0 devices bypass the IOMMU' % given
     if state['dom0_strict']:

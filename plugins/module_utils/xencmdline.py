@@ -336,6 +336,20 @@ def iommu_state(tokens):
     return state
 
 
+def dom0_pvh(tokens):
+    """Whether ``dom0=`` builds a PVH dom0 (x86 parse_dom0_param, 4.20 parse_arch_dom0_param): each item
+    ``pv`` or ``pvh`` sets the mode, the last one counts, other items leave it. Absent: PV, the default where
+    Xen is built with both (Debian's is)."""
+    pvh = False
+    for _token, value in custom_values(tokens, 'dom0'):
+        for item in items(value):
+            if cmdline_strcmp(item, 'pv'):
+                pvh = False
+            elif cmdline_strcmp(item, 'pvh'):
+                pvh = True
+    return pvh
+
+
 def ucode_state(tokens, version=None):
     """What ``ucode=`` sets (xen/arch/x86/cpu/microcode/core.c parse_ucode), cumulatively.
 

@@ -722,8 +722,24 @@ NO_STRICT = 'booted command line has no dom0-iommu=strict: dom0 may have IOMMU m
     # none is named first, even beside passthrough
     (['dom0-iommu=passthrough,none'], ('fail', 'booted command line has dom0-iommu=passthrough,none: "none" skips dom0 IOMMU '
                                                'safety checks (development only)')),
+    # passthrough/iommu.c check_hwdom_reqs (4.17 and 4.20): unless none, a PVH dom0 gets strict and no passthrough
+    # whatever the line says; dom0= (x86 parse_dom0_param) takes pv or pvh item by item, the last one counting
+    (['dom0=pvh'], ('pass', "booted command line has dom0=pvh: Xen makes a PVH dom0's IOMMU mappings strict itself")),
+    (['dom0=pvh,verbose', 'dom0-iommu=passthrough'],
+     ('pass', "booted command line has dom0=pvh,verbose: Xen makes a PVH dom0's IOMMU mappings strict itself")),
+    (['dom0=pvh', 'dom0-iommu=none'],
+     ('fail', 'booted command line has dom0-iommu=none: "none" skips dom0 IOMMU safety checks (development only)')),
+    (['dom0=pvh,pv'], ('fail', NO_STRICT)),
+    (['dom0=pvh', 'dom0=pv'], ('fail', NO_STRICT)),
+    (['dom0=pv', 'dom0=bogus,pvh'],
+     ('pass', "booted command line has dom0=pv dom0=bogus,pvh: Xen makes a PVH dom0's IOMMU mappings strict itself")),
+    # not the word pvh: Xen's cmdline_strcmp wants the whole word
+    (['dom0=pvhx'], ('fail', NO_STRICT)),
+    (['dom0=pvh=1'], ('pass', "booted command line has dom0=pvh=1: Xen makes a PVH dom0's IOMMU mappings strict itself")),
+    (['no-dom0'], ('fail', NO_STRICT)),
 ], ids=['absent', 'strict-false', 'strict-then-off', 'strict', 'old-spelling', 'no-passthrough-and-strict', 'passthrough',
-        'none', 'none-and-passthrough'])
+        'none', 'none-and-passthrough', 'pvh', 'pvh-passthrough-asked', 'pvh-none', 'pvh-then-pv-item',
+        'pvh-then-pv-token', 'pvh-after-unknown-item', 'pvhx', 'pvh-with-value', 'no-dom0'])
 def test_dom0_iommu_strict(tokens, expected):
     assert cmdline('dom0_iommu_strict', tokens) == expected
 
