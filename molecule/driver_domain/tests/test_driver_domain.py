@@ -87,7 +87,7 @@ def test_test_host_reaches_the_guest_through_the_driver_domain(host):
 
 def test_dom0_holds_up_under_sustained_guest_traffic(host):
     # 500 pages through the passed-through NIC, the driver domain's bridge and the guest's vif, then dom0 must
-    # still answer and its kernel must have logged no crashed process. Without the lab's xsave=0 (prepare.yml)
+    # still answer and its kernel must have logged no crashed process. Without the lab image's xsave=0
     # dom0's processes crashed after a few hundred to a few thousand fetches on the emulated host.
     netns, _tap = lab_state(host.backend.get_hostname())["guest_tap"]
     fetch = ("import urllib.request as u\n"

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.xenguard.hardening.plugins.module_utils import catalogue, checks
 from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
@@ -86,8 +87,9 @@ PUBKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtest xenguard-lab\n"
 def test_image_key_is_the_one_of_the_images_already_cached():
     # Values computed by the lab before it became a package: cached images must still be found. A change
     # here means every machine builds its images again (about 8 minutes each); change it only on purpose.
-    assert image.image_key("bookworm", "http://deb.example/debian", "ssh-ed25519 AAAAkey c") == "f4a7b7d7c0a7ad26"
-    assert image.image_key("trixie", "http://deb.example/debian", "ssh-ed25519 AAAAkey c") == "946a662f8185d23c"
+    # Last changed on purpose: xsave=0 and conring_size=512k joined the lab's Xen command line.
+    assert image.image_key("bookworm", "http://deb.example/debian", "ssh-ed25519 AAAAkey c") == "9d1452cf233c53b0"
+    assert image.image_key("trixie", "http://deb.example/debian", "ssh-ed25519 AAAAkey c") == "3b6a5140323c804b"
 
 
 def test_image_key_follows_its_inputs():
@@ -104,15 +106,22 @@ def test_image_key_follows_its_inputs():
 def test_lab_xen_options():
     # the loglvl options --default-loglvl removes are on the lab's command line
     assert all(opt in image.XEN_CMDLINE.split() for opt in image.LAB_LOGLVL_OPTIONS)
+    # a console ring that keeps the boot log under loglvl=all, yet below what XG-XEN-06 asks for: the stock
+    # lab host still fails that control and the hypervisor role still raises it
+    assert "conring_size=512k" in image.XEN_CMDLINE.split()
+    params = [c for c in catalogue.CONTROLS if c["id"] == "XG-XEN-06"][0]["params"]
+    facts = {"info": {"nr_cpus": "1", "xen_commandline": image.XEN_CMDLINE}}
+    status, detail = checks.check_conring_size(facts, params)
+    assert (status, detail) == ("fail", "booted command line has conring_size=512k (512 KiB), less than 1024 KiB")
 
 
 def test_image_for_kvm_has_no_emulation_quirk_and_a_key_of_its_own():
-    assert "smap=0" in image.xen_cmdline("tcg").split()
+    assert {"smap=0", "xsave=0"} <= set(image.xen_cmdline("tcg").split())
     assert image.xen_cmdline("tcg") == image.XEN_CMDLINE
     kvm = image.xen_cmdline("kvm").split()
-    assert "smap=0" not in kvm
+    assert "smap=0" not in kvm and "xsave=0" not in kvm
     # the rest of the lab's options stay, in order
-    assert kvm == [opt for opt in image.XEN_CMDLINE.split() if opt != "smap=0"]
+    assert kvm == [opt for opt in image.XEN_CMDLINE.split() if opt not in ("smap=0", "xsave=0")]
     tcg_key = image.image_key("bookworm", "http://deb.example/debian", PUBKEY)
     kvm_key = image.image_key("bookworm", "http://deb.example/debian", PUBKEY, "kvm")
     assert tcg_key == image.image_key("bookworm", "http://deb.example/debian", PUBKEY, "tcg")
@@ -136,9 +145,9 @@ def test_xen_cfg_of_the_image_built_for_kvm(tmp_path):
     (tmp_path / "etc/default/grub.d/xen.cfg").write_text(debian)
     image.configure_xen_cfg(str(tmp_path), "kvm")
     text = (tmp_path / "etc/default/grub.d/xen.cfg").read_text()
-    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all ' \
-        'guest_loglvl=all"\n' in text
-    assert "smap" not in text and '\n#GRUB_CMDLINE_XEN_DEFAULT=""' not in text
+    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M conring_size=512k ' \
+        'loglvl=all guest_loglvl=all"\n' in text
+    assert "smap" not in text and "xsave" not in text and '\n#GRUB_CMDLINE_XEN_DEFAULT=""' not in text
     # apart from the two lines the lab sets (and a comment), Debian's file is unchanged
     changed = [ln for ln in text.splitlines() if ln not in debian.splitlines()]
     assert [ln.split("=")[0] for ln in changed if not ln.startswith("#")] == \

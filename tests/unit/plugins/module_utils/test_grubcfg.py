@@ -14,8 +14,8 @@ DEBIAN_XEN_CFG = fixture('debian12-xen-4.17', 'etc-default-grub.d-xen.cfg.debian
 # The file on a lab host: Debian's, with the lab's assignment in place of the example and
 # XEN_OVERRIDE_GRUB_DEFAULT=1 (read from a lab dom0).
 LAB_XEN_CFG = fixture('debian12-xen-4.17', 'etc-default-grub.d-xen.cfg.lab.txt')
-LAB_TOKENS = ['console=com1', 'com1=115200,8n1', 'smap=0', 'dom0_mem=1024M,max:1024M', 'loglvl=all',
-              'guest_loglvl=all']
+LAB_TOKENS = ['console=com1', 'com1=115200,8n1', 'smap=0', 'xsave=0', 'dom0_mem=1024M,max:1024M', 'conring_size=512k',
+              'loglvl=all', 'guest_loglvl=all']
 
 
 def lab_cfg():
@@ -55,8 +55,8 @@ def test_existing_assignment_is_changed_in_place():
     after = merge_tokens(cfg.tokens, {'smt': 0, 'dom0_mem': '1024M,max:1024M'})
     cfg.set_tokens(after)
     out = cfg.render()
-    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1 com1=115200,8n1 smap=0 dom0_mem=1024M,max:1024M loglvl=all ' \
-           'guest_loglvl=all smt=0"\n' in out
+    assert 'GRUB_CMDLINE_XEN_DEFAULT="console=com1 com1=115200,8n1 smap=0 xsave=0 dom0_mem=1024M,max:1024M ' \
+           'conring_size=512k loglvl=all guest_loglvl=all smt=0"\n' in out
     # only the assignment changed; Debian's comments and shell logic, and the lab's comment, are kept
     changed = [(a, b) for a, b in zip(text.splitlines(), out.splitlines()) if a != b]
     assert len(changed) == 1 and changed[0][0].startswith('GRUB_CMDLINE_XEN_DEFAULT=')

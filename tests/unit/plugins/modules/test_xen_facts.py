@@ -401,8 +401,8 @@ def test_boot_part_xen_cfg_grub_and_microcode(capsys, monkeypatch, dom0):
     xen = run(capsys, monkeypatch, host, dict(etc_args(dom0), gather=['boot']))['ansible_facts']['xen']
     boot = xen['boot']
     assert boot['xen_cfg'] == {'path': str(dom0['grub_d'] / 'xen.cfg'), 'exists': True, 'error': None,
-                               'cmdline': ['console=com1', 'com1=115200,8n1', 'smap=0', 'dom0_mem=1024M,max:1024M',
-                                           'loglvl=all', 'guest_loglvl=all'],
+                               'cmdline': ['console=com1', 'com1=115200,8n1', 'smap=0', 'xsave=0', 'dom0_mem=1024M,max:1024M',
+                                           'conring_size=512k', 'loglvl=all', 'guest_loglvl=all'],
                                'cmdline_xen': []}
     grub = [boot['grub_files'][p] for p in xen_facts.GRUB_FILES]
     assert grub == [True, True, False]
