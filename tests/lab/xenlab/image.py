@@ -208,8 +208,8 @@ def configure_xen_cfg(root, accel="tcg"):
     xen_cfg = root + "/etc/default/grub.d/xen.cfg"
     text = open(xen_cfg).read() if os.path.exists(xen_cfg) else ""
     if accel == "tcg":
-        line = ('# xenguard lab only: smap=0 and xsave=0 are quirks of software emulation (TCG), not hardening settings\n'
-                'GRUB_CMDLINE_XEN_DEFAULT="%s"' % XEN_CMDLINE)
+        line = ('# xenguard lab only: %s are quirks of software emulation (TCG), not hardening settings\n'
+                'GRUB_CMDLINE_XEN_DEFAULT="%s"' % (" and ".join(TCG_ONLY_XEN_OPTIONS), XEN_CMDLINE))
     else:
         line = ('# xenguard lab only: serial console, dom0 memory, console ring and log levels of the lab, not hardening settings\n'
                 'GRUB_CMDLINE_XEN_DEFAULT="%s"' % xen_cmdline(accel))

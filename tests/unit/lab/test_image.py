@@ -7,7 +7,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.xenguard.hardening.plugins.module_utils import catalogue, checks
+from ansible_collections.xenguard.hardening.plugins.module_utils import checks, controls
 from ansible_collections.xenguard.hardening.tests.lab.xenlab import image
 from ansible_collections.xenguard.hardening.tests.unit.helpers import fixture
 
@@ -109,7 +109,7 @@ def test_lab_xen_options():
     # a console ring that keeps the boot log under loglvl=all, yet below what XG-XEN-06 asks for: the stock
     # lab host still fails that control and the hypervisor role still raises it
     assert "conring_size=512k" in image.XEN_CMDLINE.split()
-    params = [c for c in catalogue.CONTROLS if c["id"] == "XG-XEN-06"][0]["params"]
+    params = controls.catalogue_by_id()["XG-XEN-06"]["params"]
     facts = {"info": {"nr_cpus": "1", "xen_commandline": image.XEN_CMDLINE}}
     status, detail = checks.check_conring_size(facts, params)
     assert (status, detail) == ("fail", "booted command line has conring_size=512k (512 KiB), less than 1024 KiB")
